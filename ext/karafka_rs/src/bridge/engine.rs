@@ -1,0 +1,214 @@
+//! `Karafka::Native::Engine`: the consumer engine seen from Ruby.
+//!
+//! `Karafka::Server` starts the Ruby threads that enter here:
+//! - one calls `_run_loop` repeatedly: it polls Kafka with the GVL released and returns
+//!   `:events` when there is something to instrument (`_take_events`), `:stopped` at the end;
+//! - `concurrency` threads call `_work(executor)`: each waits for a job with the GVL released,
+//!   then - holding the GVL, on its own Ruby thread - calls `executor.call(...)`, reports the
+//!   outcome to the scheduler and loops, until the engine stops (returns nil).
+//! A Ruby exception escaping the executor is returned as an `Err` (re-raised by magnus after
+//! our frames are gone), after the job was recorded as failed so its partition is not stuck.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use magnus::{function, method, prelude::*, Error, RArray, RModule, Ruby, Symbol, Value};
+
+use crate::bridge::convert;
+use crate::bridge::errors::to_ruby;
+use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
+use crate::core::backoff::Backoff;
+use crate::core::consumer::{Engine as CoreEngine, EngineSettings, Event, LoopExit};
+use crate::core::error::CoreError;
+use crate::core::scheduler::{Job, Outcome};
+use crate::core::wait::Interrupt;
+
+#[magnus::wrap(class = "Karafka::Native::Engine", free_immediately, size)]
+pub struct Engine {
+    core: Arc<CoreEngine>,
+}
+
+impl Engine {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        ruby: &Ruby,
+        kafka: RArray,
+        topics: Vec<String>,
+        max_messages: usize,
+        max_wait_ms: u64,
+        pause_timeout_ms: u64,
+        pause_max_timeout_ms: u64,
+        exponential_backoff: bool,
+    ) -> Result<Self, Error> {
+        let settings = EngineSettings {
+            kafka: convert::settings(kafka)?,
+            topics,
+            max_messages,
+            max_wait: Duration::from_millis(max_wait_ms),
+            backoff: Backoff {
+                timeout: Duration::from_millis(pause_timeout_ms),
+                max_timeout: Duration::from_millis(pause_max_timeout_ms),
+                exponential: exponential_backoff,
+            },
+        };
+        let core = CoreEngine::new(settings).map_err(|e| to_ruby(ruby, e))?;
+        Ok(Self {
+            core: Arc::new(core),
+        })
+    }
+
+    /// One stretch of the consumer loop: `:stopped`, `:events` or `:interrupted`.
+    fn run_loop(ruby: &Ruby, rb_self: &Self) -> Result<Symbol, Error> {
+        let interrupt = Interrupt::new();
+        let exit = without_gvl(|| rb_self.core.run_loop(&interrupt), || interrupt.set())?;
+        let name = match exit {
+            Blocked::Done(Ok(LoopExit::Stopped)) => "stopped",
+            Blocked::Done(Ok(LoopExit::Events)) => "events",
+            Blocked::Done(Err(e)) => return Err(to_ruby(ruby, e)),
+            Blocked::Done(Ok(LoopExit::Interrupted)) | Blocked::Interrupted => {
+                ruby.thread_check_ints()?;
+                "interrupted"
+            }
+        };
+        Ok(ruby.to_symbol(name))
+    }
+
+    /// `[[:assigned, [[topic, partition], ...]], [:revoked, ...], [:error, kind, message]]`
+    fn take_events(ruby: &Ruby, rb_self: &Self) -> Result<RArray, Error> {
+        let out = ruby.ary_new();
+        for event in rb_self.core.take_events() {
+            let row = match event {
+                Event::Assigned(tps) => (
+                    ruby.to_symbol("assigned"),
+                    partitions(ruby, &tps)?,
+                    ruby.qnil().as_value(),
+                ),
+                Event::Revoked(tps) => (
+                    ruby.to_symbol("revoked"),
+                    partitions(ruby, &tps)?,
+                    ruby.qnil().as_value(),
+                ),
+                Event::Error { kind, message } => (
+                    ruby.to_symbol("error"),
+                    ruby.str_new(kind).as_value(),
+                    ruby.str_new(&message).as_value(),
+                ),
+            };
+            out.push(row)?;
+        }
+        Ok(out)
+    }
+
+    /// A worker's life: run jobs until the engine stops.
+    fn work(ruby: &Ruby, rb_self: &Self, executor: Value) -> Result<(), Error> {
+        let core = &rb_self.core;
+        let interrupt = Interrupt::new();
+        loop {
+            // Fast path: a runnable job is taken without giving up the GVL.
+            let job = match core.try_next_job() {
+                Some(job) => job,
+                None => {
+                    let next = blocking(
+                        ruby,
+                        &interrupt,
+                        || match core.next_job(&interrupt) {
+                            Err(CoreError::Interrupted) => None,
+                            other => Some(other),
+                        },
+                        || core.interrupt_workers(&interrupt),
+                    )?;
+                    match next.map_err(|e| to_ruby(ruby, e))? {
+                        Some(job) => job,
+                        None => return Ok(()),
+                    }
+                }
+            };
+            let result = call_executor(ruby, executor, &job);
+            let outcome = match result {
+                Ok(true) => Outcome::Success,
+                _ => Outcome::Failure,
+            };
+            let (topic, partition, offset) = (job.tp.topic.clone(), job.tp.partition, job.offset);
+            let retry = core.complete(job, outcome);
+            result?;
+            if let Some(retry) = retry {
+                let _: Value = executor.funcall(
+                    "paused",
+                    (
+                        &*topic,
+                        partition,
+                        offset,
+                        retry.failures,
+                        retry.pause.as_millis() as u64,
+                    ),
+                )?;
+            }
+        }
+    }
+
+    fn stop(rb_self: &Self) {
+        rb_self.core.stop();
+    }
+
+    /// Final synchronous commit and leaving the group (GVL released).
+    fn close(ruby: &Ruby, rb_self: &Self) -> Result<(), Error> {
+        let core = Arc::clone(&rb_self.core);
+        match without_gvl(move || core.close(), || {})? {
+            Blocked::Done(result) => result.map_err(|e| to_ruby(ruby, e)),
+            Blocked::Interrupted => {
+                ruby.thread_check_ints()?;
+                Self::close(ruby, rb_self)
+            }
+        }
+    }
+}
+
+/// `executor.call(payload, topic, partition, offset, key, headers, attempt)`; truthy = success.
+fn call_executor(ruby: &Ruby, executor: Value, job: &Job) -> Result<bool, Error> {
+    let payload = ruby.enc_str_new(&job.payload, ruby.utf8_encoding());
+    let key = job
+        .key
+        .as_ref()
+        .map(|k| ruby.enc_str_new(k, ruby.utf8_encoding()));
+    let headers = if job.headers.is_empty() {
+        None
+    } else {
+        let hash = ruby.hash_new();
+        for (name, value) in &job.headers {
+            hash.aset(name.as_str(), ruby.enc_str_new(value, ruby.utf8_encoding()))?;
+        }
+        Some(hash)
+    };
+    let result: Value = executor.funcall(
+        "call",
+        (
+            payload,
+            &*job.tp.topic,
+            job.tp.partition,
+            job.offset,
+            key,
+            headers,
+            job.attempt,
+        ),
+    )?;
+    Ok(result.to_bool())
+}
+
+fn partitions(ruby: &Ruby, tps: &[crate::core::scheduler::TopicPartition]) -> Result<Value, Error> {
+    let out = ruby.ary_new_capa(tps.len());
+    for tp in tps {
+        out.push((&*tp.topic, tp.partition))?;
+    }
+    Ok(out.as_value())
+}
+
+pub fn define(ruby: &Ruby, native: &RModule) -> Result<(), Error> {
+    let class = native.define_class("Engine", ruby.class_object())?;
+    class.define_singleton_method("new", function!(Engine::new, 7))?;
+    class.define_method("_run_loop", method!(Engine::run_loop, 0))?;
+    class.define_method("_take_events", method!(Engine::take_events, 0))?;
+    class.define_method("_work", method!(Engine::work, 1))?;
+    class.define_method("_stop", method!(Engine::stop, 0))?;
+    class.define_method("_close", method!(Engine::close, 0))?;
+    Ok(())
+}

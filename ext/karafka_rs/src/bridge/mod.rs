@@ -1,0 +1,20 @@
+//! Ruby glue, one file per native class. Everything here runs on Ruby threads holding the GVL,
+//! except the closures handed to [`nogvl::without_gvl`], which must not touch Ruby.
+
+pub mod admin;
+pub mod convert;
+pub mod engine;
+pub mod errors;
+pub mod nogvl;
+pub mod producer;
+
+use magnus::{Error, Module, Ruby};
+
+pub fn init(ruby: &Ruby) -> Result<(), Error> {
+    let karafka = ruby.define_module("Karafka")?;
+    let native = karafka.define_module("Native")?;
+    producer::define(ruby, &native)?;
+    engine::define(ruby, &native)?;
+    admin::define(ruby, &native)?;
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! `Karafka::Native::Producer`: the native half of `Karafka::Producer` (Ruby owns the keyword
+//! API, validation and instrumentation; these methods are positional and `_`-prefixed).
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use magnus::{function, method, prelude::*, Error, RArray, RModule, Ruby};
+
+use crate::bridge::convert;
+use crate::bridge::errors::to_ruby;
+use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
+use crate::core::delivery::{Report, SyncBatch};
+use crate::core::error::CoreError;
+use crate::core::producer::{JobProducer, OutgoingMessage};
+use crate::core::wait::Interrupt;
+
+#[magnus::wrap(class = "Karafka::Native::Producer", free_immediately, size)]
+pub struct Producer {
+    // RwLock: produce calls share the producer; `_close` takes it away.
+    inner: RwLock<Option<Arc<JobProducer>>>,
+}
+
+impl Producer {
+    fn new(ruby: &Ruby, settings: RArray) -> Result<Self, Error> {
+        let settings = convert::settings(settings)?;
+        let producer = JobProducer::new(&settings).map_err(|e| to_ruby(ruby, e))?;
+        Ok(Self {
+            inner: RwLock::new(Some(Arc::new(producer))),
+        })
+    }
+
+    fn producer(&self, ruby: &Ruby) -> Result<Arc<JobProducer>, Error> {
+        let guard = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        guard
+            .clone()
+            .ok_or_else(|| to_ruby(ruby, CoreError::Closed))
+    }
+
+    /// Resolves `partition_key`s (a metadata request, GVL released) when any are present.
+    fn prepare(
+        ruby: &Ruby,
+        producer: &JobProducer,
+        list: RArray,
+    ) -> Result<Vec<OutgoingMessage>, Error> {
+        let mut messages = convert::messages(ruby, list)?;
+        if JobProducer::needs_metadata(&messages) {
+            // The metadata request is bounded by its own timeout, so no unblock is needed.
+            let interrupt = Interrupt::new();
+            blocking(
+                ruby,
+                &interrupt,
+                || Some(producer.resolve_partitions(&mut messages)),
+                || {},
+            )?
+            .map_err(|e| to_ruby(ruby, e))?;
+        }
+        Ok(messages)
+    }
+
+    /// Enqueues without waiting for delivery; failures reach `_take_failures`.
+    fn produce_async(ruby: &Ruby, rb_self: &Self, list: RArray) -> Result<usize, Error> {
+        let producer = rb_self.producer(ruby)?;
+        let messages = Self::prepare(ruby, &producer, list)?;
+        for message in &messages {
+            // Fast path under the GVL; only a full librdkafka queue needs to block.
+            if producer
+                .try_send(message, None)
+                .map_err(|e| to_ruby(ruby, e))?
+            {
+                continue;
+            }
+            let interrupt = Interrupt::new();
+            blocking(
+                ruby,
+                &interrupt,
+                || match producer.send_blocking(message, None, &interrupt) {
+                    Err(CoreError::Interrupted) => None,
+                    other => Some(other),
+                },
+                || interrupt.set(),
+            )?
+            .map_err(|e| to_ruby(ruby, e))?;
+        }
+        Ok(messages.len())
+    }
+
+    /// Produces and waits for every delivery report. Returns one entry per message:
+    /// `[topic, partition, offset, nil, nil]` or `[topic, partition, nil, code, message]`.
+    fn produce_sync(ruby: &Ruby, rb_self: &Self, list: RArray) -> Result<RArray, Error> {
+        let producer = rb_self.producer(ruby)?;
+        let messages = Self::prepare(ruby, &producer, list)?;
+        let batch = Arc::new(SyncBatch::new(messages.len()));
+        let interrupt = Interrupt::new();
+        // Resumable: after a served interrupt, sending continues where it stopped.
+        let mut next = 0;
+        let reports = blocking(
+            ruby,
+            &interrupt,
+            || {
+                while let Some(message) = messages.get(next) {
+                    let target = Some((Arc::clone(&batch), next));
+                    match producer.send_blocking(message, target, &interrupt) {
+                        Ok(()) => {}
+                        Err(CoreError::Interrupted) => return None,
+                        Err(e) => batch.report(next, Err(enqueue_failure(message, e))),
+                    }
+                    next += 1;
+                }
+                batch.wait(&interrupt)
+            },
+            || batch.interrupt(&interrupt),
+        )?;
+        let out = ruby.ary_new_capa(reports.len());
+        for report in reports {
+            out.push(report_row(report))?;
+        }
+        Ok(out)
+    }
+
+    /// Waits up to `timeout_ms` for async delivery failures:
+    /// `[[topic, partition, code, message], ...]`.
+    fn take_failures(ruby: &Ruby, rb_self: &Self, timeout_ms: u64) -> Result<RArray, Error> {
+        let producer = rb_self.producer(ruby)?;
+        let failures = producer.async_failures();
+        let interrupt = Interrupt::new();
+        let taken = match without_gvl(
+            || failures.take(Duration::from_millis(timeout_ms), &interrupt),
+            || failures.interrupt(&interrupt),
+        )? {
+            Blocked::Done(taken) => taken,
+            Blocked::Interrupted => Vec::new(),
+        };
+        let out = ruby.ary_new_capa(taken.len());
+        for f in taken {
+            out.push((f.topic, f.partition, f.code, f.message))?;
+        }
+        Ok(out)
+    }
+
+    /// Waits (GVL released) until queued messages are delivered; false on timeout.
+    fn flush(ruby: &Ruby, rb_self: &Self, timeout_ms: u64) -> Result<bool, Error> {
+        let producer = rb_self.producer(ruby)?;
+        match without_gvl(|| producer.flush(Duration::from_millis(timeout_ms)), || {})? {
+            Blocked::Done(result) => Ok(result.is_ok()),
+            Blocked::Interrupted => Ok(false),
+        }
+    }
+
+    fn in_flight(ruby: &Ruby, rb_self: &Self) -> Result<i32, Error> {
+        Ok(rb_self.producer(ruby)?.in_flight())
+    }
+
+    /// Flushes for at most `timeout_ms`, then releases librdkafka's handle.
+    fn close(rb_self: &Self, timeout_ms: u64) -> Result<bool, Error> {
+        let taken = rb_self
+            .inner
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let Some(producer) = taken else {
+            return Ok(true);
+        };
+        let flushed = match without_gvl(
+            move || {
+                let flushed = producer.flush(Duration::from_millis(timeout_ms)).is_ok();
+                drop(producer);
+                flushed
+            },
+            || {},
+        )? {
+            Blocked::Done(flushed) => flushed,
+            Blocked::Interrupted => false,
+        };
+        Ok(flushed)
+    }
+}
+
+fn enqueue_failure(
+    message: &OutgoingMessage,
+    error: CoreError,
+) -> crate::core::delivery::DeliveryFailure {
+    crate::core::delivery::DeliveryFailure {
+        topic: message.topic.clone(),
+        partition: message.partition.unwrap_or(-1),
+        code: "EnqueueFailed".into(),
+        message: error.to_string(),
+    }
+}
+
+type ReportRow = (String, i32, Option<i64>, Option<String>, Option<String>);
+
+fn report_row(report: Report) -> ReportRow {
+    match report {
+        Ok(d) => (d.topic, d.partition, Some(d.offset), None, None),
+        Err(f) => (f.topic, f.partition, None, Some(f.code), Some(f.message)),
+    }
+}
+
+pub fn define(ruby: &Ruby, native: &RModule) -> Result<(), Error> {
+    let class = native.define_class("Producer", ruby.class_object())?;
+    class.define_singleton_method("new", function!(Producer::new, 1))?;
+    class.define_method("_produce_async", method!(Producer::produce_async, 1))?;
+    class.define_method("_produce_sync", method!(Producer::produce_sync, 1))?;
+    class.define_method("_take_failures", method!(Producer::take_failures, 1))?;
+    class.define_method("_flush", method!(Producer::flush, 1))?;
+    class.define_method("_in_flight", method!(Producer::in_flight, 0))?;
+    class.define_method("_close", method!(Producer::close, 1))?;
+    Ok(())
+}

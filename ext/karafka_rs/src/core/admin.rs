@@ -1,0 +1,131 @@
+//! Topic administration and offset inspection, for `karafka topics`, specs and benchmarks.
+//! Every call blocks the calling thread (the bridge releases the GVL around it).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+use crate::core::config::KafkaSettings;
+use crate::core::error::{CoreError, CoreResult};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn client_config(settings: &KafkaSettings) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    for (key, value) in settings {
+        config.set(key.as_str(), value.as_str());
+    }
+    config
+}
+
+fn admin_error(e: impl ToString) -> CoreError {
+    CoreError::Admin(e.to_string())
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    // The admin futures are completed by rdkafka's own background thread; a tiny
+    // current-thread runtime is enough to wait for them.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a current-thread tokio runtime")
+        .block_on(future)
+}
+
+fn admin(settings: &KafkaSettings) -> CoreResult<AdminClient<DefaultClientContext>> {
+    client_config(settings)
+        .create()
+        .map_err(CoreError::ClientCreation)
+}
+
+/// Creates a topic; `Ok(false)` when it already existed.
+pub fn create_topic(settings: &KafkaSettings, name: &str, partitions: i32) -> CoreResult<bool> {
+    let admin = admin(settings)?;
+    let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+    let options = AdminOptions::new().operation_timeout(Some(TIMEOUT));
+    let results = block_on(admin.create_topics([&topic], &options)).map_err(admin_error)?;
+    match results.into_iter().next() {
+        Some(Ok(_)) => Ok(true),
+        Some(Err((_, RDKafkaErrorCode::TopicAlreadyExists))) => Ok(false),
+        Some(Err((topic, code))) => Err(admin_error(format!("create {topic}: {code}"))),
+        None => Err(admin_error("create_topics returned no result")),
+    }
+}
+
+/// Deletes a topic; `Ok(false)` when it did not exist.
+pub fn delete_topic(settings: &KafkaSettings, name: &str) -> CoreResult<bool> {
+    let admin = admin(settings)?;
+    let options = AdminOptions::new().operation_timeout(Some(TIMEOUT));
+    let results = block_on(admin.delete_topics(&[name], &options)).map_err(admin_error)?;
+    match results.into_iter().next() {
+        Some(Ok(_)) => Ok(true),
+        Some(Err((_, RDKafkaErrorCode::UnknownTopicOrPartition))) => Ok(false),
+        Some(Err((topic, code))) => Err(admin_error(format!("delete {topic}: {code}"))),
+        None => Err(admin_error("delete_topics returned no result")),
+    }
+}
+
+fn metadata_consumer(settings: &KafkaSettings, group: Option<&str>) -> CoreResult<BaseConsumer> {
+    let mut config = client_config(settings);
+    if let Some(group) = group {
+        config.set("group.id", group);
+    }
+    config.create().map_err(CoreError::ClientCreation)
+}
+
+/// Topic name => partition count, for every topic the cluster reports.
+pub fn topics(settings: &KafkaSettings) -> CoreResult<BTreeMap<String, i32>> {
+    let consumer = metadata_consumer(settings, None)?;
+    let metadata = consumer
+        .fetch_metadata(None, TIMEOUT)
+        .map_err(admin_error)?;
+    Ok(metadata
+        .topics()
+        .iter()
+        .filter(|t| t.error().is_none())
+        .map(|t| (t.name().to_string(), t.partitions().len() as i32))
+        .collect())
+}
+
+/// Low and high watermark of one partition.
+pub fn watermarks(settings: &KafkaSettings, topic: &str, partition: i32) -> CoreResult<(i64, i64)> {
+    let consumer = metadata_consumer(settings, None)?;
+    consumer
+        .fetch_watermarks(topic, partition, TIMEOUT)
+        .map_err(admin_error)
+}
+
+/// The offsets `group` has committed for each partition of `topic` (`-1`: none).
+pub fn committed(
+    settings: &KafkaSettings,
+    group: &str,
+    topic: &str,
+) -> CoreResult<Vec<(i32, i64)>> {
+    let partitions = *topics(settings)?
+        .get(topic)
+        .ok_or_else(|| admin_error(format!("unknown topic {topic}")))?;
+    let consumer = metadata_consumer(settings, Some(group))?;
+    let mut list = TopicPartitionList::new();
+    for partition in 0..partitions {
+        list.add_partition(topic, partition);
+    }
+    let committed = consumer
+        .committed_offsets(list, TIMEOUT)
+        .map_err(admin_error)?;
+    Ok(committed
+        .elements()
+        .iter()
+        .map(|e| {
+            let offset = match e.offset() {
+                Offset::Offset(o) => o,
+                _ => -1,
+            };
+            (e.partition(), offset)
+        })
+        .collect())
+}

@@ -1,0 +1,68 @@
+//! librdkafka settings: the user's `config.kafka` hash on top of defaults tuned for jobs.
+
+use rdkafka::ClientConfig;
+
+/// `config.kafka` as given by the user, in order, values already stringified by Ruby.
+pub type KafkaSettings = Vec<(String, String)>;
+
+/// Producer defaults. `linger.ms=0`: a job is dispatched the moment it is enqueued (latency
+/// matters more than batch size for jobs; librdkafka still batches what queues up meanwhile).
+/// `murmur2_random`: keyed jobs land where the Java client would put them (see partitioner.rs).
+const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
+    ("linger.ms", "0"),
+    ("partitioner", "murmur2_random"),
+    ("message.timeout.ms", "300000"),
+];
+
+/// Consumer defaults. Offsets are committed by the engine after each job succeeded, so
+/// librdkafka's own auto commit and offset store are off. `fetch.wait.max.ms` is the broker's
+/// long-poll: a new job is returned as soon as it arrives, this only bounds idle fetches.
+const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
+    ("enable.auto.commit", "false"),
+    ("enable.auto.offset.store", "false"),
+    ("auto.offset.reset", "earliest"),
+    ("fetch.wait.max.ms", "100"),
+    ("queued.max.messages.kbytes", "16384"),
+    ("enable.partition.eof", "false"),
+];
+
+fn build(defaults: &[(&str, &str)], settings: &KafkaSettings) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    for (key, value) in defaults {
+        config.set(*key, *value);
+    }
+    for (key, value) in settings {
+        config.set(key.as_str(), value.as_str());
+    }
+    config
+}
+
+pub fn producer_config(settings: &KafkaSettings) -> ClientConfig {
+    build(PRODUCER_DEFAULTS, settings)
+}
+
+pub fn consumer_config(settings: &KafkaSettings) -> ClientConfig {
+    build(CONSUMER_DEFAULTS, settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_settings_override_defaults() {
+        let settings = vec![("linger.ms".to_string(), "5".to_string())];
+        assert_eq!(producer_config(&settings).get("linger.ms"), Some("5"));
+        assert_eq!(
+            producer_config(&settings).get("partitioner"),
+            Some("murmur2_random")
+        );
+    }
+
+    #[test]
+    fn consumer_commits_are_left_to_the_engine() {
+        let config = consumer_config(&vec![]);
+        assert_eq!(config.get("enable.auto.commit"), Some("false"));
+        assert_eq!(config.get("enable.auto.offset.store"), Some("false"));
+    }
+}

@@ -1,0 +1,356 @@
+//! The consumer engine: one consumer loop feeding a [`Scheduler`], `concurrency` workers taking
+//! jobs from it.
+//!
+//! Threads: [`Engine::run_loop`] is called by one Ruby-created thread with the GVL released;
+//! librdkafka serves rebalances inside `poll`, so [`EngineContext`]'s callbacks run on that same
+//! thread. [`Engine::next_job`] is called by each Ruby worker thread with the GVL released.
+//! None of these call Ruby: what Ruby must hear about (rebalances, errors) is queued as
+//! [`Event`]s and returned from `run_loop`.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::KafkaResult;
+use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::core::backoff::Backoff;
+use crate::core::config::{consumer_config, KafkaSettings};
+use crate::core::error::{CoreError, CoreResult};
+use crate::core::scheduler::{Actions, Job, Next, Outcome, Retry, Scheduler, TopicPartition};
+use crate::core::wait::{lock, wait_on, Interrupt};
+
+/// Something the Ruby side should log or instrument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Assigned(Vec<TopicPartition>),
+    Revoked(Vec<TopicPartition>),
+    /// A consumer-level error (not a job's): broker down, commit failed, ...
+    Error {
+        kind: &'static str,
+        message: String,
+    },
+}
+
+/// Why [`Engine::run_loop`] returned.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LoopExit {
+    /// Stopping, and every running job has finished: close the engine.
+    Stopped,
+    /// Events are waiting in [`Engine::take_events`]; call `run_loop` again afterwards.
+    Events,
+    Interrupted,
+}
+
+pub struct EngineSettings {
+    pub kafka: KafkaSettings,
+    pub topics: Vec<String>,
+    /// Karafka's `max_messages`: jobs buffered per partition before fetching it pauses.
+    pub max_messages: usize,
+    /// Karafka's `max_wait_time`: the longest an idle poll blocks.
+    pub max_wait: Duration,
+    pub backoff: Backoff,
+}
+
+/// State shared by the consumer loop, its rebalance callbacks and the workers.
+pub struct Shared {
+    scheduler: Mutex<Scheduler>,
+    work: Condvar,
+    events: Mutex<Vec<Event>>,
+}
+
+impl Shared {
+    fn event(&self, event: Event) {
+        lock(&self.events).push(event);
+    }
+}
+
+pub struct EngineContext {
+    shared: Arc<Shared>,
+}
+
+impl ClientContext for EngineContext {}
+
+impl ConsumerContext for EngineContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(tpl) = rebalance {
+            let tps = to_topic_partitions(tpl);
+            let owed = lock(&self.shared.scheduler).revoke(&tps);
+            // Commit what finished before we hand the partitions over, or the next owner
+            // would run those jobs again.
+            if !owed.is_empty() {
+                if let Err(e) = consumer.commit(&commit_list(&owed), CommitMode::Sync) {
+                    self.shared.event(Event::Error {
+                        kind: "consumer.commit",
+                        message: e.to_string(),
+                    });
+                }
+            }
+            self.shared.event(Event::Revoked(tps));
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(tpl) => {
+                let tps = to_topic_partitions(tpl);
+                lock(&self.shared.scheduler).assign(tps.iter().cloned());
+                self.shared.event(Event::Assigned(tps));
+            }
+            Rebalance::Revoke(_) => {}
+            Rebalance::Error(e) => self.shared.event(Event::Error {
+                kind: "consumer.rebalance",
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
+        if let Err(e) = result {
+            self.shared.event(Event::Error {
+                kind: "consumer.commit",
+                message: e.to_string(),
+            });
+        }
+    }
+}
+
+/// Offsets are committed at most this often while jobs keep finishing: often enough that a
+/// crash repeats only the last few milliseconds of work, rarely enough not to flood the broker.
+const COMMIT_INTERVAL: Duration = Duration::from_millis(5);
+/// How many already-fetched messages one poll round hands to the scheduler under one lock.
+const POLL_BATCH: usize = 500;
+
+pub struct Engine {
+    shared: Arc<Shared>,
+    consumer: Mutex<Option<BaseConsumer<EngineContext>>>,
+    max_wait: Duration,
+}
+
+impl Engine {
+    pub fn new(settings: EngineSettings) -> CoreResult<Self> {
+        let shared = Arc::new(Shared {
+            scheduler: Mutex::new(Scheduler::new(settings.max_messages, settings.backoff)),
+            work: Condvar::new(),
+            events: Mutex::new(Vec::new()),
+        });
+        let context = EngineContext {
+            shared: Arc::clone(&shared),
+        };
+        let consumer: BaseConsumer<EngineContext> = consumer_config(&settings.kafka)
+            .create_with_context(context)
+            .map_err(CoreError::ClientCreation)?;
+        let topics: Vec<&str> = settings.topics.iter().map(String::as_str).collect();
+        consumer
+            .subscribe(&topics)
+            .map_err(|source| CoreError::Subscription {
+                topics: settings.topics.join(", "),
+                source,
+            })?;
+        Ok(Self {
+            shared,
+            consumer: Mutex::new(Some(consumer)),
+            max_wait: settings.max_wait,
+        })
+    }
+
+    /// The consumer loop. Polls, buffers jobs, commits and pauses/resumes fetching until
+    /// stopped (and idle), interrupted, or there are events for Ruby.
+    pub fn run_loop(&self, interrupt: &Interrupt) -> CoreResult<LoopExit> {
+        let guard = lock(&self.consumer);
+        let consumer = guard.as_ref().ok_or(CoreError::Closed)?;
+        let mut last_commit = Instant::now();
+        loop {
+            if interrupt.is_set() {
+                return Ok(LoopExit::Interrupted);
+            }
+            let (stopping, busy) = {
+                let scheduler = lock(&self.shared.scheduler);
+                (
+                    scheduler.is_stopping(),
+                    scheduler.running() > 0 || scheduler.has_pending_commits(),
+                )
+            };
+            if stopping && !busy {
+                return Ok(LoopExit::Stopped);
+            }
+            // Short polls while jobs run, so their commits go out promptly.
+            let timeout = if busy { COMMIT_INTERVAL } else { self.max_wait };
+            self.poll_into_scheduler(consumer, timeout);
+            if stopping {
+                // Shutdown: offsets must be on the broker before the process exits.
+                self.carry_out(consumer, CommitMode::Sync);
+                last_commit = Instant::now();
+            } else if last_commit.elapsed() >= COMMIT_INTERVAL {
+                self.carry_out(consumer, CommitMode::Async);
+                last_commit = Instant::now();
+            }
+            if !lock(&self.shared.events).is_empty() {
+                return Ok(LoopExit::Events);
+            }
+        }
+    }
+
+    fn poll_into_scheduler(&self, consumer: &BaseConsumer<EngineContext>, timeout: Duration) {
+        let mut batch = Vec::new();
+        let mut wait = timeout;
+        while batch.len() < POLL_BATCH {
+            match consumer.poll(wait) {
+                Some(Ok(message)) => batch.push(to_job(&message)),
+                Some(Err(e)) => {
+                    self.shared.event(Event::Error {
+                        kind: "consumer.poll",
+                        message: e.to_string(),
+                    });
+                    break;
+                }
+                None => break,
+            }
+            wait = Duration::ZERO;
+        }
+        if batch.is_empty() {
+            return;
+        }
+        let mut scheduler = lock(&self.shared.scheduler);
+        let woken = batch
+            .into_iter()
+            .fold(0, |n, job| n + scheduler.push(job) as usize);
+        drop(scheduler);
+        for _ in 0..woken {
+            self.shared.work.notify_one();
+        }
+    }
+
+    fn carry_out(&self, consumer: &BaseConsumer<EngineContext>, mode: CommitMode) {
+        let actions: Actions = lock(&self.shared.scheduler).take_actions();
+        if !actions.commit.is_empty() {
+            if let Err(e) = consumer.commit(&commit_list(&actions.commit), mode) {
+                self.shared.event(Event::Error {
+                    kind: "consumer.commit",
+                    message: e.to_string(),
+                });
+            }
+        }
+        for (tps, pause) in [(&actions.pause, true), (&actions.resume, false)] {
+            if tps.is_empty() {
+                continue;
+            }
+            let mut list = TopicPartitionList::new();
+            for tp in tps {
+                list.add_partition(&tp.topic, tp.partition);
+            }
+            let result = if pause {
+                consumer.pause(&list)
+            } else {
+                consumer.resume(&list)
+            };
+            if let Err(e) = result {
+                self.shared.event(Event::Error {
+                    kind: "consumer.pause",
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+
+    /// Blocks until a job can run, the engine stops (`None`), or `interrupt` fires (`Err`).
+    pub fn next_job(&self, interrupt: &Interrupt) -> CoreResult<Option<Job>> {
+        let mut scheduler = lock(&self.shared.scheduler);
+        loop {
+            match scheduler.next_job(Instant::now()) {
+                Next::Run(job) => return Ok(Some(job)),
+                Next::Stopped => return Ok(None),
+                Next::Wait(timeout) => {
+                    if interrupt.is_set() {
+                        return Err(CoreError::Interrupted);
+                    }
+                    scheduler = wait_on(&self.shared.work, scheduler, timeout);
+                }
+            }
+        }
+    }
+
+    /// Takes a job without blocking, if one is runnable right now.
+    pub fn try_next_job(&self) -> Option<Job> {
+        match lock(&self.shared.scheduler).next_job(Instant::now()) {
+            Next::Run(job) => Some(job),
+            _ => None,
+        }
+    }
+
+    /// Wakes [`Engine::next_job`] waiters; for the unblock function.
+    pub fn interrupt_workers(&self, interrupt: &Interrupt) {
+        interrupt.fire(&self.shared.scheduler, &self.shared.work);
+    }
+
+    pub fn complete(&self, job: Job, outcome: Outcome) -> Option<Retry> {
+        let mut scheduler = lock(&self.shared.scheduler);
+        let retry = scheduler.complete(job, outcome, Instant::now());
+        drop(scheduler);
+        // The partition's next job (or a retry timer) may now be runnable.
+        self.shared.work.notify_one();
+        retry
+    }
+
+    /// Begins shutdown: no new jobs start; running ones finish and are committed.
+    pub fn stop(&self) {
+        lock(&self.shared.scheduler).stop();
+        self.shared.work.notify_all();
+    }
+
+    pub fn take_events(&self) -> Vec<Event> {
+        std::mem::take(&mut *lock(&self.shared.events))
+    }
+
+    /// Commits what is owed, synchronously, then leaves the group and closes the consumer.
+    pub fn close(&self) -> CoreResult<()> {
+        let Some(consumer) = lock(&self.consumer).take() else {
+            return Ok(());
+        };
+        self.carry_out(&consumer, CommitMode::Sync);
+        consumer.unsubscribe();
+        // Dropping polls until librdkafka has closed the consumer (rebalance callbacks run).
+        drop(consumer);
+        Ok(())
+    }
+}
+
+fn to_job(message: &BorrowedMessage<'_>) -> Job {
+    let mut job = Job::new(
+        TopicPartition::new(message.topic(), message.partition()),
+        message.offset(),
+        message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+    );
+    job.key = message.key().map(<[u8]>::to_vec);
+    job.timestamp_ms = message.timestamp().to_millis();
+    if let Some(headers) = message.headers() {
+        job.headers = headers
+            .iter()
+            .map(|h| {
+                (
+                    h.key.to_string(),
+                    h.value.map(<[u8]>::to_vec).unwrap_or_default(),
+                )
+            })
+            .collect();
+    }
+    job
+}
+
+fn to_topic_partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
+    tpl.elements()
+        .iter()
+        .map(|e| TopicPartition::new(e.topic(), e.partition()))
+        .collect()
+}
+
+fn commit_list(offsets: &[(TopicPartition, i64)]) -> TopicPartitionList {
+    let mut list = TopicPartitionList::new();
+    for (tp, offset) in offsets {
+        // Infallible for a freshly added partition with an absolute offset.
+        let _ = list.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset));
+    }
+    list
+}

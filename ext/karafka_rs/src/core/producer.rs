@@ -1,0 +1,222 @@
+//! Producing job messages: async (fire and report failures later) or sync (wait for the
+//! broker's acknowledgement of every message of the call).
+//!
+//! `send` never blocks while librdkafka's queue has room, so the bridge can call it while
+//! holding the GVL; only a full queue or a sync wait blocks, and those take an [`Interrupt`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::client::ClientContext;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::producer::{
+    BaseRecord, DeliveryResult, Producer as _, ProducerContext, ThreadedProducer,
+};
+
+use crate::core::config::{producer_config, KafkaSettings};
+use crate::core::delivery::{AsyncFailures, Delivered, DeliveryFailure, Report, SyncBatch};
+use crate::core::error::{CoreError, CoreResult};
+use crate::core::partitioner::partition_for_key;
+use crate::core::wait::{lock, Interrupt};
+
+/// One message to produce, converted from Ruby before the GVL is released.
+#[derive(Debug, Default, Clone)]
+pub struct OutgoingMessage {
+    pub topic: String,
+    pub payload: Option<Vec<u8>>,
+    pub key: Option<Vec<u8>>,
+    /// Chooses the partition like a key would, without setting the message key.
+    pub partition_key: Option<Vec<u8>>,
+    pub partition: Option<i32>,
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+/// Where a delivery report goes: a waiting sync call, or the async failure queue.
+pub struct DeliveryTarget {
+    batch: Option<(Arc<SyncBatch>, usize)>,
+}
+
+pub struct DeliveryContext {
+    async_failures: Arc<AsyncFailures>,
+}
+
+impl ClientContext for DeliveryContext {}
+
+impl ProducerContext for DeliveryContext {
+    type DeliveryOpaque = Box<DeliveryTarget>;
+
+    // Runs on the ThreadedProducer's poll thread: plain Rust only.
+    fn delivery(&self, result: &DeliveryResult<'_>, target: Self::DeliveryOpaque) {
+        let report: Report = match result {
+            Ok(message) => Ok(Delivered {
+                topic: message.topic().to_string(),
+                partition: message.partition(),
+                offset: message.offset(),
+            }),
+            Err((error, message)) => Err(DeliveryFailure {
+                topic: message.topic().to_string(),
+                partition: message.partition(),
+                code: error
+                    .rdkafka_error_code()
+                    .map(|c| format!("{c:?}"))
+                    .unwrap_or_else(|| "Unknown".into()),
+                message: error.to_string(),
+            }),
+        };
+        match (&target.batch, report) {
+            (Some((batch, index)), report) => batch.report(*index, report),
+            (None, Err(failure)) => self.async_failures.push(failure),
+            (None, Ok(_)) => {}
+        }
+    }
+}
+
+/// How long a topic's partition count is trusted for `partition_key` routing.
+const PARTITION_COUNT_TTL: Duration = Duration::from_secs(30);
+
+pub struct JobProducer {
+    inner: ThreadedProducer<DeliveryContext>,
+    async_failures: Arc<AsyncFailures>,
+    partition_counts: Mutex<HashMap<String, (i32, Instant)>>,
+}
+
+impl JobProducer {
+    pub fn new(settings: &KafkaSettings) -> CoreResult<Self> {
+        let async_failures = Arc::new(AsyncFailures::default());
+        let context = DeliveryContext {
+            async_failures: Arc::clone(&async_failures),
+        };
+        let inner = producer_config(settings)
+            .create_with_context(context)
+            .map_err(CoreError::ClientCreation)?;
+        Ok(Self {
+            inner,
+            async_failures,
+            partition_counts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn async_failures(&self) -> &Arc<AsyncFailures> {
+        &self.async_failures
+    }
+
+    /// Messages that need a metadata look-up (partition_key) before they can be sent.
+    pub fn needs_metadata(messages: &[OutgoingMessage]) -> bool {
+        messages
+            .iter()
+            .any(|m| m.partition.is_none() && m.partition_key.is_some())
+    }
+
+    /// Resolves `partition_key` to a partition (may block on a metadata request).
+    pub fn resolve_partitions(&self, messages: &mut [OutgoingMessage]) -> CoreResult<()> {
+        for message in messages.iter_mut() {
+            if message.partition.is_some() {
+                continue;
+            }
+            if let Some(partition_key) = &message.partition_key {
+                let count = self.partition_count(&message.topic)?;
+                message.partition = Some(partition_for_key(partition_key, count));
+            }
+        }
+        Ok(())
+    }
+
+    fn partition_count(&self, topic: &str) -> CoreResult<i32> {
+        if let Some((count, at)) = lock(&self.partition_counts).get(topic) {
+            if at.elapsed() < PARTITION_COUNT_TTL {
+                return Ok(*count);
+            }
+        }
+        let metadata_error = |reason: String| CoreError::Metadata {
+            topic: topic.into(),
+            reason,
+        };
+        let metadata = self
+            .inner
+            .client()
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .map_err(|e| metadata_error(e.to_string()))?;
+        let found = metadata.topics().iter().find(|t| t.name() == topic);
+        let count = match found {
+            Some(t) if t.error().is_none() && !t.partitions().is_empty() => {
+                t.partitions().len() as i32
+            }
+            Some(t) => return Err(metadata_error(format!("{:?}", t.error()))),
+            None => return Err(metadata_error("topic not found".into())),
+        };
+        lock(&self.partition_counts).insert(topic.to_string(), (count, Instant::now()));
+        Ok(count)
+    }
+
+    /// Enqueues one message without blocking. `Ok(false)`: librdkafka's queue is full, try
+    /// again after waiting a little (see [`JobProducer::send_blocking`]).
+    pub fn try_send(
+        &self,
+        message: &OutgoingMessage,
+        target: Option<(Arc<SyncBatch>, usize)>,
+    ) -> CoreResult<bool> {
+        let mut record: BaseRecord<'_, [u8], [u8], Box<DeliveryTarget>> =
+            BaseRecord::with_opaque_to(&message.topic, Box::new(DeliveryTarget { batch: target }));
+        if let Some(payload) = &message.payload {
+            record = record.payload(payload.as_slice());
+        }
+        if let Some(key) = &message.key {
+            record = record.key(key.as_slice());
+        }
+        if let Some(partition) = message.partition {
+            record = record.partition(partition);
+        }
+        if !message.headers.is_empty() {
+            let headers = message
+                .headers
+                .iter()
+                .fold(OwnedHeaders::new(), |h, (k, v)| {
+                    h.insert(Header {
+                        key: k,
+                        value: Some(v.as_slice()),
+                    })
+                });
+            record = record.headers(headers);
+        }
+        match self.inner.send(record) {
+            Ok(()) => Ok(true),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => Ok(false),
+            Err((source, _)) => Err(CoreError::Enqueue {
+                topic: message.topic.clone(),
+                source,
+            }),
+        }
+    }
+
+    /// Enqueues, waiting while librdkafka's queue is full (delivery reports drain it).
+    pub fn send_blocking(
+        &self,
+        message: &OutgoingMessage,
+        target: Option<(Arc<SyncBatch>, usize)>,
+        interrupt: &Interrupt,
+    ) -> CoreResult<()> {
+        loop {
+            if self.try_send(message, target.clone())? {
+                return Ok(());
+            }
+            if interrupt.is_set() {
+                return Err(CoreError::Interrupted);
+            }
+            // The ThreadedProducer's thread serves delivery reports; give it a moment.
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Waits until everything queued so far is delivered or failed.
+    pub fn flush(&self, timeout: Duration) -> CoreResult<()> {
+        self.inner
+            .flush(timeout)
+            .map_err(|e| CoreError::Admin(e.to_string()))
+    }
+
+    pub fn in_flight(&self) -> i32 {
+        self.inner.in_flight_count()
+    }
+}

@@ -1,0 +1,522 @@
+//! Which job runs next, and which offsets may be committed.
+//!
+//! The scheduler is plain data behind the engine's mutex; it never blocks and never talks to
+//! Kafka. The consumer loop feeds it fetched messages and carries out the [`Actions`] it asks
+//! for (commit, pause/resume fetching); workers take jobs from it and report outcomes.
+//!
+//! Invariants:
+//! - at most one job per partition runs at a time, and a partition's jobs run in offset order;
+//! - a partition's offset is only committed up to the job after the last one that succeeded;
+//! - after a failure the same job is retried first, after a back-off, and nothing later in that
+//!   partition runs meanwhile; other partitions keep going;
+//! - a revoked partition's buffered jobs are dropped and its running job's outcome is ignored
+//!   (its generation no longer matches), so nothing is committed for a partition we lost;
+//! - once stopping, no new job is handed out.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::core::backoff::Backoff;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TopicPartition {
+    pub topic: Arc<str>,
+    pub partition: i32,
+}
+
+impl TopicPartition {
+    pub fn new(topic: &str, partition: i32) -> Self {
+        Self {
+            topic: Arc::from(topic),
+            partition,
+        }
+    }
+}
+
+/// A fetched message waiting to run as a job.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub tp: TopicPartition,
+    pub offset: i64,
+    pub payload: Vec<u8>,
+    pub key: Option<Vec<u8>>,
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub timestamp_ms: Option<i64>,
+    /// Failed attempts so far (0 on the first run).
+    pub attempt: u32,
+    generation: u64,
+}
+
+impl Job {
+    pub fn new(tp: TopicPartition, offset: i64, payload: Vec<u8>) -> Self {
+        Self {
+            tp,
+            offset,
+            payload,
+            key: None,
+            headers: Vec::new(),
+            timestamp_ms: None,
+            attempt: 0,
+            generation: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+/// What a worker gets when it asks for work.
+#[derive(Debug)]
+pub enum Next {
+    Run(Job),
+    /// Nothing runnable now; ask again after this long (or when woken). `None`: until woken.
+    Wait(Option<Duration>),
+    Stopped,
+}
+
+/// What happened to a failed job, for the log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retry {
+    pub failures: u32,
+    pub pause: Duration,
+}
+
+/// Kafka operations the consumer loop must carry out on the scheduler's behalf.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Actions {
+    /// Next offset to commit per partition (the offset after the last finished job).
+    pub commit: Vec<(TopicPartition, i64)>,
+    pub pause: Vec<TopicPartition>,
+    pub resume: Vec<TopicPartition>,
+}
+
+impl Actions {
+    pub fn is_empty(&self) -> bool {
+        self.commit.is_empty() && self.pause.is_empty() && self.resume.is_empty()
+    }
+}
+
+#[derive(Debug)]
+struct PartitionState {
+    generation: u64,
+    queue: VecDeque<Job>,
+    running: bool,
+    in_ready: bool,
+    retry_at: Option<Instant>,
+    failures: u32,
+    fetch_paused: bool,
+}
+
+#[derive(Debug)]
+pub struct Scheduler {
+    /// Buffered jobs per partition before fetching for it pauses (resumes at half of it).
+    max_buffered: usize,
+    backoff: Backoff,
+    partitions: HashMap<TopicPartition, PartitionState>,
+    ready: VecDeque<TopicPartition>,
+    delayed: Vec<(Instant, TopicPartition)>,
+    next_generation: u64,
+    running: usize,
+    stopping: bool,
+    pending_commits: HashMap<TopicPartition, i64>,
+    pending_pause: Vec<TopicPartition>,
+    pending_resume: Vec<TopicPartition>,
+}
+
+impl Scheduler {
+    pub fn new(max_buffered: usize, backoff: Backoff) -> Self {
+        Self {
+            max_buffered: max_buffered.max(1),
+            backoff,
+            partitions: HashMap::new(),
+            ready: VecDeque::new(),
+            delayed: Vec::new(),
+            next_generation: 1,
+            running: 0,
+            stopping: false,
+            pending_commits: HashMap::new(),
+            pending_pause: Vec::new(),
+            pending_resume: Vec::new(),
+        }
+    }
+
+    pub fn assign(&mut self, tps: impl IntoIterator<Item = TopicPartition>) {
+        for tp in tps {
+            let generation = self.next_generation;
+            self.next_generation += 1;
+            self.partitions.insert(
+                tp,
+                PartitionState {
+                    generation,
+                    queue: VecDeque::new(),
+                    running: false,
+                    in_ready: false,
+                    retry_at: None,
+                    failures: 0,
+                    fetch_paused: false,
+                },
+            );
+        }
+    }
+
+    /// Forgets the partitions. Returns the commits still owed for them, which the caller
+    /// commits before the partitions are handed over.
+    pub fn revoke(&mut self, tps: &[TopicPartition]) -> Vec<(TopicPartition, i64)> {
+        let mut owed = Vec::new();
+        for tp in tps {
+            self.partitions.remove(tp);
+            self.pending_pause.retain(|p| p != tp);
+            self.pending_resume.retain(|p| p != tp);
+            if let Some(offset) = self.pending_commits.remove(tp) {
+                owed.push((tp.clone(), offset));
+            }
+        }
+        owed
+    }
+
+    pub fn owns(&self, tp: &TopicPartition) -> bool {
+        self.partitions.contains_key(tp)
+    }
+
+    /// Buffers a fetched message. Returns whether it became runnable work (a waiting worker
+    /// should be woken). Messages of partitions we do not own, or fetched while stopping, are
+    /// dropped: they are not committed, so they will be fetched again.
+    pub fn push(&mut self, mut job: Job) -> bool {
+        if self.stopping {
+            return false;
+        }
+        let max_buffered = self.max_buffered;
+        let Some(state) = self.partitions.get_mut(&job.tp) else {
+            return false;
+        };
+        job.generation = state.generation;
+        let tp = job.tp.clone();
+        state.queue.push_back(job);
+        if state.queue.len() >= max_buffered && !state.fetch_paused {
+            state.fetch_paused = true;
+            self.pending_pause.push(tp.clone());
+        }
+        self.make_ready(&tp)
+    }
+
+    /// Hands out the next runnable job, moving back-off pauses that are due to ready first.
+    pub fn next_job(&mut self, now: Instant) -> Next {
+        if self.stopping {
+            return Next::Stopped;
+        }
+        self.release_due(now);
+        while let Some(tp) = self.ready.pop_front() {
+            let max_buffered = self.max_buffered;
+            let Some(state) = self.partitions.get_mut(&tp) else {
+                continue;
+            };
+            if !state.in_ready {
+                continue;
+            }
+            state.in_ready = false;
+            let Some(job) = state.queue.pop_front() else {
+                continue;
+            };
+            state.running = true;
+            if state.fetch_paused && state.queue.len() <= max_buffered / 2 {
+                state.fetch_paused = false;
+                self.pending_resume.push(tp);
+            }
+            self.running += 1;
+            return Next::Run(job);
+        }
+        Next::Wait(
+            self.delayed
+                .iter()
+                .map(|(at, _)| at.saturating_duration_since(now))
+                .min(),
+        )
+    }
+
+    /// Records a job's outcome. A failure puts the job back first in its partition, to be
+    /// retried after the back-off. Returns the retry plan for failures of owned partitions.
+    pub fn complete(&mut self, job: Job, outcome: Outcome, now: Instant) -> Option<Retry> {
+        self.running = self.running.saturating_sub(1);
+        let current = match self.partitions.get_mut(&job.tp) {
+            Some(state) if state.generation == job.generation => state,
+            // Revoked (or revoked and assigned again) while running: not ours to commit.
+            _ => return None,
+        };
+        current.running = false;
+        let tp = job.tp.clone();
+        let retry = match outcome {
+            Outcome::Success => {
+                current.failures = 0;
+                self.pending_commits.insert(tp.clone(), job.offset + 1);
+                None
+            }
+            Outcome::Failure => {
+                current.failures += 1;
+                let pause = self.backoff.pause_for(current.failures);
+                let retry_at = now + pause;
+                current.retry_at = Some(retry_at);
+                let failures = current.failures;
+                let mut job = job;
+                job.attempt += 1;
+                current.queue.push_front(job);
+                self.delayed.push((retry_at, tp.clone()));
+                Some(Retry { failures, pause })
+            }
+        };
+        self.make_ready(&tp);
+        retry
+    }
+
+    /// Takes what the consumer loop has to do now.
+    pub fn take_actions(&mut self) -> Actions {
+        let mut commit: Vec<_> = self.pending_commits.drain().collect();
+        commit.sort();
+        Actions {
+            commit,
+            pause: std::mem::take(&mut self.pending_pause),
+            resume: std::mem::take(&mut self.pending_resume),
+        }
+    }
+
+    pub fn has_pending_commits(&self) -> bool {
+        !self.pending_commits.is_empty()
+    }
+
+    /// From now on no job is handed out; running ones may still complete.
+    pub fn stop(&mut self) {
+        self.stopping = true;
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        self.stopping
+    }
+
+    pub fn running(&self) -> usize {
+        self.running
+    }
+
+    /// Jobs buffered and not started, over all partitions.
+    pub fn buffered(&self) -> usize {
+        self.partitions.values().map(|s| s.queue.len()).sum()
+    }
+
+    fn release_due(&mut self, now: Instant) {
+        if self.delayed.is_empty() {
+            return;
+        }
+        let (due, later): (Vec<_>, Vec<_>) = self.delayed.drain(..).partition(|(at, _)| *at <= now);
+        self.delayed = later;
+        for (_, tp) in due {
+            if let Some(state) = self.partitions.get_mut(&tp) {
+                if state.retry_at.is_some_and(|at| at <= now) {
+                    state.retry_at = None;
+                }
+            }
+            self.make_ready(&tp);
+        }
+    }
+
+    fn make_ready(&mut self, tp: &TopicPartition) -> bool {
+        let Some(state) = self.partitions.get_mut(tp) else {
+            return false;
+        };
+        let runnable = !state.running
+            && !state.in_ready
+            && state.retry_at.is_none()
+            && !state.queue.is_empty();
+        if runnable {
+            state.in_ready = true;
+            self.ready.push_back(tp.clone());
+        }
+        runnable
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tp(p: i32) -> TopicPartition {
+        TopicPartition::new("jobs", p)
+    }
+
+    fn job(p: i32, offset: i64) -> Job {
+        Job::new(tp(p), offset, format!("{p}/{offset}").into_bytes())
+    }
+
+    fn scheduler() -> Scheduler {
+        let mut s = Scheduler::new(100, Backoff::default());
+        s.assign([tp(0), tp(1)]);
+        s
+    }
+
+    fn run(s: &mut Scheduler, now: Instant) -> Job {
+        match s.next_job(now) {
+            Next::Run(job) => job,
+            other => panic!("expected a job, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn one_job_per_partition_at_a_time_in_offset_order() {
+        let mut s = scheduler();
+        let now = Instant::now();
+        for offset in 0..3 {
+            s.push(job(0, offset));
+        }
+        let first = run(&mut s, now);
+        assert_eq!(first.offset, 0);
+        assert!(
+            matches!(s.next_job(now), Next::Wait(None)),
+            "partition 0 is busy"
+        );
+        s.complete(first, Outcome::Success, now);
+        assert_eq!(run(&mut s, now).offset, 1);
+    }
+
+    #[test]
+    fn partitions_run_in_parallel() {
+        let mut s = scheduler();
+        let now = Instant::now();
+        s.push(job(0, 0));
+        s.push(job(1, 0));
+        let a = run(&mut s, now);
+        let b = run(&mut s, now);
+        assert_ne!(a.tp, b.tp);
+        assert_eq!(s.running(), 2);
+    }
+
+    #[test]
+    fn commits_the_offset_after_the_last_success() {
+        let mut s = scheduler();
+        let now = Instant::now();
+        s.push(job(0, 7));
+        s.push(job(0, 8));
+        let j = run(&mut s, now);
+        s.complete(j, Outcome::Success, now);
+        let j = run(&mut s, now);
+        s.complete(j, Outcome::Success, now);
+        assert_eq!(s.take_actions().commit, vec![(tp(0), 9)]);
+        assert!(s.take_actions().is_empty());
+    }
+
+    #[test]
+    fn failure_retries_the_same_job_after_backoff_and_blocks_its_partition_only() {
+        let mut s = scheduler();
+        let now = Instant::now();
+        s.push(job(0, 0));
+        s.push(job(0, 1));
+        s.push(job(1, 0));
+        let failing = run(&mut s, now);
+        let retry = s.complete(failing, Outcome::Failure, now).unwrap();
+        assert_eq!(
+            retry,
+            Retry {
+                failures: 1,
+                pause: Duration::from_secs(1)
+            }
+        );
+        assert!(
+            s.take_actions().commit.is_empty(),
+            "nothing committed for a failure"
+        );
+
+        let other = run(&mut s, now);
+        assert_eq!(other.tp, tp(1), "other partitions keep going");
+        assert!(matches!(s.next_job(now), Next::Wait(Some(d)) if d == Duration::from_secs(1)));
+
+        let later = now + Duration::from_secs(1);
+        let retried = run(&mut s, later);
+        assert_eq!(
+            (retried.tp.partition, retried.offset, retried.attempt),
+            (0, 0, 1)
+        );
+        let retry = s.complete(retried, Outcome::Failure, later).unwrap();
+        assert_eq!(retry.pause, Duration::from_secs(2), "back-off grows");
+    }
+
+    #[test]
+    fn revoked_partition_drops_buffer_and_ignores_running_outcome() {
+        let mut s = scheduler();
+        let now = Instant::now();
+        s.push(job(0, 0));
+        s.push(job(0, 1));
+        let running = run(&mut s, now);
+        let owed = s.revoke(&[tp(0)]);
+        assert!(owed.is_empty());
+        s.complete(running, Outcome::Success, now);
+        assert!(
+            s.take_actions().commit.is_empty(),
+            "no commit for a partition we lost"
+        );
+        assert!(
+            matches!(s.next_job(now), Next::Wait(None)),
+            "buffered jobs dropped"
+        );
+        assert!(
+            !s.push(job(0, 2)),
+            "messages of unowned partitions are ignored"
+        );
+    }
+
+    #[test]
+    fn reassigned_partition_ignores_the_old_generation() {
+        let mut s = scheduler();
+        let now = Instant::now();
+        s.push(job(0, 0));
+        let old = run(&mut s, now);
+        s.revoke(&[tp(0)]);
+        s.assign([tp(0)]);
+        s.complete(old, Outcome::Success, now);
+        assert!(s.take_actions().commit.is_empty());
+        s.push(job(0, 0));
+        assert_eq!(run(&mut s, now).offset, 0);
+    }
+
+    #[test]
+    fn revoke_returns_commits_owed() {
+        let mut s = scheduler();
+        let now = Instant::now();
+        s.push(job(0, 4));
+        let j = run(&mut s, now);
+        s.complete(j, Outcome::Success, now);
+        assert_eq!(s.revoke(&[tp(0)]), vec![(tp(0), 5)]);
+    }
+
+    #[test]
+    fn stopping_hands_out_nothing_new_but_lets_running_jobs_finish() {
+        let mut s = scheduler();
+        let now = Instant::now();
+        s.push(job(0, 0));
+        s.push(job(0, 1));
+        let running = run(&mut s, now);
+        s.stop();
+        assert!(matches!(s.next_job(now), Next::Stopped));
+        s.complete(running, Outcome::Success, now);
+        assert_eq!(s.running(), 0);
+        assert_eq!(s.take_actions().commit, vec![(tp(0), 1)]);
+    }
+
+    #[test]
+    fn full_buffer_pauses_fetching_and_draining_resumes_it() {
+        let mut s = Scheduler::new(4, Backoff::default());
+        s.assign([tp(0)]);
+        let now = Instant::now();
+        for offset in 0..4 {
+            s.push(job(0, offset));
+        }
+        assert_eq!(s.take_actions().pause, vec![tp(0)]);
+        let mut offsets = vec![];
+        for _ in 0..2 {
+            let j = run(&mut s, now);
+            offsets.push(j.offset);
+            s.complete(j, Outcome::Success, now);
+        }
+        assert_eq!(offsets, vec![0, 1]);
+        assert_eq!(s.take_actions().resume, vec![tp(0)]);
+    }
+}
