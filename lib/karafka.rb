@@ -1,0 +1,89 @@
+# frozen_string_literal: true
+
+require 'json'
+require 'logger'
+
+require_relative 'karafka/version'
+require_relative 'karafka/errors'
+require_relative 'karafka/native'
+require_relative 'karafka/contracts/messages'
+require_relative 'karafka/setup/config'
+require_relative 'karafka/setup/contract'
+require_relative 'karafka/routing/builder'
+require_relative 'karafka/instrumentation/monitor'
+require_relative 'karafka/instrumentation/logger_listener'
+require_relative 'karafka/producer'
+require_relative 'karafka/admin'
+require_relative 'karafka/app'
+require_relative 'karafka/server'
+require_relative 'karafka/cli'
+require_relative 'water_drop'
+
+# karafka-rs: Karafka's Active Job stack with a Rust core. `require "karafka"` as with Karafka.
+module Karafka
+  class << self
+    # @return [Logger] `config.logger`, or a STDOUT logger
+    def logger
+      App.config.logger ||= Logger.new($stdout, level: Logger::INFO)
+    end
+
+    # @return [Instrumentation::Monitor] consumer-side events
+    def monitor
+      @monitor ||= Instrumentation::Monitor.new
+    end
+
+    # The process' producer, created on first use from `config.kafka`. A forked child gets
+    # its own: librdkafka handles must not cross a fork.
+    # @return [Producer]
+    def producer
+      @producer_mutex.synchronize do
+        if @producer.nil? || @producer_pid != Process.pid
+          @producer = Producer.new(kafka: App.config.kafka)
+          @producer_pid = Process.pid
+        end
+        @producer
+      end
+    end
+
+    # @return [Boolean] whether this process created its producer
+    def producer?
+      !@producer.nil? && @producer_pid == Process.pid
+    end
+
+    # Settings changed: the next `producer` call builds a new one.
+    def reset_producer!
+      old = @producer if producer?
+      @producer = nil
+      old&.close(5_000)
+    end
+
+    # @return [String] path of karafka.rb (`KARAFKA_BOOT_FILE` overrides)
+    def boot_file
+      File.expand_path(ENV.fetch('KARAFKA_BOOT_FILE', File.join(Dir.pwd, 'karafka.rb')))
+    end
+  end
+
+  @producer_mutex = Mutex.new
+end
+
+# Deliver what async dispatches left in librdkafka's queue before the process exits
+# (a `rails runner` that enqueues and exits must not lose jobs).
+at_exit { Karafka.producer.close(10_000) if Karafka.producer? }
+
+begin
+  require 'active_job'
+rescue LoadError
+  nil
+end
+
+if defined?(ActiveJob)
+  require_relative 'karafka/active_job/current_attributes'
+  require_relative 'karafka/active_job/job_extensions'
+  require_relative 'karafka/active_job/dispatcher'
+  require_relative 'karafka/active_job/executor'
+  require_relative 'karafka/active_job/perform_all_later'
+  require_relative 'active_job/queue_adapters/karafka_adapter'
+  ActiveSupport.on_load(:active_job) { extend Karafka::ActiveJob::JobExtensions }
+end
+
+require_relative 'karafka/railtie' if defined?(Rails::Railtie)

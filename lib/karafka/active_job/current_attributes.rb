@@ -1,0 +1,56 @@
+# frozen_string_literal: true
+
+module Karafka
+  module ActiveJob
+    # `Karafka::ActiveJob::CurrentAttributes.persist('Current')`: the attributes of the named
+    # `ActiveSupport::CurrentAttributes` classes are stored in the job payload at enqueue
+    # (`"cattr_0"`, `"cattr_1"`, ... as Karafka does) and restored around `perform`.
+    module CurrentAttributes
+      class << self
+        # @param class_names [Array<String, Class>]
+        def persist(*class_names)
+          @class_names = (names + class_names.map(&:to_s)).uniq.freeze
+        end
+
+        # @return [Array<String>]
+        def names
+          @class_names || []
+        end
+
+        # Adds the current values to a serialized job.
+        # @param job_hash [Hash]
+        # @return [Hash]
+        def dump(job_hash)
+          names.each_with_index do |name, index|
+            attributes = Object.const_get(name).attributes
+            job_hash["cattr_#{index}"] = ::ActiveJob::Arguments.serialize([attributes]).first unless attributes.empty?
+          end
+          job_hash
+        end
+
+        # Runs the block with the job's stored values set, resetting them afterwards even when
+        # the job raises, so nothing leaks into the next job on this thread.
+        # @param job_hash [Hash]
+        def around(job_hash, &block)
+          return yield if names.empty?
+
+          restore(job_hash, 0, &block)
+        end
+
+        private
+
+        def restore(job_hash, index, &block)
+          return yield if index >= names.size
+
+          klass = Object.const_get(names[index])
+          stored = job_hash["cattr_#{index}"]
+          values = stored ? ::ActiveJob::Arguments.deserialize([stored]).first : {}
+          klass.reset
+          klass.set(values) { restore(job_hash, index + 1, &block) }
+        ensure
+          klass&.reset
+        end
+      end
+    end
+  end
+end

@@ -1,0 +1,44 @@
+# frozen_string_literal: true
+
+require_relative '../contracts/messages'
+
+module Karafka
+  module ActiveJob
+    # Validates `karafka_options` when a job class sets them, naming the class and the key.
+    class JobOptionsContract
+      ALLOWED = {
+        dispatch_method: %i[produce_async produce_sync],
+        dispatch_many_method: %i[produce_many_async produce_many_sync],
+        partition_key_type: %i[key partition_key partition]
+      }.freeze
+      CALLABLE = %i[partitioner producer].freeze
+      KEYS = (ALLOWED.keys + CALLABLE + %i[scheduled_messages_topic]).freeze
+
+      # @param job_class [Class]
+      # @param options [Hash]
+      # @raise [Errors::InvalidConfigurationError]
+      def validate!(job_class, options)
+        errors = options.flat_map { |key, value| key_errors(key, value) }
+        return if errors.empty?
+
+        raise Errors::InvalidConfigurationError, "#{job_class.name || job_class} karafka_options: #{errors.join('; ')}"
+      end
+
+      private
+
+      def key_errors(key, value)
+        if !KEYS.include?(key)
+          ["#{key.inspect} #{Contracts.message(:job_options, :unknown_key, allowed: KEYS.join(', '))}"]
+        elsif ALLOWED.key?(key) && !ALLOWED[key].include?(value)
+          ["#{key} #{value.inspect} #{Contracts.message(:job_options, key, allowed: ALLOWED[key].join(', '))}"]
+        elsif CALLABLE.include?(key) && !value.respond_to?(:call)
+          ["#{key} #{Contracts.message(:job_options, :callable)}"]
+        elsif key == :scheduled_messages_topic && !((value.is_a?(String) || value.is_a?(Symbol)) && !value.empty?)
+          ["#{key} #{Contracts.message(:job_options, :scheduled_messages_topic)}"]
+        else
+          []
+        end
+      end
+    end
+  end
+end

@@ -1,0 +1,59 @@
+# frozen_string_literal: true
+
+module Karafka
+  # The application: `class KarafkaApp < Karafka::App; setup { ... }; routes.draw { ... }; end`.
+  # There is one per process: subclasses configure the same global state, as in Karafka.
+  class App
+    STATES = %i[initializing running stopping stopped].freeze
+    # Process-wide state, shared by every subclass (`KarafkaApp`) like Karafka's.
+    STORE = {} # rubocop:disable Style/MutableConstant -- intentionally mutable
+
+    class << self
+      # @yieldparam config [Setup::Config]
+      # @raise [Errors::InvalidConfigurationError] naming the invalid setting
+      def setup
+        yield(config)
+        Setup::Contract.new.validate!(config)
+        Karafka.reset_producer!
+        config
+      end
+
+      # @return [Setup::Config]
+      def config
+        STORE[:config] ||= Setup::Config.new
+      end
+
+      # @return [Routing::Builder]
+      def routes
+        STORE[:routes] ||= Routing::Builder.new
+      end
+
+      # @return [Symbol] one of {STATES}
+      def state
+        STORE[:state] || :initializing
+      end
+
+      # @param value [Symbol]
+      def state=(value)
+        raise ArgumentError, "unknown state #{value}" unless STATES.include?(value)
+
+        STORE[:state] = value
+      end
+
+      STATES.each do |name|
+        define_method(:"#{name}?") { state == name }
+      end
+
+      # Karafka API: the consumer groups; here, the routed topics.
+      # @return [Routing::Builder]
+      def consumer_groups
+        routes
+      end
+
+      # Forgets settings and routes (for specs that configure apps repeatedly).
+      def reset!
+        STORE.clear
+      end
+    end
+  end
+end

@@ -1,0 +1,76 @@
+# frozen_string_literal: true
+
+module Karafka
+  # `karafka server | topics create|list|delete | info | version`.
+  class Cli
+    USAGE = <<~TEXT
+      Usage: karafka COMMAND
+        server                 consume the routed topics and run their jobs
+        topics create          create every routed topic (partitions from `config(partitions:)`)
+        topics list            list the cluster's topics
+        topics delete          delete every routed topic
+        info                   print settings and routes
+        version                print the version
+      The boot file is ./karafka.rb, or KARAFKA_BOOT_FILE.
+    TEXT
+
+    # @param argv [Array<String>]
+    # @return [Integer] exit status
+    def call(argv)
+      command, *rest = argv
+      case command
+      when 'server' then boot && (Server.new.run ? 0 : 1)
+      when 'topics' then boot && topics(rest.first)
+      when 'info' then boot && info
+      when 'version', '-v', '--version' then puts(Karafka::VERSION) || 0
+      else
+        warn USAGE
+        command.nil? || %w[help -h --help].include?(command) ? 0 : 2
+      end
+    end
+
+    private
+
+    # Loads the Rails environment when this is a Rails app (the railtie then requires the
+    # boot file), then the boot file itself - as Karafka's CLI does.
+    def boot
+      boot_file = Karafka.boot_file
+      raise Errors::MissingBootFileError, "no boot file at #{boot_file}" unless File.exist?(boot_file)
+
+      rails_environment = File.join(Dir.pwd, 'config', 'environment.rb')
+      if File.exist?(rails_environment)
+        require 'rails'
+        require rails_environment
+      end
+      require boot_file
+      true
+    end
+
+    def topics(action)
+      case action
+      when 'create'
+        App.routes.each do |topic|
+          created = Admin.create_topic(topic.name, topic.declaration[:partitions])
+          puts "#{created ? 'Created' : 'Exists '} #{topic.name}"
+        end
+      when 'delete'
+        App.routes.each { |topic| puts "#{Admin.delete_topic(topic.name) ? 'Deleted' : 'Missing'} #{topic.name}" }
+      when 'list'
+        Admin.topics.each { |name, partitions| puts "#{name} (#{partitions} partitions)" }
+      else
+        warn USAGE
+        return 2
+      end
+      0
+    end
+
+    def info
+      config = App.config
+      puts "karafka-rs #{Karafka::VERSION} on #{RUBY_DESCRIPTION}"
+      puts "client_id: #{config.client_id}  group_id: #{config.group_id}  concurrency: #{config.concurrency}"
+      puts "kafka: #{config.kafka.inspect}"
+      puts "topics: #{App.routes.map(&:name).join(', ')}"
+      0
+    end
+  end
+end

@@ -1,0 +1,48 @@
+# frozen_string_literal: true
+
+module Karafka
+  module Contracts
+    # Every validation message in one place (Karafka keeps them in config/locales/errors.yml).
+    MESSAGES = {
+      setup: {
+        kafka_format: 'must be a Hash with a "bootstrap.servers" entry',
+        client_id_format: 'must be a non-empty String of letters, digits, ".", "_" or "-"',
+        group_id_format: 'must be a non-empty String of letters, digits, ".", "_" or "-"',
+        positive_integer: 'must be an Integer greater than 0',
+        boolean: 'must be true or false',
+        shutdown_timeout_vs_max_wait_time: 'must be greater than max_wait_time',
+        pause_max_timeout_vs_timeout: 'must be greater than or equal to pause timeout'
+      },
+      routing: {
+        topic_name_format: 'must be 1-249 characters of letters, digits, ".", "_" or "-"',
+        duplicated_topic: 'is routed twice',
+        no_topics: 'routes.draw defines no active_job_topic',
+        partitions: 'must be an Integer greater than 0'
+      },
+      job_options: {
+        unknown_key: 'is not a karafka_options key; allowed: %<allowed>s',
+        dispatch_method: 'must be one of: %<allowed>s',
+        dispatch_many_method: 'must be one of: %<allowed>s',
+        partition_key_type: 'must be one of: %<allowed>s',
+        callable: 'must respond to #call (e.g. a lambda taking the job)',
+        scheduled_messages_topic: 'must be a non-empty String or Symbol'
+      },
+      message: {
+        topic: 'must be a non-empty String or Symbol',
+        payload: 'must be a String or nil',
+        key: 'must be a String or nil',
+        partition_key: 'must be a String or nil',
+        partition: 'must be an Integer >= 0 or nil',
+        headers: 'must be a Hash of String => String'
+      }
+    }.freeze
+
+    # @param scope [Symbol] section of {MESSAGES}
+    # @param rule [Symbol] rule name
+    # @param vars [Hash] format values
+    # @return [String]
+    def self.message(scope, rule, **vars)
+      format(MESSAGES.fetch(scope).fetch(rule), **vars)
+    end
+  end
+end

@@ -1,0 +1,21 @@
+# frozen_string_literal: true
+
+module Karafka
+  module Instrumentation
+    # Every event name karafka-rs publishes, in one list (names follow Karafka / WaterDrop).
+    EVENTS = %w[
+      app.running
+      app.stopping
+      app.stopped
+      worker.processed
+      consumer.consuming.pause
+      rebalance.partitions_assigned
+      rebalance.partitions_revoked
+      error.occurred
+      message.produced_async
+      message.produced_sync
+      messages.produced_async
+      messages.produced_sync
+    ].freeze
+  end
+end

@@ -1,0 +1,73 @@
+# frozen_string_literal: true
+
+module Karafka
+  module Instrumentation
+    # Logs what the server and producer do: a line per job and per error, rebalances, pauses.
+    class LoggerListener
+      # @param log_polling [Boolean] accepted for karafka.rb compatibility (no polling logs here)
+      def initialize(log_polling: true)
+        @log_polling = log_polling
+      end
+
+      def on_app_running(_event)
+        info "Running in #{RUBY_DESCRIPTION}; karafka-rs #{Karafka::VERSION}"
+      end
+
+      def on_app_stopping(_event)
+        info 'Stopping Karafka server'
+      end
+
+      def on_app_stopped(_event)
+        info 'Stopped Karafka server'
+      end
+
+      def on_worker_processed(event)
+        return unless logger.info?
+
+        info format('[%<id>s] %<klass>s performed (%<topic>s/%<partition>d/%<offset>d) in %<time>.2f ms',
+                    id: event[:job_id], klass: event[:job_class], topic: event[:topic],
+                    partition: event[:partition], offset: event[:offset], time: event[:time])
+      end
+
+      def on_consumer_consuming_pause(event)
+        warn "Pausing partition #{event[:topic]}/#{event[:partition]} at offset #{event[:offset]} " \
+             "for #{event[:timeout]} ms after #{event[:attempt]} failed attempt(s)"
+      end
+
+      def on_rebalance_partitions_assigned(event)
+        info "Assigned partitions: #{format_partitions(event[:partitions])}"
+      end
+
+      def on_rebalance_partitions_revoked(event)
+        info "Revoked partitions: #{format_partitions(event[:partitions])}"
+      end
+
+      def on_error_occurred(event)
+        error = event[:error]
+        where = event[:topic] ? " (#{event[:topic]}/#{event[:partition]}/#{event[:offset]})" : ''
+        job = event[:job_class] ? " #{event[:job_class]} [#{event[:job_id]}]" : ''
+        logger.error "#{event[:type]}#{job}#{where}: #{error.class}: #{error.message}"
+        backtrace = error.respond_to?(:backtrace) && error.backtrace
+        logger.error(backtrace.first(10).join("\n")) if backtrace
+      end
+
+      private
+
+      def format_partitions(partitions)
+        partitions.map { |topic, partition| "#{topic}/#{partition}" }.join(', ')
+      end
+
+      def info(message)
+        logger.info(message)
+      end
+
+      def warn(message)
+        logger.warn(message)
+      end
+
+      def logger
+        Karafka.logger
+      end
+    end
+  end
+end

@@ -1,0 +1,135 @@
+# frozen_string_literal: true
+
+require_relative 'producer/message'
+require_relative 'producer/delivery_report'
+
+module Karafka
+  # The WaterDrop-compatible producer behind `Karafka.producer`: `produce_sync`,
+  # `produce_async`, `produce_many_sync`, `produce_many_async`, `with(topic_config:)`.
+  #
+  # Async failures are reported by a Ruby thread that waits (GVL released) for librdkafka's
+  # delivery reports and publishes `error.occurred` with `type: 'librdkafka.dispatch_error'`.
+  class Producer
+    # @return [Instrumentation::Monitor] producer events (`message.produced_async`, ...)
+    attr_reader :monitor
+    # @return [Hash] librdkafka settings of this producer
+    attr_reader :kafka
+
+    # @param kafka [Hash] librdkafka settings
+    # @param monitor [Instrumentation::Monitor]
+    def initialize(kafka:, monitor: Instrumentation::Monitor.new)
+      @kafka = kafka
+      @monitor = monitor
+      @native = Native::Producer.new(kafka.map { |key, value| [key.to_s, value.to_s] })
+      @reporter = nil
+      @reporter_mutex = Mutex.new
+      @variants = {}
+    end
+
+    # @param message [Hash]
+    # @return [DeliveryReport]
+    # @raise [Errors::DeliveryError] when the broker did not take the message
+    def produce_sync(message)
+      produce_many_sync([message]).first
+    end
+
+    # @param message [Hash]
+    # @return [Integer] 1 (messages enqueued)
+    def produce_async(message)
+      produce_many_async([message])
+    end
+
+    # @param messages [Array<Hash>]
+    # @return [Array<DeliveryReport>]
+    # @raise [Errors::DeliveryError] naming how many failed
+    def produce_many_sync(messages)
+      rows = messages.map { |message| Message.to_row(message) }
+      @monitor.instrument(messages.size == 1 ? 'message.produced_sync' : 'messages.produced_sync',
+                          messages: messages) do
+        reports(@native._produce_sync(rows))
+      end
+    end
+
+    # @param messages [Array<Hash>]
+    # @return [Integer] messages enqueued
+    def produce_many_async(messages)
+      rows = messages.map { |message| Message.to_row(message) }
+      start_reporter
+      @monitor.instrument(messages.size == 1 ? 'message.produced_async' : 'messages.produced_async',
+                          messages: messages) do
+        @native._produce_async(rows)
+      end
+    end
+
+    # A variant: the same API with its own topic settings (acks, compression, timeouts).
+    # @param topic_config [Hash] librdkafka topic settings, e.g. `{ 'acks': 'all' }`
+    # @param max_wait_timeout [Integer, nil] ms a sync dispatch may wait (message.timeout.ms)
+    # @return [Producer]
+    def with(topic_config: {}, max_wait_timeout: nil)
+      settings = topic_config.dup
+      settings[:'message.timeout.ms'] = max_wait_timeout if max_wait_timeout
+      @variants[settings] ||= self.class.new(kafka: kafka.merge(settings), monitor: monitor)
+    end
+    alias variant with
+
+    # Waits until every queued message is delivered or failed.
+    # @param timeout_ms [Integer]
+    # @return [Boolean] false when messages were still pending at the timeout
+    def flush(timeout_ms = 30_000)
+      @native._flush(timeout_ms)
+    end
+
+    # Flushes (at most `timeout_ms`) and releases the librdkafka handle; idempotent.
+    def close(timeout_ms = 30_000)
+      @variants.each_value { |variant| variant.close(timeout_ms) }
+      flushed = @native._close(timeout_ms)
+      @reporter&.join(5)
+      flushed
+    end
+
+    private
+
+    def reports(rows)
+      failures = []
+      result = rows.map do |topic, partition, offset, code, message|
+        if offset
+          DeliveryReport.new(topic: topic, partition: partition, offset: offset)
+        else
+          failures << { topic: topic, partition: partition, code: code, message: message }
+          nil
+        end
+      end
+      raise Errors::DeliveryError.new(failures, rows.size) unless failures.empty?
+
+      result
+    end
+
+    # Started on the first async dispatch, so processes that never produce run no thread.
+    def start_reporter
+      return if @reporter&.alive?
+
+      @reporter_mutex.synchronize do
+        return if @reporter&.alive?
+
+        @reporter = Thread.new { report_failures }
+        @reporter.name = 'karafka.producer.reporter'
+      end
+    end
+
+    def report_failures
+      loop do
+        @native._take_failures(1_000).each do |topic, partition, code, message|
+          error = Errors::ProduceError.new("#{code}: #{message}")
+          payload = { type: 'librdkafka.dispatch_error', error: error, topic: topic, partition: partition }
+          if @monitor.listening?('error.occurred')
+            @monitor.instrument('error.occurred', payload)
+          else
+            Karafka.logger.error("Async delivery to #{topic}/#{partition} failed: #{code}: #{message}")
+          end
+        end
+      end
+    rescue Errors::ClosedError
+      nil
+    end
+  end
+end

@@ -1,0 +1,49 @@
+# frozen_string_literal: true
+
+require_relative '../contracts/messages'
+
+module Karafka
+  class Producer
+    # Validates a WaterDrop-style message hash and turns it into the native row
+    # `[topic, payload, key, partition_key, partition, headers]`.
+    module Message
+      module_function
+
+      # @param message [Hash] `topic:`, `payload:`, optional `key:`, `partition_key:`,
+      #   `partition:`, `headers:`
+      # @return [Array]
+      # @raise [Errors::MessageInvalidError]
+      def to_row(message)
+        raise Errors::MessageInvalidError, "message must be a Hash, got #{message.class}" unless message.is_a?(Hash)
+
+        topic = message[:topic]
+        invalid!(:topic, message) unless (topic.is_a?(String) || topic.is_a?(Symbol)) && !topic.empty?
+        %i[payload key partition_key].each do |field|
+          value = message[field]
+          invalid!(field, message) unless value.nil? || value.is_a?(String)
+        end
+        partition = message[:partition]
+        invalid!(:partition, message) unless partition.nil? || (partition.is_a?(Integer) && partition >= 0)
+
+        [topic.to_s, message[:payload], message[:key], message[:partition_key], partition,
+         header_pairs(message)]
+      end
+
+      def header_pairs(message)
+        headers = message[:headers]
+        return [] if headers.nil?
+
+        invalid!(:headers, message) unless headers.is_a?(Hash)
+        headers.map do |name, value|
+          invalid!(:headers, message) unless value.is_a?(String)
+          [name.to_s, value]
+        end
+      end
+
+      def invalid!(field, message)
+        raise Errors::MessageInvalidError,
+              "#{field} #{Contracts.message(:message, field)} (topic: #{message[:topic].inspect})"
+      end
+    end
+  end
+end

@@ -1,0 +1,55 @@
+# frozen_string_literal: true
+
+require_relative 'topic'
+require_relative 'contract'
+
+module Karafka
+  module Routing
+    # `routes.draw { active_job_topic :default }`: collects the topics the server consumes.
+    class Builder
+      include Enumerable
+
+      def initialize
+        @topics = []
+      end
+
+      # @param block [Proc] the routing DSL, evaluated on this builder
+      def draw(&block)
+        instance_eval(&block)
+        Contract.new.validate!(@topics)
+        self
+      end
+
+      # Routes an Active Job topic.
+      # @param name [String, Symbol] the job's queue name
+      # @param block [Proc] per-topic settings
+      def active_job_topic(name, &block)
+        topic = Topic.new(name)
+        topic.instance_eval(&block) if block
+        @topics << topic
+        topic
+      end
+
+      # Karafka's implicit consumer group wrapper: its topics are routed like any others.
+      # @param _name [String, Symbol]
+      def consumer_group(_name, &block)
+        instance_eval(&block)
+      end
+
+      # @yieldparam topic [Topic]
+      def each(&block)
+        @topics.each(&block)
+      end
+
+      # @return [Array<Topic>] topics the server subscribes to
+      def active_topics
+        @topics.select(&:active?)
+      end
+
+      # Forgets all routes (specs re-draw routes between examples).
+      def clear
+        @topics.clear
+      end
+    end
+  end
+end

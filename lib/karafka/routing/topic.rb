@@ -1,0 +1,47 @@
+# frozen_string_literal: true
+
+module Karafka
+  module Routing
+    # One `active_job_topic` and its settings, built by the block given to it.
+    class Topic
+      # @return [String]
+      attr_reader :name
+      # @return [Hash] declarative topic settings (`config(partitions: 6)`), used by
+      #   `karafka topics create`
+      attr_reader :declaration
+
+      # @param name [String, Symbol]
+      def initialize(name)
+        @name = name.to_s
+        @declaration = { partitions: 1 }
+        @active = true
+      end
+
+      # Declarative topic settings, as in Karafka: `config(partitions: 6, 'retention.ms': ...)`.
+      # @param partitions [Integer]
+      # @param settings [Hash] topic-level Kafka settings (kept for `karafka topics create`)
+      def config(partitions: 1, **settings)
+        @declaration = { partitions: partitions, **settings }
+      end
+
+      # @param value [Boolean] whether the server consumes this topic
+      def active(value)
+        @active = value
+      end
+
+      # @return [Boolean]
+      def active?
+        @active
+      end
+
+      # Features that later releases of karafka-rs implement. Raising here beats silently
+      # running jobs without the dead letter queue or the ordering the route asked for.
+      %i[dead_letter_queue long_running_job virtual_partitions].each do |feature|
+        define_method(feature) do |*_args, **_kwargs|
+          raise Errors::UnsupportedFeatureError,
+                "active_job_topic '#{name}': #{feature} is not supported by this karafka-rs version yet"
+        end
+      end
+    end
+  end
+end

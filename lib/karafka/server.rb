@@ -1,0 +1,131 @@
+# frozen_string_literal: true
+
+module Karafka
+  # `karafka server`: consumes every routed topic and runs its jobs.
+  #
+  # Threads (all created here, in Ruby): the main thread waits for a signal; one listener
+  # thread runs the native consumer loop; `concurrency` worker threads each enter the native
+  # engine, which calls the executor for every job. See ext/README.md for the native side.
+  class Server
+    SIGNALS = %w[INT TERM QUIT].freeze
+
+    def initialize(app = App)
+      @app = app
+      @config = app.config
+      @monitor = Karafka.monitor
+      @stop_requests = Queue.new
+      @failure = nil
+    end
+
+    # Runs until SIGINT/SIGTERM/SIGQUIT (or a fatal error), then shuts down gracefully.
+    # @return [Boolean] true when everything stopped cleanly
+    def run
+      topics = @app.routes.active_topics.map(&:name)
+      raise Errors::InvalidConfigurationError, Contracts.message(:routing, :no_topics) if topics.empty?
+
+      subscribe_default_logger
+      @engine = build_engine(topics)
+      trap_signals
+      @workers = start_workers
+      @listener = start_listener
+      @app.state = :running
+      @monitor.instrument('app.running', { topics: topics })
+      @stop_requests.pop
+      stop
+    end
+
+    # Requests a graceful stop (safe to call from a signal trap or another thread).
+    def request_stop(reason = :requested)
+      @stop_requests << reason
+    end
+
+    private
+
+    # Karafka's generated karafka.rb subscribes the logger listener itself; without it we
+    # still want the per-job and per-error log lines.
+    def subscribe_default_logger
+      return if @monitor.listeners.any?(Instrumentation::LoggerListener)
+
+      @monitor.subscribe(Instrumentation::LoggerListener.new)
+    end
+
+    def build_engine(topics)
+      kafka = @config.kafka.merge(
+        'group.id': @config.group_id,
+        'client.id': @config.client_id
+      ) { |_key, user, _ours| user }
+      pause = @config.pause
+      Native::Engine.new(kafka.map { |key, value| [key.to_s, value.to_s] }, topics,
+                         @config.max_messages, @config.max_wait_time, pause.timeout,
+                         pause.max_timeout, pause.with_exponential_backoff)
+    end
+
+    def trap_signals
+      SIGNALS.each { |signal| trap(signal) { request_stop(signal) } }
+    end
+
+    def start_workers
+      executor = ActiveJob::Executor.new(@monitor)
+      Array.new(@config.concurrency) do |index|
+        Thread.new do
+          Thread.current.name = "karafka.worker##{index}"
+          guarded("worker ##{index}") { @engine._work(executor) }
+        end
+      end
+    end
+
+    def start_listener
+      Thread.new do
+        Thread.current.name = 'karafka.listener'
+        guarded('listener') do
+          loop do
+            case @engine._run_loop
+            when :stopped then break
+            when :events then publish(@engine._take_events)
+            end
+          end
+        end
+      end
+    end
+
+    # A thread that dies on an error stops the server instead of leaving it half-alive.
+    def guarded(name)
+      yield
+    rescue Exception => e # rubocop:disable Lint/RescueException -- report anything, then stop
+      @failure ||= e
+      @monitor.instrument('error.occurred', { type: "runner.#{name}", error: e })
+      request_stop(:failure)
+    end
+
+    def publish(events)
+      events.each do |kind, detail, message|
+        case kind
+        when :assigned then @monitor.instrument('rebalance.partitions_assigned', { partitions: detail })
+        when :revoked then @monitor.instrument('rebalance.partitions_revoked', { partitions: detail })
+        when :error
+          @monitor.instrument('error.occurred', { type: detail, error: Errors::BaseError.new(message) })
+        end
+      end
+    end
+
+    # Running jobs finish and are committed; buffered ones stay in Kafka for the next start.
+    def stop
+      @app.state = :stopping
+      @monitor.instrument('app.stopping', {})
+      @engine._stop
+      deadline = monotonic + (@config.shutdown_timeout / 1000.0)
+      alive = (@workers + [@listener]).reject { |thread| thread.join([deadline - monotonic, 0].max) }
+      raise Errors::ForcefulShutdownError, "#{alive.size} thread(s) still busy after shutdown_timeout" unless alive.empty?
+
+      @engine._close
+      Karafka.producer.close if Karafka.producer?
+      @app.state = :stopped
+      @monitor.instrument('app.stopped', {})
+      @failure.nil?
+    end
+
+    def monotonic
+      Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    end
+  end
+end

@@ -1,0 +1,57 @@
+# frozen_string_literal: true
+
+require_relative '../contracts/messages'
+
+module Karafka
+  module Setup
+    # Validates a {Config} at the end of `setup`, naming the setting that is wrong.
+    class Contract
+      NAME_FORMAT = /\A[a-zA-Z0-9._-]+\z/
+
+      # @param config [Config]
+      # @raise [Errors::InvalidConfigurationError]
+      def validate!(config)
+        errors = []
+        check = ->(ok, key, rule) { errors << "#{key} #{Contracts.message(:setup, rule)}" unless ok }
+        check.call(kafka_valid?(config.kafka), 'kafka', :kafka_format)
+        check.call(name?(config.client_id), 'client_id', :client_id_format)
+        check.call(name?(config.group_id), 'group_id', :group_id_format)
+        %i[concurrency max_messages max_wait_time shutdown_timeout].each do |key|
+          check.call(positive?(config.public_send(key)), key, :positive_integer)
+        end
+        validate_pause(config.pause, check)
+        if positive?(config.shutdown_timeout) && positive?(config.max_wait_time)
+          check.call(config.shutdown_timeout > config.max_wait_time, 'shutdown_timeout',
+                     :shutdown_timeout_vs_max_wait_time)
+        end
+        return if errors.empty?
+
+        raise Errors::InvalidConfigurationError, "Invalid Karafka setup: #{errors.join('; ')}"
+      end
+
+      private
+
+      def validate_pause(pause, check)
+        check.call(positive?(pause.timeout), 'pause.timeout', :positive_integer)
+        check.call(positive?(pause.max_timeout), 'pause.max_timeout', :positive_integer)
+        check.call([true, false].include?(pause.with_exponential_backoff),
+                   'pause.with_exponential_backoff', :boolean)
+        return unless positive?(pause.timeout) && positive?(pause.max_timeout)
+
+        check.call(pause.max_timeout >= pause.timeout, 'pause.max_timeout', :pause_max_timeout_vs_timeout)
+      end
+
+      def kafka_valid?(kafka)
+        kafka.is_a?(Hash) && kafka.any? { |key, value| key.to_s == 'bootstrap.servers' && !value.to_s.empty? }
+      end
+
+      def name?(value)
+        value.is_a?(String) && NAME_FORMAT.match?(value)
+      end
+
+      def positive?(value)
+        value.is_a?(Integer) && value.positive?
+      end
+    end
+  end
+end
