@@ -16,7 +16,9 @@ rescue LoadError
   File.write('Makefile', <<~MAKE)
     CARGO ?= cargo
     sitearchdir ?= #{RbConfig::CONFIG['sitearchdir']}
-    TARGET_DIR = #{here}/target
+    # CARGO_TARGET_DIR from the environment wins (script/check-gem-install reuses a cache).
+    CARGO_TARGET_DIR ?= #{here}/target
+    TARGET_DIR = $(CARGO_TARGET_DIR)
 
     all: karafka_rs.#{dlext}
 

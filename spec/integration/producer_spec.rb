@@ -1,0 +1,77 @@
+# frozen_string_literal: true
+
+require 'spec_helper'
+
+RSpec.describe Karafka::Producer do
+  let(:producer) { Karafka.producer }
+
+  it 'produces synchronously and reports where each message landed' do
+    topic = create_topic('produce', partitions: 2)
+    report = producer.produce_sync(topic: topic, payload: 'hello', key: 'k', headers: { 'h' => 'v' }, partition: 1)
+
+    expect(report.to_h).to eq(topic: topic, partition: 1, offset: 0)
+    expect(Karafka::Admin.watermark_offsets(topic, 1)).to eq([0, 1])
+  end
+
+  it 'produces many synchronously, in order within a partition' do
+    topic = create_topic('produce-many')
+    reports = producer.produce_many_sync(Array.new(5) { |i| { topic: topic, payload: i.to_s } })
+
+    expect(reports.map(&:offset)).to eq([0, 1, 2, 3, 4])
+  end
+
+  it 'delivers async messages (flush waits for them)' do
+    topic = create_topic('produce-async')
+    expect(producer.produce_many_async(Array.new(10) { { topic: topic, payload: 'x' } })).to eq(10)
+    expect(producer.flush(10_000)).to be(true)
+    expect(topic_size(topic, 1)).to eq(10)
+  end
+
+  it 'routes a partition_key to the partition its message key would choose, without setting the key' do
+    topic = create_topic('partition-key', partitions: 6)
+    keys = Array.new(20) { |i| "user-#{i}" }
+    by_key = keys.map { |key| producer.produce_sync(topic: topic, payload: 'k', key: key).partition }
+    by_partition_key = keys.map { |key| producer.produce_sync(topic: topic, payload: 'p', partition_key: key).partition }
+
+    expect(by_partition_key).to eq(by_key)
+    expect(by_key.uniq.size).to be > 1
+  end
+
+  it 'raises a DeliveryError naming how many messages failed' do
+    topic = create_topic('produce-fail')
+    messages = [{ topic: topic, payload: 'ok' }, { topic: topic, payload: 'bad', partition: 5 }]
+
+    expect { producer.produce_many_sync(messages) }.to raise_error(Karafka::Errors::DeliveryError, /1 of 2 message/) do |error|
+      expect(error.failures.first).to include(topic: topic, partition: 5)
+    end
+  end
+
+  it 'reports async delivery failures as error.occurred instead of dropping them' do
+    failures = Queue.new
+    failing = described_class.new(kafka: { 'bootstrap.servers': '127.0.0.1:1', 'message.timeout.ms': 200 })
+    failing.monitor.subscribe('error.occurred') { |event| failures << event }
+
+    failing.produce_async(topic: 'unreachable', payload: 'x')
+    event = wait_until(message: 'the async failure report') { failures.empty? ? nil : failures.pop }
+    expect(event[:type]).to eq('librdkafka.dispatch_error')
+    expect(event[:topic]).to eq('unreachable')
+    failing.close(0)
+  end
+
+  it 'applies a variant’s topic settings to what it produces' do
+    topic = create_topic('variant')
+    strict = producer.with(topic_config: { 'acks': 'all' })
+    impatient = described_class.new(kafka: { 'bootstrap.servers': '127.0.0.1:1' }).with(max_wait_timeout: 100)
+
+    expect(strict.produce_sync(topic: topic, payload: 'x').offset).to eq(0)
+    expect { impatient.produce_sync(topic: topic, payload: 'x') }.to raise_error(Karafka::Errors::DeliveryError, /MessageTimedOut/)
+    impatient.close(0)
+  end
+
+  it 'rejects invalid messages before they reach Kafka' do
+    expect { producer.produce_sync(topic: '', payload: 'x') }.to raise_error(Karafka::Errors::MessageInvalidError, /topic/)
+    expect { producer.produce_sync(topic: 't', payload: 1) }.to raise_error(Karafka::Errors::MessageInvalidError, /payload/)
+    expect { producer.produce_sync(topic: 't', payload: 'x', headers: { 'a' => 1 }) }
+      .to raise_error(Karafka::Errors::MessageInvalidError, /headers/)
+  end
+end

@@ -1,0 +1,23 @@
+# frozen_string_literal: true
+
+require 'spec_helper'
+
+RSpec.describe ActiveJob::QueueAdapters::KarafkaAdapter do
+  subject(:adapter) { described_class.new }
+
+  it 'is what queue_adapter = :karafka resolves to' do
+    expect(ActiveJob::Base.queue_adapter).to be_a(described_class)
+  end
+
+  it 'raises a clear error for a future time (scheduling needs scheduled messages)' do
+    job = RecordingJob.new('later')
+    expect { adapter.enqueue_at(job, Time.now.to_f + 60) }
+      .to raise_error(Karafka::Errors::UnsupportedFeatureError, /RecordingJob was enqueued for/)
+  end
+
+  it 'answers the adapter questions Rails asks' do
+    expect(adapter.enqueue_after_transaction_commit?).to be(true)
+    expect(adapter.stopping?).to be(false)
+    expect(adapter.stopping?(RecordingJob.new)).to be(false)
+  end
+end

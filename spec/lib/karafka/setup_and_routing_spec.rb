@@ -1,0 +1,45 @@
+# frozen_string_literal: true
+
+require 'spec_helper'
+
+RSpec.describe 'Karafka::App setup and routing' do
+  after { configure_spec_app }
+
+  def setup_with(**settings)
+    Karafka::App.reset!
+    Karafka::App.setup do |config|
+      config.kafka = { 'bootstrap.servers': '127.0.0.1:9092' }
+      settings.each { |key, value| config.public_send(:"#{key}=", value) }
+    end
+  end
+
+  it 'accepts the documented settings, including the flat pause ones' do
+    config = setup_with(client_id: 'app_1', concurrency: 10, max_messages: 50, max_wait_time: 500,
+                        shutdown_timeout: 10_000, pause_timeout: 100, pause_max_timeout: 1_000)
+    expect([config.concurrency, config.pause.timeout, config.pause.max_timeout]).to eq([10, 100, 1_000])
+  end
+
+  it 'names each invalid setting' do
+    expect { setup_with(concurrency: 0) }
+      .to raise_error(Karafka::Errors::InvalidConfigurationError, /concurrency must be an Integer greater than 0/)
+    expect { setup_with(kafka: {}) }.to raise_error(Karafka::Errors::InvalidConfigurationError, /kafka must be a Hash/)
+    expect { setup_with(max_wait_time: 5_000, shutdown_timeout: 1_000) }
+      .to raise_error(Karafka::Errors::InvalidConfigurationError, /shutdown_timeout must be greater than max_wait_time/)
+  end
+
+  it 'routes active_job_topic and validates topic names' do
+    routes = Karafka::Routing::Builder.new.draw do
+      active_job_topic :default
+      active_job_topic :critical do
+        config(partitions: 6)
+      end
+    end
+    expect(routes.map(&:name)).to eq(%w[default critical])
+    expect(routes.to_a.last.declaration).to eq(partitions: 6)
+
+    expect { Karafka::Routing::Builder.new.draw { active_job_topic 'bad topic' } }
+      .to raise_error(Karafka::Errors::InvalidConfigurationError, /active_job_topic 'bad topic' name must be/)
+    expect { Karafka::Routing::Builder.new.draw { active_job_topic(:x) { dead_letter_queue(topic: 'dlq') } } }
+      .to raise_error(Karafka::Errors::UnsupportedFeatureError, /'x': dead_letter_queue/)
+  end
+end

@@ -1,0 +1,33 @@
+# frozen_string_literal: true
+
+$LOAD_PATH.unshift(File.expand_path('../lib', __dir__))
+
+require 'active_job'
+require 'karafka'
+require 'securerandom'
+
+Dir[File.join(__dir__, 'support', '*.rb')].sort.each { |file| require file }
+require_relative 'fixtures/jobs'
+
+ActiveJob::Base.logger = Logger.new(nil)
+ActiveJob::Base.queue_adapter = :karafka
+
+# The spec process is a Karafka app too (it enqueues); the server runs as a child process.
+def configure_spec_app
+  Karafka::App.reset!
+  Karafka::App.setup do |config|
+    config.kafka = { 'bootstrap.servers': SpecKafka.bootstrap }
+    config.client_id = 'karafka_rs_spec'
+    config.logger = Logger.new(nil)
+  end
+end
+configure_spec_app
+
+RSpec.configure do |config|
+  config.include SpecWaiting
+  config.include SpecKafka
+  config.include SpecJobs
+  config.order = :defined
+  config.disable_monkey_patching!
+  config.expect_with(:rspec) { |c| c.syntax = :expect }
+end

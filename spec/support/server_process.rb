@@ -1,0 +1,74 @@
+# frozen_string_literal: true
+
+require 'rbconfig'
+require 'tmpdir'
+
+# `karafka server` as a child process, booted from spec/fixtures/karafka.rb, for scenarios
+# that need the real server (signals, crashes, restarts).
+class ServerProcess
+  ROOT = File.expand_path('../..', __dir__)
+
+  attr_reader :log_path
+
+  # @param topics [Array<String>]
+  # @param group [String]
+  # @param output [String] file the fixture jobs append their records to
+  # @param concurrency [Integer]
+  def initialize(topics:, group:, output:, concurrency: 5, env: {})
+    @log_path = File.join(Dir.tmpdir, "karafka-rs-server-#{SecureRandom.hex(4)}.log")
+    @env = {
+      'KARAFKA_BOOT_FILE' => File.join(ROOT, 'spec/fixtures/karafka.rb'),
+      'KAFKA_BOOTSTRAP' => SpecKafka.bootstrap,
+      'SPEC_TOPICS' => topics.join(','),
+      'SPEC_GROUP' => group,
+      'SPEC_OUTPUT' => output,
+      'SPEC_CONCURRENCY' => concurrency.to_s
+    }.merge(env)
+  end
+
+  def start
+    @pid = Process.spawn(@env, RbConfig.ruby, '-I', File.join(ROOT, 'lib'), File.join(ROOT, 'exe/karafka'),
+                         'server', chdir: ROOT, out: @log_path, err: @log_path)
+    self
+  end
+
+  # Sends `signal` and waits (bounded) for the exit.
+  # @return [Process::Status]
+  def stop(signal = 'TERM', timeout: 60)
+    Process.kill(signal, @pid)
+    wait(timeout)
+  end
+
+  # @return [Process::Status]
+  def wait(timeout)
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
+    loop do
+      _, status = Process.wait2(@pid, Process::WNOHANG)
+      return status if status
+
+      if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+        Process.kill('KILL', @pid)
+        Process.wait(@pid)
+        raise "server did not exit within #{timeout}s; log:\n#{log}"
+      end
+      sleep 0.05 # polling interval for the child's exit
+    end
+  end
+
+  def alive?
+    Process.wait2(@pid, Process::WNOHANG).nil?
+  rescue Errno::ECHILD
+    false
+  end
+
+  def log
+    File.exist?(@log_path) ? File.read(@log_path) : ''
+  end
+
+  # Stops the child if an example left it running.
+  def ensure_stopped
+    stop('KILL', timeout: 10) if @pid && alive?
+  rescue Errno::ESRCH, Errno::ECHILD
+    nil
+  end
+end

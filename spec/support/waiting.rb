@@ -1,0 +1,18 @@
+# frozen_string_literal: true
+
+# Synchronisation by condition, never by a fixed sleep: poll until true or the deadline passes.
+module SpecWaiting
+  # @param timeout [Numeric] seconds
+  # @param message [String] what we were waiting for (in the failure)
+  # @return the block's truthy value
+  def wait_until(timeout: 30, message: 'condition')
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
+    loop do
+      result = yield
+      return result if result
+      raise "timed out after #{timeout}s waiting for #{message}" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+
+      sleep 0.02 # polling interval, not a synchronisation point
+    end
+  end
+end
