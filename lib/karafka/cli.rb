@@ -19,7 +19,7 @@ module Karafka
     def call(argv)
       command, *rest = argv
       case command
-      when 'server' then boot && (Server.new.run ? 0 : 1)
+      when 'server' then server
       when 'topics' then boot && topics(rest.first)
       when 'info' then boot && info
       when 'version', '-v', '--version' then puts(Karafka::VERSION) || 0
@@ -31,6 +31,13 @@ module Karafka
 
     private
 
+    def server
+      # Log lines must reach files, pipes and journald as they happen, not at exit.
+      $stdout.sync = true
+      boot
+      Server.new.run ? 0 : 1
+    end
+
     # Loads the Rails environment when this is a Rails app (the railtie then requires the
     # boot file), then the boot file itself - as Karafka's CLI does.
     def boot
@@ -40,6 +47,8 @@ module Karafka
       rails_environment = File.join(Dir.pwd, 'config', 'environment.rb')
       if File.exist?(rails_environment)
         require 'rails'
+        # `karafka` was required before Rails was, so its railtie is not loaded yet.
+        require_relative 'railtie'
         require rails_environment
       end
       require boot_file

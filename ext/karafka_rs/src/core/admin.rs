@@ -37,6 +37,13 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
+/// Both the broker-side operation and the client-side request are bounded.
+fn options() -> AdminOptions {
+    AdminOptions::new()
+        .operation_timeout(Some(TIMEOUT))
+        .request_timeout(Some(TIMEOUT))
+}
+
 fn admin(settings: &KafkaSettings) -> CoreResult<AdminClient<DefaultClientContext>> {
     client_config(settings)
         .create()
@@ -47,7 +54,7 @@ fn admin(settings: &KafkaSettings) -> CoreResult<AdminClient<DefaultClientContex
 pub fn create_topic(settings: &KafkaSettings, name: &str, partitions: i32) -> CoreResult<bool> {
     let admin = admin(settings)?;
     let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
-    let options = AdminOptions::new().operation_timeout(Some(TIMEOUT));
+    let options = options();
     let results = block_on(admin.create_topics([&topic], &options)).map_err(admin_error)?;
     match results.into_iter().next() {
         Some(Ok(_)) => Ok(true),
@@ -60,7 +67,7 @@ pub fn create_topic(settings: &KafkaSettings, name: &str, partitions: i32) -> Co
 /// Deletes a topic; `Ok(false)` when it did not exist.
 pub fn delete_topic(settings: &KafkaSettings, name: &str) -> CoreResult<bool> {
     let admin = admin(settings)?;
-    let options = AdminOptions::new().operation_timeout(Some(TIMEOUT));
+    let options = options();
     let results = block_on(admin.delete_topics(&[name], &options)).map_err(admin_error)?;
     match results.into_iter().next() {
         Some(Ok(_)) => Ok(true),
@@ -128,4 +135,67 @@ pub fn committed(
             (e.partition(), offset)
         })
         .collect())
+}
+
+/// A message read back from a topic.
+#[derive(Debug, Clone)]
+pub struct ReadMessage {
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub payload: Option<Vec<u8>>,
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+/// Reads up to `count` messages of one partition from `from_offset`, waiting at most
+/// `timeout` for them (no consumer group: nothing is committed).
+pub fn read(
+    settings: &KafkaSettings,
+    topic: &str,
+    partition: i32,
+    from_offset: i64,
+    count: usize,
+    timeout: Duration,
+) -> CoreResult<Vec<ReadMessage>> {
+    use rdkafka::message::{Headers, Message};
+
+    let mut config = client_config(settings);
+    config
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "false");
+    let consumer: BaseConsumer = config.create().map_err(CoreError::ClientCreation)?;
+    let mut list = TopicPartitionList::new();
+    list.add_partition_offset(topic, partition, Offset::Offset(from_offset))
+        .map_err(admin_error)?;
+    consumer.assign(&list).map_err(admin_error)?;
+    let deadline = std::time::Instant::now() + timeout;
+    let mut messages = Vec::new();
+    while messages.len() < count {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        match consumer.poll(left.min(Duration::from_millis(100))) {
+            Some(Ok(m)) => messages.push(ReadMessage {
+                offset: m.offset(),
+                key: m.key().map(<[u8]>::to_vec),
+                payload: m.payload().map(<[u8]>::to_vec),
+                headers: m
+                    .headers()
+                    .map(|h| {
+                        h.iter()
+                            .map(|h| {
+                                (
+                                    h.key.to_string(),
+                                    h.value.map(<[u8]>::to_vec).unwrap_or_default(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }),
+            Some(Err(e)) => return Err(admin_error(e)),
+            None => {}
+        }
+    }
+    Ok(messages)
 }

@@ -1,0 +1,19 @@
+# frozen_string_literal: true
+
+require_relative 'boot'
+
+require 'rails'
+# Only the frameworks this app uses: no database, no views, no assets.
+require 'active_job/railtie'
+
+# Require the gems listed in Gemfile (karafka-rs among them).
+Bundler.require(*Rails.groups)
+
+module RailsDemo
+  class Application < Rails::Application
+    config.load_defaults 6.1
+
+    # Jobs go to Kafka and are run by `bundle exec karafka server`.
+    config.active_job.queue_adapter = :karafka
+  end
+end
