@@ -27,6 +27,7 @@ RSpec.configure do |config|
   config.include SpecWaiting
   config.include SpecKafka
   config.include SpecJobs
+  config.include FailureScenario
   config.order = :defined
   config.disable_monkey_patching!
   config.expect_with(:rspec) { |c| c.syntax = :expect }

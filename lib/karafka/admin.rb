@@ -35,6 +35,19 @@ module Karafka
         Native::Admin._committed(kafka, group.to_s, topic.to_s).to_h
       end
 
+      # Reads messages of one partition (no consumer group; nothing is committed).
+      # @param topic [String]
+      # @param partition [Integer]
+      # @param count [Integer] at most this many
+      # @param offset [Integer] first offset to read
+      # @param timeout_ms [Integer] how long to wait for `count` messages
+      # @return [Array<Hash>] `{ offset:, key:, payload:, headers: }` (strings are binary)
+      def read_topic(topic, partition, count, offset = 0, timeout_ms: 10_000)
+        Native::Admin._read(kafka, topic.to_s, partition, offset, count, timeout_ms).map do |o, key, payload, headers|
+          { offset: o, key: key, payload: payload, headers: headers }
+        end
+      end
+
       private
 
       def kafka

@@ -22,6 +22,8 @@ module Karafka
     ClosedError = Class.new(BaseError)
     # `karafka.rb` (or `KARAFKA_BOOT_FILE`) does not exist.
     MissingBootFileError = Class.new(BaseError)
+    # A consumed message is not a serialized Active Job (valid JSON, wrong shape).
+    InvalidJobPayloadError = Class.new(BaseError)
     # A feature a job or route asked for that this version does not provide.
     UnsupportedFeatureError = Class.new(BaseError)
     # The server could not stop within `shutdown_timeout`.

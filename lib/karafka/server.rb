@@ -57,7 +57,15 @@ module Karafka
       pause = @config.pause
       Native::Engine.new(kafka.map { |key, value| [key.to_s, value.to_s] }, topics,
                          @config.max_messages, @config.max_wait_time, pause.timeout,
-                         pause.max_timeout, pause.with_exponential_backoff)
+                         pause.max_timeout, pause.with_exponential_backoff, dead_letters)
+    end
+
+    # `[source, dlq_topic_or_nil, max_retries, independent]` per topic with a DLQ.
+    def dead_letters
+      @app.routes.active_topics.filter_map do |topic|
+        dlq = topic.dead_letter or next
+        [topic.name, dlq[:topic] || nil, dlq[:max_retries], dlq[:independent]]
+      end
     end
 
     def trap_signals

@@ -18,7 +18,7 @@ RSpec.describe 'Jobs travel perform_later -> Kafka -> karafka server -> perform'
   let(:records) { JobRecorder.read(@output) }
 
   def records_for(ids)
-    wait_until(message: "#{ids.size} jobs to run; server log:\n#{@server.log}") do
+    wait_until(message: -> { "#{ids.size} jobs to run; server log:\n#{@server.log}" }) do
       found = JobRecorder.read(@output).select { |r| ids.include?(r['id']) }
       found if found.map { |r| r['id'] }.uniq.size == ids.size
     end

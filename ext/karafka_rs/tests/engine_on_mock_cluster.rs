@@ -61,6 +61,7 @@ fn runs_every_job_once_in_partition_order_retries_a_failure_and_commits() {
                 timeout: Duration::from_millis(10),
                 ..Backoff::default()
             },
+            dead_letters: vec![],
         })
         .unwrap(),
     );

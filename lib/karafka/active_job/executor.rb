@@ -3,20 +3,25 @@
 module Karafka
   module ActiveJob
     # Runs one job on a worker thread. The Rust engine calls {#call} for each job, on a Ruby
-    # thread holding the GVL; the return value is the outcome (true: commit, false: retry).
+    # thread holding the GVL; the return value is the outcome: `true` (commit) or
+    # `[error_class, error_message]` (retry after a back-off, or dead-letter).
     # Only StandardErrors are the job's failures; anything else (Interrupt, SystemExit, a
-    # killed thread) propagates and stops that worker, after the engine recorded the job as
-    # not done.
+    # killed thread) propagates and stops that worker, and the engine runs the job again later.
     class Executor
+      # Error messages can quote a whole payload (JSON::ParserError does); the DLQ header and
+      # the outcome carry at most this many characters, so a dead letter stays within the
+      # broker's message size.
+      MAX_ERROR_MESSAGE = 1_000
+
       def initialize(monitor)
         @monitor = monitor
       end
 
-      # @return [Boolean] whether the job succeeded
+      # @return [true, Array(String, String)]
       def call(payload, topic, partition, offset, _key, _headers, attempt)
-        job = ::JSON.parse(payload)
-        raise Errors::UnsupportedFeatureError, 'payload is not an Active Job' unless job.is_a?(Hash) && job['job_class']
-
+        job = parse(payload)
+        # Where the job is stored, visible to the job as provider_job_id (like Sidekiq's jid).
+        job['provider_job_id'] ||= "#{topic}/#{partition}/#{offset}"
         meta = { job_class: job['job_class'], job_id: job['job_id'], topic: topic, partition: partition,
                  offset: offset, attempt: attempt }
         @monitor.instrument('worker.processed', meta) do
@@ -25,7 +30,7 @@ module Karafka
         true
       rescue StandardError => e
         report(e, job, topic, partition, offset)
-        false
+        [e.class.name, self.class.truncate(e.message.to_s)]
       end
 
       # The engine paused a partition after a failure; the job will be retried.
@@ -36,7 +41,38 @@ module Karafka
         nil
       end
 
+      # The engine dispatched (or skipped) a job that spent its retries.
+      # @param dispatch_error [String, nil] why the dispatch failed (the job will be retried)
+      def dead_lettered(topic, partition, offset, dead_letter_topic, attempts, dispatch_error)
+        location = { topic: topic, partition: partition, offset: offset }
+        if dispatch_error
+          @monitor.instrument('error.occurred', { type: 'dead_letter_queue.dispatch_error',
+                                                  error: Errors::ProduceError.new(dispatch_error), **location })
+        else
+          @monitor.instrument('dead_letter_queue.dispatched',
+                              { dead_letter_topic: dead_letter_topic, attempts: attempts, **location })
+        end
+        nil
+      end
+
+      # @param text [String]
+      # @return [String] at most {MAX_ERROR_MESSAGE} characters
+      def self.truncate(text)
+        text = text.scrub
+        text.length > MAX_ERROR_MESSAGE ? "#{text[0, MAX_ERROR_MESSAGE]}... (#{text.length} characters)" : text
+      end
+
       private
+
+      # JSON only: a payload is never evaluated as Ruby (no Marshal, no YAML, no JSON additions).
+      def parse(payload)
+        raise Errors::InvalidJobPayloadError, 'payload is not valid UTF-8' unless payload.valid_encoding?
+
+        job = ::JSON.parse(payload, create_additions: false)
+        return job if job.is_a?(Hash) && job['job_class'].is_a?(String)
+
+        raise Errors::InvalidJobPayloadError, "not a serialized Active Job (#{payload.byteslice(0, 80).inspect})"
+      end
 
       def report(error, job, topic, partition, offset)
         job = {} unless job.is_a?(Hash)

@@ -17,7 +17,9 @@ module Karafka
         topic_name_format: 'must be 1-249 characters of letters, digits, ".", "_" or "-"',
         duplicated_topic: 'is routed twice',
         no_topics: 'routes.draw defines no active_job_topic',
-        partitions: 'must be an Integer greater than 0'
+        partitions: 'must be an Integer greater than 0',
+        dlq_same_topic: 'must differ from the topic itself',
+        max_retries: 'must be an Integer >= 0'
       },
       job_options: {
         unknown_key: 'is not a karafka_options key; allowed: %<allowed>s',

@@ -9,6 +9,7 @@ module Karafka
       app.stopped
       worker.processed
       consumer.consuming.pause
+      dead_letter_queue.dispatched
       rebalance.partitions_assigned
       rebalance.partitions_revoked
       error.occurred

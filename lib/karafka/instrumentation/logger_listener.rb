@@ -34,6 +34,12 @@ module Karafka
              "for #{event[:timeout]} ms after #{event[:attempt]} failed attempt(s)"
       end
 
+      def on_dead_letter_queue_dispatched(event)
+        target = event[:dead_letter_topic] ? "dispatched to #{event[:dead_letter_topic]}" : 'skipped'
+        warn "Job at #{event[:topic]}/#{event[:partition]}/#{event[:offset]} #{target} " \
+             "after #{event[:attempts]} failed attempt(s)"
+      end
+
       def on_rebalance_partitions_assigned(event)
         info "Assigned partitions: #{format_partitions(event[:partitions])}"
       end
@@ -46,7 +52,7 @@ module Karafka
         error = event[:error]
         where = event[:topic] ? " (#{event[:topic]}/#{event[:partition]}/#{event[:offset]})" : ''
         job = event[:job_class] ? " #{event[:job_class]} [#{event[:job_id]}]" : ''
-        logger.error "#{event[:type]}#{job}#{where}: #{error.class}: #{error.message}"
+        logger.error "#{event[:type]}#{job}#{where}: #{error.class}: #{ActiveJob::Executor.truncate(error.message.to_s)}"
         backtrace = error.respond_to?(:backtrace) && error.backtrace
         logger.error(backtrace.first(10).join("\n")) if backtrace
       end

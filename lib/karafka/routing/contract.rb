@@ -27,10 +27,28 @@ module Karafka
         unless TOPIC_NAME.match?(topic.name)
           errors << "active_job_topic '#{topic.name}' name #{Contracts.message(:routing, :topic_name_format)}"
         end
+        errors.concat(dead_letter_errors(topic))
         partitions = topic.declaration[:partitions]
         unless partitions.is_a?(Integer) && partitions.positive?
           errors << "active_job_topic '#{topic.name}' config partitions #{Contracts.message(:routing, :partitions)}"
         end
+        errors
+      end
+
+      def dead_letter_errors(topic)
+        dlq = topic.dead_letter
+        return [] unless dlq
+
+        prefix = "active_job_topic '#{topic.name}' dead_letter_queue"
+        errors = []
+        unless dlq[:topic] == false || TOPIC_NAME.match?(dlq[:topic])
+          errors << "#{prefix} topic #{Contracts.message(:routing, :topic_name_format)}"
+        end
+        errors << "#{prefix} topic #{Contracts.message(:routing, :dlq_same_topic)}" if dlq[:topic] == topic.name
+        unless dlq[:max_retries].is_a?(Integer) && !dlq[:max_retries].negative?
+          errors << "#{prefix} max_retries #{Contracts.message(:routing, :max_retries)}"
+        end
+        errors << "#{prefix} independent #{Contracts.message(:setup, :boolean)}" unless [true, false].include?(dlq[:independent])
         errors
       end
     end

@@ -10,11 +10,25 @@ module Karafka
       #   `karafka topics create`
       attr_reader :declaration
 
+      # @return [Hash, nil] `{ topic:, max_retries:, independent: }` when a DLQ is routed
+      attr_reader :dead_letter
+
       # @param name [String, Symbol]
       def initialize(name)
         @name = name.to_s
         @declaration = { partitions: 1 }
         @active = true
+        @dead_letter = nil
+      end
+
+      # After `max_retries` failed retries a job goes to `topic` (with `source_*` headers) and
+      # its partition moves on. `topic: false` skips such jobs without dispatching them.
+      # @param topic [String, Symbol, false]
+      # @param max_retries [Integer] retries before dispatch (Karafka's default: 3)
+      # @param independent [Boolean] give every job its own retry budget
+      def dead_letter_queue(topic:, max_retries: 3, independent: false)
+        @dead_letter = { topic: topic == false ? false : topic.to_s, max_retries: max_retries,
+                         independent: independent }
       end
 
       # Declarative topic settings, as in Karafka: `config(partitions: 6, 'retention.ms': ...)`.
@@ -36,7 +50,7 @@ module Karafka
 
       # Features that later releases of karafka-rs implement. Raising here beats silently
       # running jobs without the dead letter queue or the ordering the route asked for.
-      %i[dead_letter_queue long_running_job virtual_partitions].each do |feature|
+      %i[long_running_job virtual_partitions].each do |feature|
         define_method(feature) do |*_args, **_kwargs|
           raise Errors::UnsupportedFeatureError,
                 "active_job_topic '#{name}': #{feature} is not supported by this karafka-rs version yet"

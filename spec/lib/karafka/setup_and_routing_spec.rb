@@ -39,7 +39,7 @@ RSpec.describe 'Karafka::App setup and routing' do
 
     expect { Karafka::Routing::Builder.new.draw { active_job_topic 'bad topic' } }
       .to raise_error(Karafka::Errors::InvalidConfigurationError, /active_job_topic 'bad topic' name must be/)
-    expect { Karafka::Routing::Builder.new.draw { active_job_topic(:x) { dead_letter_queue(topic: 'dlq') } } }
-      .to raise_error(Karafka::Errors::UnsupportedFeatureError, /'x': dead_letter_queue/)
+    expect { Karafka::Routing::Builder.new.draw { active_job_topic(:x) { long_running_job(true) } } }
+      .to raise_error(Karafka::Errors::UnsupportedFeatureError, /'x': long_running_job/)
   end
 end

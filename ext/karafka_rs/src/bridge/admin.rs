@@ -55,6 +55,37 @@ fn committed(
     run(ruby, || admin::committed(&settings, &group, &topic))
 }
 
+/// `[[offset, key, payload, {header => value}], ...]`
+fn read(
+    ruby: &Ruby,
+    kafka: RArray,
+    topic: String,
+    partition: i32,
+    from_offset: i64,
+    count: usize,
+    timeout_ms: u64,
+) -> Result<RArray, Error> {
+    let settings = convert::settings(kafka)?;
+    let timeout = std::time::Duration::from_millis(timeout_ms);
+    let messages = run(ruby, || {
+        admin::read(&settings, &topic, partition, from_offset, count, timeout)
+    })?;
+    let out = ruby.ary_new_capa(messages.len());
+    for m in messages {
+        let headers = ruby.hash_new();
+        for (name, value) in m.headers {
+            headers.aset(name, ruby.str_from_slice(&value))?;
+        }
+        out.push((
+            m.offset,
+            m.key.map(|k| ruby.str_from_slice(&k)),
+            m.payload.map(|p| ruby.str_from_slice(&p)),
+            headers,
+        ))?;
+    }
+    Ok(out)
+}
+
 pub fn define(_ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     let admin = native.define_module("Admin")?;
     admin.define_singleton_method("_create_topic", function!(create_topic, 3))?;
@@ -62,5 +93,6 @@ pub fn define(_ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     admin.define_singleton_method("_topics", function!(topics, 1))?;
     admin.define_singleton_method("_watermarks", function!(watermarks, 3))?;
     admin.define_singleton_method("_committed", function!(committed, 3))?;
+    admin.define_singleton_method("_read", function!(read, 6))?;
     Ok(())
 }

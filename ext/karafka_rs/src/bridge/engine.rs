@@ -19,8 +19,9 @@ use crate::bridge::errors::to_ruby;
 use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
 use crate::core::backoff::Backoff;
 use crate::core::consumer::{Engine as CoreEngine, EngineSettings, Event, LoopExit};
+use crate::core::dead_letter::JobError;
 use crate::core::error::CoreError;
-use crate::core::scheduler::{Job, Outcome};
+use crate::core::scheduler::{Completion, DeadLetterPolicy, Job, Outcome};
 use crate::core::wait::Interrupt;
 
 #[magnus::wrap(class = "Karafka::Native::Engine", free_immediately, size)]
@@ -39,6 +40,7 @@ impl Engine {
         pause_timeout_ms: u64,
         pause_max_timeout_ms: u64,
         exponential_backoff: bool,
+        dead_letters: Vec<(String, Option<String>, u32, bool)>,
     ) -> Result<Self, Error> {
         let settings = EngineSettings {
             kafka: convert::settings(kafka)?,
@@ -50,6 +52,19 @@ impl Engine {
                 max_timeout: Duration::from_millis(pause_max_timeout_ms),
                 exponential: exponential_backoff,
             },
+            dead_letters: dead_letters
+                .into_iter()
+                .map(|(source, topic, max_retries, independent)| {
+                    (
+                        source,
+                        DeadLetterPolicy {
+                            topic,
+                            max_retries,
+                            independent,
+                        },
+                    )
+                })
+                .collect(),
         };
         let core = CoreEngine::new(settings).map_err(|e| to_ruby(ruby, e))?;
         Ok(Self {
@@ -124,25 +139,38 @@ impl Engine {
                 }
             };
             let result = call_executor(ruby, executor, &job);
-            let outcome = match result {
-                Ok(true) => Outcome::Success,
-                _ => Outcome::Failure,
+            let outcome = match &result {
+                Ok(None) => Outcome::Success,
+                Ok(Some(_)) => Outcome::Failure,
+                // Not the job's failure (Interrupt, SystemExit, a killed thread): run it again
+                // later, and let the exception stop this worker.
+                Err(_) => Outcome::Abandoned,
             };
             let (topic, partition, offset) = (job.tp.topic.clone(), job.tp.partition, job.offset);
-            let retry = core.complete(job, outcome);
-            result?;
-            if let Some(retry) = retry {
-                let _: Value = executor.funcall(
-                    "paused",
-                    (
-                        &*topic,
-                        partition,
-                        offset,
-                        retry.failures,
-                        retry.pause.as_millis() as u64,
-                    ),
-                )?;
+            match core.complete(job, outcome) {
+                Completion::Done => {}
+                Completion::Retry(retry) => {
+                    let _: Value = executor.funcall(
+                        "paused",
+                        (
+                            &*topic,
+                            partition,
+                            offset,
+                            retry.failures,
+                            retry.pause.as_millis() as u64,
+                        ),
+                    )?;
+                }
+                Completion::DeadLetter {
+                    job,
+                    topic: target,
+                    attempts,
+                } => {
+                    let error = result.as_ref().ok().cloned().flatten().unwrap_or_default();
+                    dead_letter(ruby, core, executor, job, target, attempts, &error)?;
+                }
             }
+            result?;
         }
     }
 
@@ -163,8 +191,64 @@ impl Engine {
     }
 }
 
-/// `executor.call(payload, topic, partition, offset, key, headers, attempt)`; truthy = success.
-fn call_executor(ruby: &Ruby, executor: Value, job: &Job) -> Result<bool, Error> {
+/// Dispatches a job that spent its retries to its dead letter topic (GVL released while
+/// waiting for the broker), reports it to the executor, and lets its partition move on.
+/// A failed dispatch retries the job after a back-off instead: nothing is lost.
+fn dead_letter(
+    ruby: &Ruby,
+    core: &CoreEngine,
+    executor: Value,
+    job: Job,
+    target: Option<String>,
+    attempts: u32,
+    error: &JobError,
+) -> Result<(), Error> {
+    let dispatched = match &target {
+        None => Ok(()),
+        Some(topic) => match core.send_dead_letter(&job, topic, attempts, error) {
+            Err(e) => Err(e.to_string()),
+            Ok(batch) => {
+                let interrupt = Interrupt::new();
+                let waited = blocking(
+                    ruby,
+                    &interrupt,
+                    || CoreEngine::await_dead_letter(&batch, &interrupt),
+                    || interrupt.set(),
+                );
+                match waited {
+                    Ok(result) => result,
+                    Err(exception) => {
+                        core.complete(job, Outcome::Abandoned);
+                        return Err(exception);
+                    }
+                }
+            }
+        },
+    };
+    let (source, partition, offset) = (job.tp.topic.clone(), job.tp.partition, job.offset);
+    let outcome = if dispatched.is_ok() {
+        Outcome::DeadLettered
+    } else {
+        Outcome::DeadLetterFailed
+    };
+    core.complete(job, outcome);
+    let _: Value = executor.funcall(
+        "dead_lettered",
+        (
+            &*source,
+            partition,
+            offset,
+            target,
+            attempts,
+            dispatched.err(),
+        ),
+    )?;
+    Ok(())
+}
+
+/// `executor.call(payload, topic, partition, offset, key, headers, attempt)`: `true` on
+/// success, `[error_class, error_message]` when the job failed.
+fn call_executor(ruby: &Ruby, executor: Value, job: &Job) -> Result<Option<JobError>, Error> {
     let payload = ruby.enc_str_new(&job.payload, ruby.utf8_encoding());
     let key = job
         .key
@@ -191,7 +275,18 @@ fn call_executor(ruby: &Ruby, executor: Value, job: &Job) -> Result<bool, Error>
             job.attempt,
         ),
     )?;
-    Ok(result.to_bool())
+    if result.to_bool() && RArray::from_value(result).is_none() {
+        return Ok(None);
+    }
+    let failure = RArray::from_value(result)
+        .and_then(|pair| Some((pair.entry::<String>(0).ok()?, pair.entry::<String>(1).ok()?)));
+    Ok(Some(match failure {
+        Some((class, message)) => JobError { class, message },
+        None => JobError {
+            class: "UnknownError".into(),
+            message: "the job failed".into(),
+        },
+    }))
 }
 
 fn partitions(ruby: &Ruby, tps: &[crate::core::scheduler::TopicPartition]) -> Result<Value, Error> {
@@ -204,7 +299,7 @@ fn partitions(ruby: &Ruby, tps: &[crate::core::scheduler::TopicPartition]) -> Re
 
 pub fn define(ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     let class = native.define_class("Engine", ruby.class_object())?;
-    class.define_singleton_method("new", function!(Engine::new, 7))?;
+    class.define_singleton_method("new", function!(Engine::new, 8))?;
     class.define_method("_run_loop", method!(Engine::run_loop, 0))?;
     class.define_method("_take_events", method!(Engine::take_events, 0))?;
     class.define_method("_work", method!(Engine::work, 1))?;

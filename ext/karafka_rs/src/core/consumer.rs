@@ -18,8 +18,13 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use crate::core::backoff::Backoff;
 use crate::core::config::{consumer_config, KafkaSettings};
+use crate::core::dead_letter::{self, JobError};
+use crate::core::delivery::SyncBatch;
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::scheduler::{Actions, Job, Next, Outcome, Retry, Scheduler, TopicPartition};
+use crate::core::producer::JobProducer;
+use crate::core::scheduler::{
+    Actions, Completion, DeadLetterPolicy, Job, Next, Outcome, Scheduler, TopicPartition,
+};
 use crate::core::wait::{lock, wait_on, Interrupt};
 
 /// Something the Ruby side should log or instrument.
@@ -52,6 +57,8 @@ pub struct EngineSettings {
     /// Karafka's `max_wait_time`: the longest an idle poll blocks.
     pub max_wait: Duration,
     pub backoff: Backoff,
+    /// `dead_letter_queue(...)` of routed topics.
+    pub dead_letters: Vec<(String, DeadLetterPolicy)>,
 }
 
 /// State shared by the consumer loop, its rebalance callbacks and the workers.
@@ -122,17 +129,44 @@ impl ConsumerContext for EngineContext {
 const COMMIT_INTERVAL: Duration = Duration::from_millis(5);
 /// How many already-fetched messages one poll round hands to the scheduler under one lock.
 const POLL_BATCH: usize = 500;
+/// How often a dead letter wait checks its interrupt flag.
+const DEAD_LETTER_POLL: Duration = Duration::from_millis(50);
 
 pub struct Engine {
     shared: Arc<Shared>,
     consumer: Mutex<Option<BaseConsumer<EngineContext>>>,
     max_wait: Duration,
+    group: String,
+    /// Only when a routed topic has a dead letter queue.
+    dead_letter_producer: Option<JobProducer>,
 }
 
 impl Engine {
     pub fn new(settings: EngineSettings) -> CoreResult<Self> {
+        let mut scheduler = Scheduler::new(settings.max_messages, settings.backoff);
+        for (topic, policy) in &settings.dead_letters {
+            scheduler.set_dead_letter(topic, policy.clone());
+        }
+        let dead_letter_producer = if settings.dead_letters.is_empty() {
+            None
+        } else {
+            let producer_settings: Vec<_> = settings
+                .kafka
+                .iter()
+                .filter(|(k, _)| !k.starts_with("group."))
+                .cloned()
+                .collect();
+            Some(JobProducer::new(&producer_settings)?)
+        };
+        let group = settings
+            .kafka
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "group.id")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
         let shared = Arc::new(Shared {
-            scheduler: Mutex::new(Scheduler::new(settings.max_messages, settings.backoff)),
+            scheduler: Mutex::new(scheduler),
             work: Condvar::new(),
             events: Mutex::new(Vec::new()),
         });
@@ -153,6 +187,8 @@ impl Engine {
             shared,
             consumer: Mutex::new(Some(consumer)),
             max_wait: settings.max_wait,
+            group,
+            dead_letter_producer,
         })
     }
 
@@ -285,13 +321,52 @@ impl Engine {
         interrupt.fire(&self.shared.scheduler, &self.shared.work);
     }
 
-    pub fn complete(&self, job: Job, outcome: Outcome) -> Option<Retry> {
+    pub fn complete(&self, job: Job, outcome: Outcome) -> Completion {
         let mut scheduler = lock(&self.shared.scheduler);
-        let retry = scheduler.complete(job, outcome, Instant::now());
+        let completion = scheduler.complete(job, outcome, Instant::now());
         drop(scheduler);
         // The partition's next job (or a retry timer) may now be runnable.
         self.shared.work.notify_one();
-        retry
+        completion
+    }
+
+    /// Starts dispatching `job` to its dead letter `topic`; wait with
+    /// [`Engine::await_dead_letter`]. Split in two so an interrupted wait never sends twice.
+    pub fn send_dead_letter(
+        &self,
+        job: &Job,
+        topic: &str,
+        attempts: u32,
+        error: &JobError,
+    ) -> CoreResult<Arc<SyncBatch>> {
+        let producer = self
+            .dead_letter_producer
+            .as_ref()
+            .ok_or(CoreError::Closed)?;
+        let message = dead_letter::message(job, topic, &self.group, attempts, error);
+        let batch = Arc::new(SyncBatch::new(1));
+        producer.send_blocking(&message, Some((Arc::clone(&batch), 0)), &Interrupt::new())?;
+        Ok(batch)
+    }
+
+    /// Waits for the dead letter dispatch: `None` when `interrupt` fired first.
+    pub fn await_dead_letter(
+        batch: &SyncBatch,
+        interrupt: &Interrupt,
+    ) -> Option<Result<(), String>> {
+        loop {
+            if let Some(mut reports) = batch.wait_timeout(DEAD_LETTER_POLL) {
+                return Some(
+                    reports
+                        .remove(0)
+                        .map(|_| ())
+                        .map_err(|f| format!("{}: {}", f.code, f.message)),
+                );
+            }
+            if interrupt.is_set() {
+                return None;
+            }
+        }
     }
 
     /// Begins shutdown: no new jobs start; running ones finish and are committed.

@@ -69,6 +69,19 @@ impl SyncBatch {
         }
     }
 
+    /// Like [`SyncBatch::wait`], but gives up after `timeout` (`None`), for callers that poll
+    /// an interrupt flag between waits.
+    pub fn wait_timeout(&self, timeout: Duration) -> Option<Vec<Report>> {
+        let mut reports = lock(&self.reports);
+        if !reports.iter().all(Option::is_some) {
+            reports = wait_on(&self.done, reports, Some(timeout));
+        }
+        if reports.iter().all(Option::is_some) {
+            return Some(reports.iter_mut().map(|r| r.take().unwrap()).collect());
+        }
+        None
+    }
+
     /// Wakes [`SyncBatch::wait`]; for the unblock function.
     pub fn interrupt(&self, interrupt: &Interrupt) {
         interrupt.fire(&self.reports, &self.done);

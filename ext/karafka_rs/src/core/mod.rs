@@ -13,6 +13,7 @@ pub mod admin;
 pub mod backoff;
 pub mod config;
 pub mod consumer;
+pub mod dead_letter;
 pub mod delivery;
 pub mod error;
 pub mod partitioner;

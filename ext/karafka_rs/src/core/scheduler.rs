@@ -11,7 +11,10 @@
 //!   partition runs meanwhile; other partitions keep going;
 //! - a revoked partition's buffered jobs are dropped and its running job's outcome is ignored
 //!   (its generation no longer matches), so nothing is committed for a partition we lost;
-//! - once stopping, no new job is handed out.
+//! - once stopping, no new job is handed out;
+//! - with a dead letter queue, a job that failed more than `max_retries` times is handed back
+//!   to its worker for dispatch to the DLQ, its partition still blocked; only after the worker
+//!   reports [`Outcome::DeadLettered`] is its offset committed and the next job released.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -66,7 +69,41 @@ impl Job {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Success,
+    /// The job raised; retry it after a back-off (or dead-letter it, see [`Completion`]).
     Failure,
+    /// The job was dispatched to the dead letter queue: commit it and move on.
+    DeadLettered,
+    /// The job was cut short by something that is not its fault (the process is stopping):
+    /// run it again later, without counting a failure.
+    Abandoned,
+    /// Dispatching to the dead letter queue failed: retry the job after a back-off.
+    DeadLetterFailed,
+}
+
+/// Dead letter queue settings of one topic (`dead_letter_queue(...)` in routing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetterPolicy {
+    /// `None`: failed jobs are skipped without being dispatched (`topic: false`).
+    pub topic: Option<String>,
+    pub max_retries: u32,
+    /// Each job gets its own retry budget. Otherwise (Karafka's default) failures keep
+    /// counting until the partition has caught up with everything it fetched.
+    pub independent: bool,
+}
+
+/// What the worker must do after reporting an outcome.
+#[derive(Debug)]
+pub enum Completion {
+    Done,
+    /// The job will be retried after `pause`.
+    Retry(Retry),
+    /// Dispatch this job to `topic` (or skip it, when `None`), then report
+    /// [`Outcome::DeadLettered`]. Its partition stays blocked until then.
+    DeadLetter {
+        job: Job,
+        topic: Option<String>,
+        attempts: u32,
+    },
 }
 
 /// What a worker gets when it asks for work.
@@ -116,6 +153,7 @@ pub struct Scheduler {
     /// Buffered jobs per partition before fetching for it pauses (resumes at half of it).
     max_buffered: usize,
     backoff: Backoff,
+    dead_letter: HashMap<String, DeadLetterPolicy>,
     partitions: HashMap<TopicPartition, PartitionState>,
     ready: VecDeque<TopicPartition>,
     delayed: Vec<(Instant, TopicPartition)>,
@@ -132,6 +170,7 @@ impl Scheduler {
         Self {
             max_buffered: max_buffered.max(1),
             backoff,
+            dead_letter: HashMap::new(),
             partitions: HashMap::new(),
             ready: VecDeque::new(),
             delayed: Vec::new(),
@@ -142,6 +181,11 @@ impl Scheduler {
             pending_pause: Vec::new(),
             pending_resume: Vec::new(),
         }
+    }
+
+    /// Routes `topic`'s jobs that keep failing to a dead letter queue.
+    pub fn set_dead_letter(&mut self, topic: &str, policy: DeadLetterPolicy) {
+        self.dead_letter.insert(topic.to_string(), policy);
     }
 
     pub fn assign(&mut self, tps: impl IntoIterator<Item = TopicPartition>) {
@@ -238,37 +282,59 @@ impl Scheduler {
     }
 
     /// Records a job's outcome. A failure puts the job back first in its partition, to be
-    /// retried after the back-off. Returns the retry plan for failures of owned partitions.
-    pub fn complete(&mut self, job: Job, outcome: Outcome, now: Instant) -> Option<Retry> {
-        self.running = self.running.saturating_sub(1);
+    /// retried after the back-off, unless its dead letter budget is spent.
+    pub fn complete(&mut self, mut job: Job, outcome: Outcome, now: Instant) -> Completion {
         let current = match self.partitions.get_mut(&job.tp) {
             Some(state) if state.generation == job.generation => state,
             // Revoked (or revoked and assigned again) while running: not ours to commit.
-            _ => return None,
-        };
-        current.running = false;
-        let tp = job.tp.clone();
-        let retry = match outcome {
-            Outcome::Success => {
-                current.failures = 0;
-                self.pending_commits.insert(tp.clone(), job.offset + 1);
-                None
+            _ => {
+                self.running = self.running.saturating_sub(1);
+                return Completion::Done;
             }
-            Outcome::Failure => {
-                current.failures += 1;
+        };
+        let tp = job.tp.clone();
+        let policy = self.dead_letter.get(&*tp.topic);
+        let completion = match outcome {
+            Outcome::Success | Outcome::DeadLettered => {
+                let independent = policy.map_or(true, |p| p.independent);
+                if independent || outcome == Outcome::DeadLettered || current.queue.is_empty() {
+                    current.failures = 0;
+                }
+                self.pending_commits.insert(tp.clone(), job.offset + 1);
+                Completion::Done
+            }
+            Outcome::Abandoned => {
+                current.queue.push_front(job);
+                Completion::Done
+            }
+            Outcome::Failure | Outcome::DeadLetterFailed => {
+                if outcome == Outcome::Failure {
+                    current.failures += 1;
+                    job.attempt += 1;
+                }
+                let spent = policy.filter(|p| current.failures > p.max_retries);
+                if let Some(policy) = spent.filter(|_| outcome == Outcome::Failure) {
+                    // Stays running (and blocking its partition) until dead-lettered.
+                    let topic = policy.topic.clone();
+                    return Completion::DeadLetter {
+                        job,
+                        topic,
+                        attempts: current.failures,
+                    };
+                }
                 let pause = self.backoff.pause_for(current.failures);
                 let retry_at = now + pause;
                 current.retry_at = Some(retry_at);
                 let failures = current.failures;
-                let mut job = job;
-                job.attempt += 1;
                 current.queue.push_front(job);
                 self.delayed.push((retry_at, tp.clone()));
-                Some(Retry { failures, pause })
+                Completion::Retry(Retry { failures, pause })
             }
         };
+        current.running = false;
+        self.running = self.running.saturating_sub(1);
         self.make_ready(&tp);
-        retry
+        completion
     }
 
     /// Takes what the consumer loop has to do now.
@@ -354,6 +420,21 @@ mod tests {
         s
     }
 
+    fn retry_of(completion: Completion) -> Retry {
+        match completion {
+            Completion::Retry(retry) => retry,
+            other => panic!("expected a retry, got {other:?}"),
+        }
+    }
+
+    fn dead_letter_policy(max_retries: u32, independent: bool) -> DeadLetterPolicy {
+        DeadLetterPolicy {
+            topic: Some("dlq".into()),
+            max_retries,
+            independent,
+        }
+    }
+
     fn run(s: &mut Scheduler, now: Instant) -> Job {
         match s.next_job(now) {
             Next::Run(job) => job,
@@ -412,7 +493,7 @@ mod tests {
         s.push(job(0, 1));
         s.push(job(1, 0));
         let failing = run(&mut s, now);
-        let retry = s.complete(failing, Outcome::Failure, now).unwrap();
+        let retry = retry_of(s.complete(failing, Outcome::Failure, now));
         assert_eq!(
             retry,
             Retry {
@@ -435,7 +516,7 @@ mod tests {
             (retried.tp.partition, retried.offset, retried.attempt),
             (0, 0, 1)
         );
-        let retry = s.complete(retried, Outcome::Failure, later).unwrap();
+        let retry = retry_of(s.complete(retried, Outcome::Failure, later));
         assert_eq!(retry.pause, Duration::from_secs(2), "back-off grows");
     }
 
@@ -518,5 +599,80 @@ mod tests {
         }
         assert_eq!(offsets, vec![0, 1]);
         assert_eq!(s.take_actions().resume, vec![tp(0)]);
+    }
+
+    #[test]
+    fn dead_letters_after_max_retries_then_commits_and_moves_on() {
+        let mut s = scheduler();
+        s.set_dead_letter("jobs", dead_letter_policy(2, true));
+        let mut now = Instant::now();
+        s.push(job(0, 0));
+        s.push(job(0, 1));
+        for _ in 0..2 {
+            let j = run(&mut s, now);
+            retry_of(s.complete(j, Outcome::Failure, now));
+            now += Duration::from_secs(60);
+        }
+        let j = run(&mut s, now);
+        let Completion::DeadLetter {
+            job,
+            topic,
+            attempts,
+        } = s.complete(j, Outcome::Failure, now)
+        else {
+            panic!("expected the DLQ after 2 retries");
+        };
+        assert_eq!(
+            (job.offset, topic.as_deref(), attempts),
+            (0, Some("dlq"), 3)
+        );
+        assert!(
+            matches!(s.next_job(now), Next::Wait(_)),
+            "partition blocked until dispatched"
+        );
+        assert!(matches!(
+            s.complete(job, Outcome::DeadLettered, now),
+            Completion::Done
+        ));
+        assert_eq!(s.take_actions().commit, vec![(tp(0), 1)]);
+        assert_eq!(run(&mut s, now).offset, 1);
+    }
+
+    #[test]
+    fn independent_budgets_reset_per_job_shared_budgets_do_not() {
+        for (independent, expect_dead_letter) in [(true, false), (false, true)] {
+            let mut s = scheduler();
+            s.set_dead_letter("jobs", dead_letter_policy(1, independent));
+            let now = Instant::now();
+            s.push(job(0, 0));
+            s.push(job(0, 1));
+            let j = run(&mut s, now);
+            retry_of(s.complete(j, Outcome::Failure, now));
+            let later = now + Duration::from_secs(60);
+            let j = run(&mut s, later);
+            s.complete(j, Outcome::Success, later);
+            let j = run(&mut s, later);
+            let dead = matches!(
+                s.complete(j, Outcome::Failure, later),
+                Completion::DeadLetter { .. }
+            );
+            assert_eq!(dead, expect_dead_letter, "independent: {independent}");
+        }
+    }
+
+    #[test]
+    fn abandoned_jobs_run_again_without_counting_a_failure() {
+        let mut s = scheduler();
+        s.set_dead_letter("jobs", dead_letter_policy(0, true));
+        let now = Instant::now();
+        s.push(job(0, 0));
+        let j = run(&mut s, now);
+        assert!(matches!(
+            s.complete(j, Outcome::Abandoned, now),
+            Completion::Done
+        ));
+        assert!(s.take_actions().commit.is_empty());
+        let again = run(&mut s, now);
+        assert_eq!((again.offset, again.attempt), (0, 0));
     }
 }
