@@ -16,12 +16,14 @@ const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
 
 /// Consumer defaults. Offsets are committed by the engine after each job succeeded, so
 /// librdkafka's own auto commit and offset store are off. `fetch.wait.max.ms` is the broker's
-/// long-poll: a new job is returned as soon as it arrives, this only bounds idle fetches.
+/// long-poll (a new job is returned as soon as it arrives); it is short because the broker
+/// answers one connection's requests in order, so an offset commit waits behind a pending
+/// fetch: at 100 ms a SIGKILL repeated twice as many finished jobs as at 10 ms.
 const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
     ("enable.auto.commit", "false"),
     ("enable.auto.offset.store", "false"),
     ("auto.offset.reset", "earliest"),
-    ("fetch.wait.max.ms", "100"),
+    ("fetch.wait.max.ms", "10"),
     ("queued.max.messages.kbytes", "16384"),
     ("enable.partition.eof", "false"),
 ];
