@@ -2,6 +2,7 @@
 
 require_relative 'topic'
 require_relative 'contract'
+require_relative 'queue_name'
 
 module Karafka
   module Routing
@@ -21,10 +22,10 @@ module Karafka
       end
 
       # Routes an Active Job topic.
-      # @param name [String, Symbol] the job's queue name
+      # @param name [String, Symbol] the job's queue name (Active Job's queue_name_prefix applies)
       # @param block [Proc] per-topic settings
       def active_job_topic(name, &block)
-        topic = Topic.new(name)
+        topic = Topic.new(QueueName.topic_for(name))
         topic.instance_eval(&block) if block
         @topics << topic
         topic

@@ -43,3 +43,25 @@ RSpec.describe 'Karafka::App setup and routing' do
       .to raise_error(Karafka::Errors::UnsupportedFeatureError, /'x': long_running_job/)
   end
 end
+
+RSpec.describe Karafka::Routing::QueueName do
+  around do |example|
+    previous = ActiveJob::Base.queue_name_prefix
+    ActiveJob::Base.queue_name_prefix = 'staging'
+    example.run
+  ensure
+    ActiveJob::Base.queue_name_prefix = previous
+  end
+
+  it 'routes the same topic name Active Job enqueues to under a queue_name_prefix' do
+    stub_const('PrefixedJob', Class.new(ActiveJob::Base) { queue_as :reports })
+    routes = Karafka::Routing::Builder.new.draw { active_job_topic :reports }
+
+    expect(routes.map(&:name)).to eq([PrefixedJob.new.queue_name])
+    expect(routes.map(&:name)).to eq(['staging_reports'])
+  end
+
+  it 'does not prefix a name twice' do
+    expect(described_class.topic_for('staging_reports')).to eq('staging_reports')
+  end
+end

@@ -1,0 +1,37 @@
+# frozen_string_literal: true
+
+require 'spec_helper'
+
+# perform_all_later at scale: one producer call per (dispatch method, producer) group.
+RSpec.describe 'Bulk enqueue' do
+  let(:topic) { create_topic('bulk', partitions: 3) }
+  let(:produced) { Hash.new { |h, k| h[k] = [] } }
+
+  before do
+    %w[messages.produced_async messages.produced_sync].each do |name|
+      Karafka.producer.monitor.subscribe(name) { |event| produced[name] << event[:messages].size }
+    end
+  end
+
+  it 'enqueues 100,000 jobs with one call per dispatch method and lands every one of them' do
+    async_jobs = Array.new(90_000) { |i| job_for(topic, RecordingJob, "a#{i}") }
+    sync_jobs = Array.new(10_000) { |i| job_for(topic, ManySyncRecordingJob, "s#{i}") }
+
+    expect(ActiveJob::Base.queue_adapter.enqueue_all(async_jobs + sync_jobs)).to eq(100_000)
+    expect(Karafka.producer.flush(60_000)).to be(true)
+
+    expect(produced).to eq('messages.produced_async' => [90_000], 'messages.produced_sync' => [10_000])
+    expect(topic_size(topic, 3)).to eq(100_000)
+  end
+
+  it 'surfaces failed deliveries of a synchronous batch, naming how many failed' do
+    stub_const('NoSuchPartitionJob', Class.new(RecordingJob) do
+      karafka_options(dispatch_many_method: :produce_many_sync, partition_key_type: :partition,
+                      partitioner: ->(job) { job.arguments.first.end_with?('bad') ? 99 : 0 })
+    end)
+    jobs = %w[ok-1 x-bad ok-2 y-bad].map { |id| job_for(topic, NoSuchPartitionJob, id) }
+
+    expect { ActiveJob.perform_all_later(jobs) }
+      .to raise_error(Karafka::Errors::DeliveryError, /2 of 4 message\(s\) failed/)
+  end
+end
