@@ -79,6 +79,7 @@ end
 if defined?(ActiveJob)
   require_relative 'karafka/active_job/current_attributes'
   require_relative 'karafka/active_job/job_extensions'
+  require_relative 'karafka/active_job/schedule'
   require_relative 'karafka/active_job/dispatcher'
   require_relative 'karafka/active_job/executor'
   require_relative 'karafka/active_job/perform_all_later'

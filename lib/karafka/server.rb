@@ -21,7 +21,9 @@ module Karafka
     # @return [Boolean] true when everything stopped cleanly
     def run
       topics = @app.routes.active_topics.map(&:name)
-      raise Errors::InvalidConfigurationError, Contracts.message(:routing, :no_topics) if topics.empty?
+      if topics.empty? && @app.routes.schedule_topics.empty?
+        raise Errors::InvalidConfigurationError, Contracts.message(:routing, :no_topics)
+      end
 
       subscribe_default_logger
       @engine = build_engine(topics)
@@ -57,7 +59,8 @@ module Karafka
       pause = @config.pause
       Native::Engine.new(kafka.map { |key, value| [key.to_s, value.to_s] }, topics,
                          @config.max_messages, @config.max_wait_time, pause.timeout,
-                         pause.max_timeout, pause.with_exponential_backoff, dead_letters)
+                         pause.max_timeout, pause.with_exponential_backoff, dead_letters,
+                         @app.routes.schedule_topics)
     end
 
     # `[source, dlq_topic_or_nil, max_retries, independent]` per topic with a DLQ.

@@ -62,6 +62,7 @@ fn runs_every_job_once_in_partition_order_retries_a_failure_and_commits() {
                 ..Backoff::default()
             },
             dead_letters: vec![],
+            schedule_topics: vec![],
         })
         .unwrap(),
     );

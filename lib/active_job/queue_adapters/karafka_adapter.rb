@@ -19,15 +19,16 @@ module ActiveJob
         dispatcher.dispatch_many(jobs)
       end
 
-      # Runs now (or past) times straight away; future times need scheduled messages.
+      # Now (or past) times go straight to the job's topic; future times through the job's
+      # `scheduled_messages_topic`.
       # @param job [ActiveJob::Base]
       # @param timestamp [Numeric] epoch seconds
+      # @raise [Karafka::Errors::InvalidConfigurationError] for a future time when the job class
+      #   has no `scheduled_messages_topic`
       def enqueue_at(job, timestamp)
         return enqueue(job) if timestamp <= Time.now.to_f
 
-        raise Karafka::Errors::UnsupportedFeatureError,
-              "#{job.class.name} was enqueued for #{Time.at(timestamp).utc}, but scheduled jobs need " \
-              'scheduled messages, which this karafka-rs version does not provide yet'
+        dispatcher.dispatch_at(job, timestamp)
       end
 
       # Jobs are dispatched after the surrounding transaction commits (Rails 7.2+ asks).

@@ -15,7 +15,16 @@ module Karafka
         result
       end
 
-      # Dispatches many jobs with one call per (dispatch method, producer) group.
+      # Holds the job in its class' schedules topic until `timestamp`.
+      # @param job [ActiveJob::Base]
+      # @param timestamp [Numeric] epoch seconds
+      def dispatch_at(job, timestamp)
+        options = job.class.karafka_options
+        producer_for(job, options).public_send(options[:dispatch_method], scheduled_message(job, options, timestamp))
+      end
+
+      # Dispatches many jobs with one call per (dispatch method, producer) group. Jobs with a
+      # future `scheduled_at` go through their schedules topic (Karafka ignores it here).
       # @param jobs [Array<ActiveJob::Base>]
       # @return [Integer] number of jobs enqueued
       def dispatch_many(jobs)
@@ -24,7 +33,11 @@ module Karafka
           [options[:dispatch_many_method], producer_for(job, options)]
         end
         groups.each do |(method, producer), grouped|
-          messages = grouped.map { |job| message(job, job.class.karafka_options) }
+          messages = grouped.map do |job|
+            options = job.class.karafka_options
+            at = Schedule.future_time(job)
+            at ? scheduled_message(job, options, at) : message(job, options)
+          end
           producer.public_send(method, messages)
           grouped.each { |job| job.successfully_enqueued = true if job.respond_to?(:successfully_enqueued=) }
         end
@@ -32,6 +45,17 @@ module Karafka
       end
 
       private
+
+      def scheduled_message(job, options, timestamp)
+        schedules_topic = options[:scheduled_messages_topic]
+        unless schedules_topic
+          raise Errors::InvalidConfigurationError,
+                "#{job.class.name} was enqueued for #{Time.at(timestamp).utc}, which needs " \
+                'karafka_options(scheduled_messages_topic: ...) on the job class (and ' \
+                'scheduled_messages(...) in the server routes)'
+        end
+        Schedule.envelope(message(job, options), schedules_topic, timestamp)
+      end
 
       def producer_for(job, options)
         options[:producer] ? options[:producer].call(job) : Karafka.producer

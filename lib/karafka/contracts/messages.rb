@@ -19,7 +19,8 @@ module Karafka
         no_topics: 'routes.draw defines no active_job_topic',
         partitions: 'must be an Integer greater than 0',
         dlq_same_topic: 'must differ from the topic itself',
-        max_retries: 'must be an Integer >= 0'
+        max_retries: 'must be an Integer >= 0',
+        schedules_is_job_topic: 'cannot also be an active_job_topic'
       },
       job_options: {
         unknown_key: 'is not a karafka_options key; allowed: %<allowed>s',

@@ -10,14 +10,18 @@ module Karafka
     class Builder
       include Enumerable
 
+      # @return [Array<String>] schedules topics declared with {#scheduled_messages}
+      attr_reader :schedule_topics
+
       def initialize
         @topics = []
+        @schedule_topics = []
       end
 
       # @param block [Proc] the routing DSL, evaluated on this builder
       def draw(&block)
         instance_eval(&block)
-        Contract.new.validate!(@topics)
+        Contract.new.validate!(@topics, @schedule_topics)
         self
       end
 
@@ -29,6 +33,14 @@ module Karafka
         topic.instance_eval(&block) if block
         @topics << topic
         topic
+      end
+
+      # Declares a scheduled messages topic, as Karafka does: jobs enqueued for a future time
+      # by job classes with `karafka_options(scheduled_messages_topic: name)` wait there, and
+      # the server dispatches each to its target topic when due.
+      # @param name [String, Symbol]
+      def scheduled_messages(name)
+        @schedule_topics << name.to_s
       end
 
       # Karafka's implicit consumer group wrapper: its topics are routed like any others.
@@ -50,6 +62,7 @@ module Karafka
       # Forgets all routes (specs re-draw routes between examples).
       def clear
         @topics.clear
+        @schedule_topics.clear
       end
     end
   end

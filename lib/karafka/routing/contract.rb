@@ -9,9 +9,14 @@ module Karafka
       TOPIC_NAME = /\A[a-zA-Z0-9._-]{1,249}\z/
 
       # @param topics [Array<Topic>]
+      # @param schedule_topics [Array<String>]
       # @raise [Errors::InvalidConfigurationError]
-      def validate!(topics)
+      def validate!(topics, schedule_topics = [])
         errors = topics.flat_map { |topic| topic_errors(topic) }
+        schedule_topics.each do |name|
+          errors << "scheduled_messages '#{name}' name #{Contracts.message(:routing, :topic_name_format)}" unless TOPIC_NAME.match?(name)
+          errors << "scheduled_messages '#{name}' #{Contracts.message(:routing, :schedules_is_job_topic)}" if topics.any? { |t| t.name == name }
+        end
         topics.map(&:name).tally.each do |name, count|
           errors << "active_job_topic '#{name}' #{Contracts.message(:routing, :duplicated_topic)}" if count > 1
         end

@@ -9,10 +9,11 @@ RSpec.describe ActiveJob::QueueAdapters::KarafkaAdapter do
     expect(ActiveJob::Base.queue_adapter).to be_a(described_class)
   end
 
-  it 'raises a clear error for a future time (scheduling needs scheduled messages)' do
+  it 'raises a clear error at enqueue for a future time without a schedules topic' do
     job = RecordingJob.new('later')
     expect { adapter.enqueue_at(job, Time.now.to_f + 60) }
-      .to raise_error(Karafka::Errors::UnsupportedFeatureError, /RecordingJob was enqueued for/)
+      .to raise_error(Karafka::Errors::InvalidConfigurationError,
+                      /RecordingJob was enqueued for .* needs karafka_options\(scheduled_messages_topic: \.\.\.\)/)
   end
 
   it 'answers the adapter questions Rails asks' do

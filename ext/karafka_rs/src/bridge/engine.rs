@@ -41,6 +41,7 @@ impl Engine {
         pause_max_timeout_ms: u64,
         exponential_backoff: bool,
         dead_letters: Vec<(String, Option<String>, u32, bool)>,
+        schedule_topics: Vec<String>,
     ) -> Result<Self, Error> {
         let settings = EngineSettings {
             kafka: convert::settings(kafka)?,
@@ -65,6 +66,7 @@ impl Engine {
                     )
                 })
                 .collect(),
+            schedule_topics,
         };
         let core = CoreEngine::new(settings).map_err(|e| to_ruby(ruby, e))?;
         Ok(Self {
@@ -299,7 +301,7 @@ fn partitions(ruby: &Ruby, tps: &[crate::core::scheduler::TopicPartition]) -> Re
 
 pub fn define(ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     let class = native.define_class("Engine", ruby.class_object())?;
-    class.define_singleton_method("new", function!(Engine::new, 8))?;
+    class.define_singleton_method("new", function!(Engine::new, 9))?;
     class.define_method("_run_loop", method!(Engine::run_loop, 0))?;
     class.define_method("_take_events", method!(Engine::take_events, 0))?;
     class.define_method("_work", method!(Engine::work, 1))?;

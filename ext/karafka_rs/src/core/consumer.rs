@@ -22,9 +22,11 @@ use crate::core::dead_letter::{self, JobError};
 use crate::core::delivery::SyncBatch;
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::producer::JobProducer;
+use crate::core::schedule_timer::{ScheduleTimer, Schedules};
 use crate::core::scheduler::{
     Actions, Completion, DeadLetterPolicy, Job, Next, Outcome, Scheduler, TopicPartition,
 };
+use crate::core::schedules::ScheduleStore;
 use crate::core::wait::{lock, wait_on, Interrupt};
 
 /// Something the Ruby side should log or instrument.
@@ -59,6 +61,8 @@ pub struct EngineSettings {
     pub backoff: Backoff,
     /// `dead_letter_queue(...)` of routed topics.
     pub dead_letters: Vec<(String, DeadLetterPolicy)>,
+    /// Schedules topics (`scheduled_messages(...)`): their messages are scheduled jobs.
+    pub schedule_topics: Vec<String>,
 }
 
 /// State shared by the consumer loop, its rebalance callbacks and the workers.
@@ -66,11 +70,45 @@ pub struct Shared {
     scheduler: Mutex<Scheduler>,
     work: Condvar,
     events: Mutex<Vec<Event>>,
+    schedule_topics: Vec<String>,
+    schedules: Option<Arc<Schedules>>,
 }
 
 impl Shared {
-    fn event(&self, event: Event) {
+    pub(crate) fn event(&self, event: Event) {
         lock(&self.events).push(event);
+    }
+
+    /// Offsets the schedule timer made safe to commit (committed by the consumer loop).
+    pub(crate) fn record_commits(&self, commits: Vec<(TopicPartition, i64)>) {
+        if commits.is_empty() {
+            return;
+        }
+        let mut scheduler = lock(&self.scheduler);
+        for (tp, offset) in commits {
+            scheduler.record_commit(tp, offset);
+        }
+    }
+
+    fn is_schedules_topic(&self, topic: &str) -> bool {
+        self.schedules.is_some() && self.schedule_topics.iter().any(|t| t == topic)
+    }
+
+    /// Runs `f` on the schedule store for the schedules partitions among `tps`.
+    fn with_schedules(
+        &self,
+        tps: &[TopicPartition],
+        f: impl Fn(&mut ScheduleStore, &TopicPartition),
+    ) {
+        let Some(schedules) = &self.schedules else {
+            return;
+        };
+        let mut store = lock(&schedules.store);
+        for tp in tps.iter().filter(|tp| self.is_schedules_topic(&tp.topic)) {
+            f(&mut store, tp);
+        }
+        drop(store);
+        schedules.wake();
     }
 }
 
@@ -84,6 +122,8 @@ impl ConsumerContext for EngineContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(tpl) = rebalance {
             let tps = to_topic_partitions(tpl);
+            self.shared
+                .with_schedules(&tps, |store, tp| store.revoke(tp));
             let owed = lock(&self.shared.scheduler).revoke(&tps);
             // Commit what finished before we hand the partitions over, or the next owner
             // would run those jobs again.
@@ -104,6 +144,8 @@ impl ConsumerContext for EngineContext {
             Rebalance::Assign(tpl) => {
                 let tps = to_topic_partitions(tpl);
                 lock(&self.shared.scheduler).assign(tps.iter().cloned());
+                self.shared
+                    .with_schedules(&tps, |store, tp| store.assign(tp.clone()));
                 self.shared.event(Event::Assigned(tps));
             }
             Rebalance::Revoke(_) => {}
@@ -127,6 +169,11 @@ impl ConsumerContext for EngineContext {
 /// Offsets are committed at most this often while jobs keep finishing: often enough that a
 /// crash repeats only the last few milliseconds of work, rarely enough not to flood the broker.
 const COMMIT_INTERVAL: Duration = Duration::from_millis(5);
+/// Jobs buffered per partition, in `max_messages` batches. Fetching a partition pauses when
+/// its buffer is full and resumes at half: the other half must outlast a resume (the next
+/// listener round plus a fetch round trip), or a fast partition stalls every few jobs - with
+/// one batch (100 jobs) a single busy partition ran at 1/17 of the Ruby limit.
+const BUFFERED_BATCHES: usize = 10;
 /// How many already-fetched messages one poll round hands to the scheduler under one lock.
 const POLL_BATCH: usize = 500;
 /// How often a dead letter wait checks its interrupt flag.
@@ -137,26 +184,30 @@ pub struct Engine {
     consumer: Mutex<Option<BaseConsumer<EngineContext>>>,
     max_wait: Duration,
     group: String,
-    /// Only when a routed topic has a dead letter queue.
-    dead_letter_producer: Option<JobProducer>,
+    /// For dead letters and scheduled jobs (only when a route needs one).
+    producer: Option<Arc<JobProducer>>,
+    timer: Option<ScheduleTimer>,
 }
 
 impl Engine {
     pub fn new(settings: EngineSettings) -> CoreResult<Self> {
-        let mut scheduler = Scheduler::new(settings.max_messages, settings.backoff);
+        let buffered = settings.max_messages.max(1) * BUFFERED_BATCHES;
+        let mut scheduler = Scheduler::new(buffered, settings.backoff);
         for (topic, policy) in &settings.dead_letters {
             scheduler.set_dead_letter(topic, policy.clone());
         }
-        let dead_letter_producer = if settings.dead_letters.is_empty() {
-            None
-        } else {
+        let needs_producer =
+            !settings.dead_letters.is_empty() || !settings.schedule_topics.is_empty();
+        let producer = if needs_producer {
             let producer_settings: Vec<_> = settings
                 .kafka
                 .iter()
                 .filter(|(k, _)| !k.starts_with("group."))
                 .cloned()
                 .collect();
-            Some(JobProducer::new(&producer_settings)?)
+            Some(Arc::new(JobProducer::new(&producer_settings)?))
+        } else {
+            None
         };
         let group = settings
             .kafka
@@ -165,10 +216,14 @@ impl Engine {
             .find(|(k, _)| k == "group.id")
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
+        let schedules =
+            (!settings.schedule_topics.is_empty()).then(|| Arc::new(Schedules::default()));
         let shared = Arc::new(Shared {
             scheduler: Mutex::new(scheduler),
             work: Condvar::new(),
             events: Mutex::new(Vec::new()),
+            schedule_topics: settings.schedule_topics.clone(),
+            schedules: schedules.clone(),
         });
         let context = EngineContext {
             shared: Arc::clone(&shared),
@@ -176,19 +231,34 @@ impl Engine {
         let consumer: BaseConsumer<EngineContext> = consumer_config(&settings.kafka)
             .create_with_context(context)
             .map_err(CoreError::ClientCreation)?;
-        let topics: Vec<&str> = settings.topics.iter().map(String::as_str).collect();
+        let all_topics: Vec<String> = settings
+            .topics
+            .iter()
+            .chain(&settings.schedule_topics)
+            .cloned()
+            .collect();
+        let topics: Vec<&str> = all_topics.iter().map(String::as_str).collect();
         consumer
             .subscribe(&topics)
             .map_err(|source| CoreError::Subscription {
-                topics: settings.topics.join(", "),
+                topics: all_topics.join(", "),
                 source,
             })?;
+        let timer = match (schedules, &producer) {
+            (Some(schedules), Some(producer)) => Some(ScheduleTimer::start(
+                schedules,
+                Arc::clone(&shared),
+                Arc::clone(producer),
+            )),
+            _ => None,
+        };
         Ok(Self {
             shared,
             consumer: Mutex::new(Some(consumer)),
             max_wait: settings.max_wait,
             group,
-            dead_letter_producer,
+            producer,
+            timer,
         })
     }
 
@@ -215,6 +285,7 @@ impl Engine {
             // Short polls while jobs run, so their commits go out promptly.
             let timeout = if busy { COMMIT_INTERVAL } else { self.max_wait };
             self.poll_into_scheduler(consumer, timeout);
+            self.load_schedules(consumer);
             if stopping {
                 // Shutdown: offsets must be on the broker before the process exits.
                 self.carry_out(consumer, CommitMode::Sync);
@@ -234,6 +305,9 @@ impl Engine {
         let mut wait = timeout;
         while batch.len() < POLL_BATCH {
             match consumer.poll(wait) {
+                Some(Ok(message)) if self.shared.is_schedules_topic(message.topic()) => {
+                    self.push_schedule(&message)
+                }
                 Some(Ok(message)) => batch.push(to_job(&message)),
                 Some(Err(e)) => {
                     self.shared.event(Event::Error {
@@ -257,6 +331,65 @@ impl Engine {
         for _ in 0..woken {
             self.shared.work.notify_one();
         }
+    }
+
+    /// A message of a schedules topic: a schedule, or the tombstone of a dispatched one.
+    fn push_schedule(&self, message: &BorrowedMessage<'_>) {
+        let Some(schedules) = &self.shared.schedules else {
+            return;
+        };
+        let tp = TopicPartition::new(message.topic(), message.partition());
+        let headers = to_job(message).headers;
+        let mut store = lock(&schedules.store);
+        let pushed = store.push(
+            &tp,
+            message.offset(),
+            message.key(),
+            message.payload(),
+            &headers,
+        );
+        let commit = store.commit_offset(&tp);
+        drop(store);
+        schedules.wake();
+        if let Err(invalid) = pushed {
+            self.shared.event(Event::Error {
+                kind: "scheduled_messages.invalid",
+                message: format!(
+                    "{}/{}/{}: {}",
+                    tp.topic, tp.partition, invalid.offset, invalid.reason
+                ),
+            });
+        }
+        if let Some(offset) = commit {
+            self.shared.record_commits(vec![(tp, offset)]);
+        }
+    }
+
+    /// Newly assigned schedules partitions load up to their current high watermark before
+    /// anything is dispatched (see schedules.rs); fetch those watermarks.
+    fn load_schedules(&self, consumer: &BaseConsumer<EngineContext>) {
+        let Some(schedules) = &self.shared.schedules else {
+            return;
+        };
+        let needing = lock(&schedules.store).needing_watermark();
+        for tp in needing {
+            match consumer.fetch_watermarks(&tp.topic, tp.partition, Duration::from_secs(5)) {
+                Ok((_, high)) => {
+                    let mut store = lock(&schedules.store);
+                    store.set_load_until(&tp, high);
+                    let commit = store.commit_offset(&tp);
+                    drop(store);
+                    if let Some(offset) = commit {
+                        self.shared.record_commits(vec![(tp, offset)]);
+                    }
+                }
+                Err(e) => self.shared.event(Event::Error {
+                    kind: "scheduled_messages.load",
+                    message: format!("{}/{}: {e}", tp.topic, tp.partition),
+                }),
+            }
+        }
+        schedules.wake();
     }
 
     fn carry_out(&self, consumer: &BaseConsumer<EngineContext>, mode: CommitMode) {
@@ -339,10 +472,7 @@ impl Engine {
         attempts: u32,
         error: &JobError,
     ) -> CoreResult<Arc<SyncBatch>> {
-        let producer = self
-            .dead_letter_producer
-            .as_ref()
-            .ok_or(CoreError::Closed)?;
+        let producer = self.producer.as_ref().ok_or(CoreError::Closed)?;
         let message = dead_letter::message(job, topic, &self.group, attempts, error);
         let batch = Arc::new(SyncBatch::new(1));
         producer.send_blocking(&message, Some((Arc::clone(&batch), 0)), &Interrupt::new())?;
@@ -373,6 +503,9 @@ impl Engine {
     pub fn stop(&self) {
         lock(&self.shared.scheduler).stop();
         self.shared.work.notify_all();
+        if let Some(timer) = &self.timer {
+            timer.stop();
+        }
     }
 
     pub fn take_events(&self) -> Vec<Event> {
@@ -384,6 +517,10 @@ impl Engine {
         let Some(consumer) = lock(&self.consumer).take() else {
             return Ok(());
         };
+        if let Some(timer) = &self.timer {
+            // A dispatch in progress finishes and records its commits first.
+            timer.join();
+        }
         self.carry_out(&consumer, CommitMode::Sync);
         consumer.unsubscribe();
         // Dropping polls until librdkafka has closed the consumer (rebalance callbacks run).

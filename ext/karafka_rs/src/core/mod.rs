@@ -18,5 +18,7 @@ pub mod delivery;
 pub mod error;
 pub mod partitioner;
 pub mod producer;
+pub mod schedule_timer;
 pub mod scheduler;
+pub mod schedules;
 pub mod wait;

@@ -22,7 +22,7 @@ use crate::core::partitioner::partition_for_key;
 use crate::core::wait::{lock, Interrupt};
 
 /// One message to produce, converted from Ruby before the GVL is released.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct OutgoingMessage {
     pub topic: String,
     pub payload: Option<Vec<u8>>,

@@ -222,6 +222,14 @@ impl Scheduler {
         owed
     }
 
+    /// Records an offset to commit for a partition that does not run jobs (a schedules
+    /// partition), if we still own it.
+    pub fn record_commit(&mut self, tp: TopicPartition, offset: i64) {
+        if self.partitions.contains_key(&tp) {
+            self.pending_commits.insert(tp, offset);
+        }
+    }
+
     pub fn owns(&self, tp: &TopicPartition) -> bool {
         self.partitions.contains_key(tp)
     }

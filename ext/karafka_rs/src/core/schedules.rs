@@ -1,0 +1,427 @@
+//! Scheduled jobs waiting in a schedules topic, and which of them are due.
+//!
+//! A schedule is a message of the schedules topic: the job's payload plus `schedule_target_*`
+//! headers (target topic, key / partition key / partition, due time in ms). After the timer
+//! has dispatched it to its target, a tombstone (same key, no payload) is written to the
+//! schedules topic. On assignment a partition is *loading* until the high watermark of that
+//! moment has been read, so tombstones of schedules dispatched before a restart are seen
+//! before anything is dispatched; only then do its schedules become due-able.
+//!
+//! The committed offset of a schedules partition is the lowest offset still pending (or the
+//! next offset when nothing is): a restart re-reads exactly what may still be needed.
+//! Plain data, no I/O: the engine's timer thread and listener drive it.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+
+use crate::core::producer::OutgoingMessage;
+use crate::core::scheduler::TopicPartition;
+
+pub const TARGET_TOPIC: &str = "schedule_target_topic";
+pub const TARGET_EPOCH_MS: &str = "schedule_target_epoch_ms";
+pub const TARGET_KEY: &str = "schedule_target_key";
+pub const TARGET_PARTITION_KEY: &str = "schedule_target_partition_key";
+pub const TARGET_PARTITION: &str = "schedule_target_partition";
+
+/// A schedule ready for dispatch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    pub tp: TopicPartition,
+    pub offset: i64,
+    pub key: Vec<u8>,
+    pub target: OutgoingMessage,
+    generation: u64,
+}
+
+#[derive(Debug)]
+struct Entry {
+    offset: i64,
+    due_ms: i64,
+    target: OutgoingMessage,
+}
+
+#[derive(Debug)]
+struct PartitionState {
+    generation: u64,
+    /// High watermark at assignment; `None` until the listener has fetched it.
+    load_until: Option<i64>,
+    loaded: bool,
+    next_offset: i64,
+    by_key: HashMap<Vec<u8>, Entry>,
+    /// Offsets of entries not yet dispatched (for the commit offset).
+    pending: BTreeMap<i64, Vec<u8>>,
+}
+
+/// Why a schedules message was not accepted as a schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidSchedule {
+    pub tp: TopicPartition,
+    pub offset: i64,
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct ScheduleStore {
+    partitions: HashMap<TopicPartition, PartitionState>,
+    due: BinaryHeap<Reverse<(i64, TopicPartition, i64, u64)>>,
+    next_generation: u64,
+}
+
+impl ScheduleStore {
+    pub fn assign(&mut self, tp: TopicPartition) {
+        self.next_generation += 1;
+        self.partitions.insert(
+            tp,
+            PartitionState {
+                generation: self.next_generation,
+                load_until: None,
+                loaded: false,
+                next_offset: 0,
+                by_key: HashMap::new(),
+                pending: BTreeMap::new(),
+            },
+        );
+    }
+
+    pub fn revoke(&mut self, tp: &TopicPartition) {
+        self.partitions.remove(tp);
+    }
+
+    pub fn owns(&self, tp: &TopicPartition) -> bool {
+        self.partitions.contains_key(tp)
+    }
+
+    /// Partitions whose high watermark the listener still has to fetch.
+    pub fn needing_watermark(&self) -> Vec<TopicPartition> {
+        self.partitions
+            .iter()
+            .filter(|(_, s)| s.load_until.is_none())
+            .map(|(tp, _)| tp.clone())
+            .collect()
+    }
+
+    /// Records the high watermark taken at assignment; loading ends once it is read.
+    pub fn set_load_until(&mut self, tp: &TopicPartition, high_watermark: i64) {
+        if let Some(state) = self.partitions.get_mut(tp) {
+            state.load_until = Some(high_watermark);
+        }
+        self.finish_loading(tp);
+    }
+
+    /// Takes a message of a schedules topic. `payload == None` is a tombstone.
+    pub fn push(
+        &mut self,
+        tp: &TopicPartition,
+        offset: i64,
+        key: Option<&[u8]>,
+        payload: Option<&[u8]>,
+        headers: &[(String, Vec<u8>)],
+    ) -> Result<(), InvalidSchedule> {
+        let Some(state) = self.partitions.get_mut(tp) else {
+            return Ok(());
+        };
+        state.next_offset = state.next_offset.max(offset + 1);
+        let invalid = |reason: &str| InvalidSchedule {
+            tp: tp.clone(),
+            offset,
+            reason: reason.into(),
+        };
+        let result = match (key, payload) {
+            (None, _) => Err(invalid("a schedule needs a key")),
+            (Some(key), None) => {
+                if let Some(entry) = state.by_key.remove(key) {
+                    state.pending.remove(&entry.offset);
+                }
+                Ok(())
+            }
+            (Some(key), Some(payload)) => match parse(payload, headers) {
+                Err(reason) => Err(invalid(&reason)),
+                Ok((due_ms, target)) => {
+                    if let Some(old) = state.by_key.insert(
+                        key.to_vec(),
+                        Entry {
+                            offset,
+                            due_ms,
+                            target,
+                        },
+                    ) {
+                        state.pending.remove(&old.offset);
+                    }
+                    state.pending.insert(offset, key.to_vec());
+                    if state.loaded {
+                        self.due
+                            .push(Reverse((due_ms, tp.clone(), offset, state.generation)));
+                    }
+                    Ok(())
+                }
+            },
+        };
+        self.finish_loading(tp);
+        result
+    }
+
+    /// Removes and returns every schedule due at `now_ms`.
+    pub fn take_due(&mut self, now_ms: i64) -> Vec<Due> {
+        let mut due = Vec::new();
+        while let Some(Reverse((at, _, _, _))) = self.due.peek() {
+            if *at > now_ms {
+                break;
+            }
+            let Reverse((_, tp, offset, generation)) = self.due.pop().expect("peeked");
+            let Some(state) = self.partitions.get_mut(&tp) else {
+                continue;
+            };
+            if state.generation != generation {
+                continue;
+            }
+            let Some(key) = state.pending.get(&offset).cloned() else {
+                continue;
+            };
+            let Some(entry) = state.by_key.get(&key) else {
+                continue;
+            };
+            due.push(Due {
+                tp: tp.clone(),
+                offset,
+                key,
+                target: entry.target.clone(),
+                generation,
+            });
+        }
+        due
+    }
+
+    /// Milliseconds until the next schedule is due (0: now), if any is waiting.
+    pub fn next_due_in(&self, now_ms: i64) -> Option<i64> {
+        self.due
+            .peek()
+            .map(|Reverse((at, ..))| (*at - now_ms).max(0))
+    }
+
+    /// The schedule was dispatched and its tombstone written: forget it. Returns the offset
+    /// now safe to commit for its partition.
+    pub fn dispatched(&mut self, due: &Due) -> Option<i64> {
+        let state = self
+            .partitions
+            .get_mut(&due.tp)
+            .filter(|s| s.generation == due.generation)?;
+        if state.pending.get(&due.offset) == Some(&due.key) {
+            state.pending.remove(&due.offset);
+            state.by_key.remove(&due.key);
+        }
+        Some(commit_offset(state))
+    }
+
+    /// Dispatching failed: try again at `retry_at_ms`.
+    pub fn retry(&mut self, due: &Due, retry_at_ms: i64) {
+        if self
+            .partitions
+            .get(&due.tp)
+            .is_some_and(|s| s.generation == due.generation)
+        {
+            self.due.push(Reverse((
+                retry_at_ms,
+                due.tp.clone(),
+                due.offset,
+                due.generation,
+            )));
+        }
+    }
+
+    /// Offset to commit for a partition (after a message that changed nothing due, e.g. a
+    /// tombstone or an invalid schedule).
+    pub fn commit_offset(&self, tp: &TopicPartition) -> Option<i64> {
+        self.partitions
+            .get(tp)
+            .filter(|s| s.loaded)
+            .map(commit_offset)
+    }
+
+    pub fn pending(&self) -> usize {
+        self.partitions.values().map(|s| s.pending.len()).sum()
+    }
+
+    fn finish_loading(&mut self, tp: &TopicPartition) {
+        let Some(state) = self.partitions.get_mut(tp) else {
+            return;
+        };
+        let Some(until) = state.load_until else {
+            return;
+        };
+        if state.loaded || state.next_offset < until {
+            return;
+        }
+        state.loaded = true;
+        for entry in state.by_key.values() {
+            self.due.push(Reverse((
+                entry.due_ms,
+                tp.clone(),
+                entry.offset,
+                state.generation,
+            )));
+        }
+    }
+}
+
+fn commit_offset(state: &PartitionState) -> i64 {
+    state
+        .pending
+        .keys()
+        .next()
+        .copied()
+        .unwrap_or(state.next_offset)
+}
+
+fn header<'a>(headers: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a [u8]> {
+    headers
+        .iter()
+        .rev()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_slice())
+}
+
+fn parse(payload: &[u8], headers: &[(String, Vec<u8>)]) -> Result<(i64, OutgoingMessage), String> {
+    let text = |name: &str| header(headers, name).map(|v| String::from_utf8_lossy(v).into_owned());
+    let topic = text(TARGET_TOPIC)
+        .filter(|t| !t.is_empty())
+        .ok_or(format!("missing {TARGET_TOPIC}"))?;
+    let due_ms = text(TARGET_EPOCH_MS)
+        .and_then(|v| v.parse::<i64>().ok())
+        .ok_or(format!("missing or invalid {TARGET_EPOCH_MS}"))?;
+    let partition = match text(TARGET_PARTITION) {
+        None => None,
+        Some(v) => Some(
+            v.parse::<i32>()
+                .map_err(|_| format!("invalid {TARGET_PARTITION}"))?,
+        ),
+    };
+    let target = OutgoingMessage {
+        topic,
+        payload: Some(payload.to_vec()),
+        key: header(headers, TARGET_KEY).map(<[u8]>::to_vec),
+        partition_key: header(headers, TARGET_PARTITION_KEY).map(<[u8]>::to_vec),
+        partition,
+        headers: Vec::new(),
+    };
+    Ok((due_ms, target))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tp() -> TopicPartition {
+        TopicPartition::new("schedules", 0)
+    }
+
+    fn headers(due_ms: i64) -> Vec<(String, Vec<u8>)> {
+        vec![
+            (TARGET_TOPIC.into(), b"jobs".to_vec()),
+            (TARGET_EPOCH_MS.into(), due_ms.to_string().into_bytes()),
+            (TARGET_KEY.into(), b"user-7".to_vec()),
+        ]
+    }
+
+    fn loaded_store(high_watermark: i64) -> ScheduleStore {
+        let mut store = ScheduleStore::default();
+        store.assign(tp());
+        store.set_load_until(&tp(), high_watermark);
+        store
+    }
+
+    #[test]
+    fn dispatches_in_due_order_and_only_when_due() {
+        let mut store = loaded_store(0);
+        store
+            .push(&tp(), 0, Some(b"b"), Some(b"job-b"), &headers(2_000))
+            .unwrap();
+        store
+            .push(&tp(), 1, Some(b"a"), Some(b"job-a"), &headers(1_000))
+            .unwrap();
+
+        assert!(store.take_due(999).is_empty());
+        assert_eq!(store.next_due_in(900), Some(100));
+        let due = store.take_due(2_000);
+        assert_eq!(
+            due.iter().map(|d| d.key.as_slice()).collect::<Vec<_>>(),
+            vec![&b"a"[..], &b"b"[..]]
+        );
+        assert_eq!(due[0].target.topic, "jobs");
+        assert_eq!(due[0].target.key.as_deref(), Some(&b"user-7"[..]));
+        assert_eq!(due[0].target.payload.as_deref(), Some(&b"job-a"[..]));
+    }
+
+    #[test]
+    fn nothing_is_due_before_loading_reached_the_high_watermark_and_tombstones_win() {
+        let mut store = ScheduleStore::default();
+        store.assign(tp());
+        store
+            .push(&tp(), 0, Some(b"done"), Some(b"x"), &headers(0))
+            .unwrap();
+        store
+            .push(&tp(), 1, Some(b"todo"), Some(b"y"), &headers(0))
+            .unwrap();
+        assert!(store.take_due(10).is_empty(), "no watermark yet");
+
+        store.set_load_until(&tp(), 3);
+        assert!(store.take_due(10).is_empty(), "still loading");
+        store.push(&tp(), 2, Some(b"done"), None, &[]).unwrap();
+
+        let due = store.take_due(10);
+        assert_eq!(
+            due.iter().map(|d| d.key.as_slice()).collect::<Vec<_>>(),
+            vec![&b"todo"[..]]
+        );
+    }
+
+    #[test]
+    fn commits_up_to_the_lowest_pending_schedule() {
+        let mut store = loaded_store(0);
+        store
+            .push(&tp(), 0, Some(b"late"), Some(b"x"), &headers(5_000))
+            .unwrap();
+        store
+            .push(&tp(), 1, Some(b"soon"), Some(b"y"), &headers(1_000))
+            .unwrap();
+        assert_eq!(store.commit_offset(&tp()), Some(0));
+
+        let due = store.take_due(1_000);
+        assert_eq!(store.dispatched(&due[0]), Some(0), "offset 0 still pending");
+        let due = store.take_due(5_000);
+        assert_eq!(
+            store.dispatched(&due[0]),
+            Some(2),
+            "everything read is done"
+        );
+    }
+
+    #[test]
+    fn failed_dispatches_come_back_and_revoked_partitions_are_forgotten() {
+        let mut store = loaded_store(0);
+        store
+            .push(&tp(), 0, Some(b"k"), Some(b"x"), &headers(0))
+            .unwrap();
+        let due = store.take_due(0);
+        store.retry(&due[0], 500);
+        assert!(store.take_due(499).is_empty());
+        assert_eq!(store.take_due(500).len(), 1);
+
+        store.revoke(&tp());
+        assert!(store.take_due(i64::MAX).is_empty());
+        assert_eq!(store.dispatched(&due[0]), None);
+    }
+
+    #[test]
+    fn rejects_schedules_without_target_or_time() {
+        let mut store = loaded_store(0);
+        let error = store
+            .push(&tp(), 0, Some(b"k"), Some(b"x"), &[])
+            .unwrap_err();
+        assert!(error.reason.contains(TARGET_TOPIC));
+        assert_eq!(
+            store.commit_offset(&tp()),
+            Some(1),
+            "an invalid schedule does not block commits"
+        );
+    }
+}
