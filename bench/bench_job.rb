@@ -1,0 +1,43 @@
+# frozen_string_literal: true
+
+# The trivial job both measurements run: perform only bumps a counter. In the server
+# (BENCH_STAMP_DIR set), the first and the BENCH_JOBS-th run also write the monotonic clock
+# to `first` / `last` in that directory (CLOCK_MONOTONIC is system-wide on Linux, so the
+# parent can compare it with its own readings).
+class BenchJob < ActiveJob::Base
+  STAMP_DIR = ENV['BENCH_STAMP_DIR']
+  EXPECTED = Integer(ENV.fetch('BENCH_JOBS', '50000'))
+
+  # Keyed by job id: spreads the jobs evenly over a topic's partitions.
+  karafka_options(partitioner: ->(job) { job.job_id })
+
+  @count = 0
+  @lock = Mutex.new
+
+  class << self
+    attr_reader :count
+
+    def ran!
+      n = @lock.synchronize { @count += 1 }
+      return unless STAMP_DIR
+
+      stamp('first') if n == 1
+      stamp('last') if n == EXPECTED
+    end
+
+    private
+
+    def stamp(name)
+      path = File.join(STAMP_DIR, name)
+      File.write("#{path}.tmp", Process.clock_gettime(Process::CLOCK_MONOTONIC).to_s)
+      File.rename("#{path}.tmp", path)
+    end
+  end
+
+  def perform(_index)
+    self.class.ran!
+  end
+end
+
+# Active Job's own "Performing/Performed" INFO lines are silenced in both measurements.
+ActiveJob::Base.logger = Logger.new(IO::NULL, level: Logger::WARN)

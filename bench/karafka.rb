@@ -1,0 +1,23 @@
+# frozen_string_literal: true
+
+# Boot file of the benchmark's `karafka server` child (KARAFKA_BOOT_FILE); bench/throughput.rb
+# passes the topic, group and job count in the environment.
+require_relative 'bench_job'
+
+class KarafkaApp < Karafka::App
+  setup do |config|
+    config.kafka = { 'bootstrap.servers': ENV.fetch('KAFKA_BOOTSTRAP', '127.0.0.1:9092') }
+    config.client_id = 'karafka_rs_bench'
+    config.group_id = ENV.fetch('BENCH_GROUP')
+    config.concurrency = Integer(ENV.fetch('BENCH_CONCURRENCY', '5'))
+    config.max_wait_time = 100
+    # Knobs for investigations (defaults: the gem's own).
+    config.max_messages = Integer(ENV['BENCH_MAX_MESSAGES']) if ENV['BENCH_MAX_MESSAGES']
+    config.kafka.merge!(ENV['BENCH_KAFKA'].split(',').to_h { |pair| pair.split('=', 2) }) if ENV['BENCH_KAFKA']
+    config.logger = Logger.new($stdout, level: Logger::WARN)
+  end
+
+  routes.draw { active_job_topic ENV.fetch('BENCH_TOPIC') }
+end
+
+ActiveJob::Base.queue_adapter = :karafka
