@@ -6,11 +6,18 @@
 //! thread. [`Engine::next_job`] is called by each Ruby worker thread with the GVL released.
 //! None of these call Ruby: what Ruby must hear about (rebalances, errors) is queued as
 //! [`Event`]s and returned from `run_loop`.
+//!
+//! Flow control: every assigned partition gets its own librdkafka queue, and the loop takes a
+//! partition's messages only while its buffer has room ([`Scheduler::room`]). Nothing is ever
+//! paused: librdkafka's pause drops the prefetched messages and its fetcher notices a resume
+//! only up to a second later, which held one busy partition to 1/20 of the Ruby limit.
 
-use std::sync::{Arc, Condvar, Mutex};
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
+use rdkafka::consumer::base_consumer::PartitionQueue;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaResult;
 use rdkafka::message::{BorrowedMessage, Headers, Message};
@@ -24,10 +31,10 @@ use crate::core::error::{CoreError, CoreResult};
 use crate::core::producer::JobProducer;
 use crate::core::schedule_timer::{ScheduleTimer, Schedules};
 use crate::core::scheduler::{
-    Actions, Completion, DeadLetterPolicy, Job, Next, Outcome, Scheduler, TopicPartition,
+    Completion, DeadLetterPolicy, Job, Next, Outcome, Scheduler, TopicPartition,
 };
 use crate::core::schedules::ScheduleStore;
-use crate::core::wait::{lock, wait_on, Interrupt};
+use crate::core::wait::{lock, wait_on, Interrupt, Wake};
 
 /// Something the Ruby side should log or instrument.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +79,13 @@ pub struct Shared {
     events: Mutex<Vec<Event>>,
     schedule_topics: Vec<String>,
     schedules: Option<Arc<Schedules>>,
+    /// Wakes the consumer loop: a queue got messages, or a full partition drained.
+    listener: Arc<Wake>,
+    /// One queue per assigned partition. Only the consumer loop's thread touches them (its
+    /// rebalance callbacks included). They hold the consumer: `Engine::close` clears them.
+    queues: Mutex<HashMap<TopicPartition, PartitionQueue<EngineContext>>>,
+    /// For splitting partition queues inside rebalance callbacks.
+    consumer: OnceLock<Weak<BaseConsumer<EngineContext>>>,
 }
 
 impl Shared {
@@ -87,6 +101,23 @@ impl Shared {
         let mut scheduler = lock(&self.scheduler);
         for (tp, offset) in commits {
             scheduler.record_commit(tp, offset);
+        }
+    }
+
+    /// Gives each newly assigned partition its own queue (after every assign: an assign
+    /// deactivates earlier splits). Messages fetched before the split are in the main queue,
+    /// which the loop drains first, so a partition's order holds.
+    fn split_queues(&self, tps: &[TopicPartition]) {
+        let Some(consumer) = self.consumer.get().and_then(Weak::upgrade) else {
+            return;
+        };
+        let mut queues = lock(&self.queues);
+        for tp in tps {
+            if let Some(mut queue) = consumer.split_partition_queue(&tp.topic, tp.partition) {
+                let listener = Arc::clone(&self.listener);
+                queue.set_nonempty_callback(move || listener.notify());
+                queues.insert(tp.clone(), queue);
+            }
         }
     }
 
@@ -122,6 +153,10 @@ impl ConsumerContext for EngineContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(tpl) = rebalance {
             let tps = to_topic_partitions(tpl);
+            {
+                let mut queues = lock(&self.shared.queues);
+                tps.iter().for_each(|tp| drop(queues.remove(tp)));
+            }
             self.shared
                 .with_schedules(&tps, |store, tp| store.revoke(tp));
             let owed = lock(&self.shared.scheduler).revoke(&tps);
@@ -144,6 +179,7 @@ impl ConsumerContext for EngineContext {
             Rebalance::Assign(tpl) => {
                 let tps = to_topic_partitions(tpl);
                 lock(&self.shared.scheduler).assign(tps.iter().cloned());
+                self.shared.split_queues(&tps);
                 self.shared
                     .with_schedules(&tps, |store, tp| store.assign(tp.clone()));
                 self.shared.event(Event::Assigned(tps));
@@ -169,19 +205,20 @@ impl ConsumerContext for EngineContext {
 /// Offsets are committed at most this often while jobs keep finishing: often enough that a
 /// crash repeats only the last few milliseconds of work, rarely enough not to flood the broker.
 const COMMIT_INTERVAL: Duration = Duration::from_millis(5);
-/// Jobs buffered per partition, in `max_messages` batches. Fetching a partition pauses when
-/// its buffer is full and resumes at half: the other half must outlast a resume (the next
-/// listener round plus a fetch round trip), or a fast partition stalls every few jobs - with
-/// one batch (100 jobs) a single busy partition ran at 1/17 of the Ruby limit.
+/// Jobs buffered per partition, in `max_messages` batches. A full partition is taken from again
+/// once it drained to half, so the other half keeps its workers busy meanwhile.
 const BUFFERED_BATCHES: usize = 10;
-/// How many already-fetched messages one poll round hands to the scheduler under one lock.
-const POLL_BATCH: usize = 500;
+/// The longest the loop sleeps when idle: librdkafka's main-queue events (rebalances) do not
+/// always wake it, so it looks again at least this often.
+const IDLE_WAIT: Duration = Duration::from_millis(100);
+/// Most main-queue messages taken per round (they only exist right after an assignment).
+const MAIN_QUEUE_BATCH: usize = 10_000;
 /// How often a dead letter wait checks its interrupt flag.
 const DEAD_LETTER_POLL: Duration = Duration::from_millis(50);
 
 pub struct Engine {
     shared: Arc<Shared>,
-    consumer: Mutex<Option<BaseConsumer<EngineContext>>>,
+    consumer: Mutex<Option<Arc<BaseConsumer<EngineContext>>>>,
     max_wait: Duration,
     group: String,
     /// For dead letters and scheduled jobs (only when a route needs one).
@@ -224,13 +261,20 @@ impl Engine {
             events: Mutex::new(Vec::new()),
             schedule_topics: settings.schedule_topics.clone(),
             schedules: schedules.clone(),
+            listener: Arc::new(Wake::default()),
+            queues: Mutex::new(HashMap::new()),
+            consumer: OnceLock::new(),
         });
         let context = EngineContext {
             shared: Arc::clone(&shared),
         };
-        let consumer: BaseConsumer<EngineContext> = consumer_config(&settings.kafka)
+        let mut consumer: BaseConsumer<EngineContext> = consumer_config(&settings.kafka)
             .create_with_context(context)
             .map_err(CoreError::ClientCreation)?;
+        let listener = Arc::clone(&shared.listener);
+        consumer.set_nonempty_callback(move || listener.notify());
+        let consumer = Arc::new(consumer);
+        let _ = shared.consumer.set(Arc::downgrade(&consumer));
         let all_topics: Vec<String> = settings
             .topics
             .iter()
@@ -262,8 +306,8 @@ impl Engine {
         })
     }
 
-    /// The consumer loop. Polls, buffers jobs, commits and pauses/resumes fetching until
-    /// stopped (and idle), interrupted, or there are events for Ruby.
+    /// The consumer loop. Takes messages (as far as buffers have room), serves librdkafka's
+    /// events and commits, until stopped (and idle), interrupted, or there are events for Ruby.
     pub fn run_loop(&self, interrupt: &Interrupt) -> CoreResult<LoopExit> {
         let guard = lock(&self.consumer);
         let consumer = guard.as_ref().ok_or(CoreError::Closed)?;
@@ -272,65 +316,108 @@ impl Engine {
             if interrupt.is_set() {
                 return Ok(LoopExit::Interrupted);
             }
+            let taken = self.take_messages(consumer);
+            self.load_schedules(consumer);
             let (stopping, busy) = {
                 let scheduler = lock(&self.shared.scheduler);
-                (
-                    scheduler.is_stopping(),
-                    scheduler.running() > 0 || scheduler.has_pending_commits(),
-                )
+                let busy = scheduler.running() > 0
+                    || scheduler.has_pending_commits()
+                    || scheduler.buffered() > 0;
+                (scheduler.is_stopping(), busy)
             };
-            if stopping && !busy {
-                return Ok(LoopExit::Stopped);
-            }
-            // Short polls while jobs run, so their commits go out promptly.
-            let timeout = if busy { COMMIT_INTERVAL } else { self.max_wait };
-            self.poll_into_scheduler(consumer, timeout);
-            self.load_schedules(consumer);
             if stopping {
                 // Shutdown: offsets must be on the broker before the process exits.
-                self.carry_out(consumer, CommitMode::Sync);
-                last_commit = Instant::now();
+                self.commit(consumer, CommitMode::Sync);
+                let idle = {
+                    let scheduler = lock(&self.shared.scheduler);
+                    scheduler.running() == 0 && !scheduler.has_pending_commits()
+                };
+                if idle {
+                    return Ok(LoopExit::Stopped);
+                }
             } else if last_commit.elapsed() >= COMMIT_INTERVAL {
-                self.carry_out(consumer, CommitMode::Async);
+                self.commit(consumer, CommitMode::Async);
                 last_commit = Instant::now();
             }
             if !lock(&self.shared.events).is_empty() {
                 return Ok(LoopExit::Events);
             }
+            if taken == 0 {
+                // Short naps while jobs run, so their commits go out promptly.
+                let nap = if busy || stopping {
+                    COMMIT_INTERVAL
+                } else {
+                    self.max_wait.min(IDLE_WAIT)
+                };
+                self.shared.listener.wait(nap);
+            }
         }
     }
 
-    fn poll_into_scheduler(&self, consumer: &BaseConsumer<EngineContext>, timeout: Duration) {
-        let mut batch = Vec::new();
-        let mut wait = timeout;
-        while batch.len() < POLL_BATCH {
-            match consumer.poll(wait) {
+    /// Serves the main queue (events, rebalances, messages fetched before their partition's
+    /// queue was split - these first, to keep each partition's order), then takes from each
+    /// partition's queue what its buffer has room for. Returns how many messages were taken.
+    fn take_messages(&self, consumer: &BaseConsumer<EngineContext>) -> usize {
+        let mut jobs = Vec::new();
+        let mut idle_polls = 0;
+        // A consumed event also reads as "nothing": stop after two empty answers in a row.
+        while idle_polls < 2 && jobs.len() < MAIN_QUEUE_BATCH {
+            match consumer.poll(Duration::ZERO) {
                 Some(Ok(message)) if self.shared.is_schedules_topic(message.topic()) => {
+                    idle_polls = 0;
                     self.push_schedule(&message)
                 }
-                Some(Ok(message)) => batch.push(to_job(&message)),
-                Some(Err(e)) => {
-                    self.shared.event(Event::Error {
+                Some(Ok(message)) => {
+                    idle_polls = 0;
+                    jobs.push(to_job(&message))
+                }
+                Some(Err(e)) => self.shared.event(Event::Error {
+                    kind: "consumer.poll",
+                    message: e.to_string(),
+                }),
+                None => idle_polls += 1,
+            }
+        }
+        let queues = lock(&self.shared.queues);
+        let rooms: Vec<(TopicPartition, usize)> = {
+            let scheduler = lock(&self.shared.scheduler);
+            queues
+                .keys()
+                .map(|tp| (tp.clone(), scheduler.room(tp)))
+                .collect()
+        };
+        for (tp, room) in rooms {
+            let queue = &queues[&tp];
+            let schedules = self.shared.is_schedules_topic(&tp.topic);
+            // Schedules partitions have no job buffer: take everything.
+            let limit = if schedules { usize::MAX } else { room };
+            let mut taken = 0;
+            while taken < limit {
+                match queue.poll(Duration::ZERO) {
+                    Some(Ok(message)) if schedules => self.push_schedule(&message),
+                    Some(Ok(message)) => jobs.push(to_job(&message)),
+                    Some(Err(e)) => self.shared.event(Event::Error {
                         kind: "consumer.poll",
                         message: e.to_string(),
-                    });
-                    break;
+                    }),
+                    None => break,
                 }
-                None => break,
+                taken += 1;
             }
-            wait = Duration::ZERO;
         }
-        if batch.is_empty() {
-            return;
+        drop(queues);
+        let count = jobs.len();
+        if count > 0 {
+            let mut scheduler = lock(&self.shared.scheduler);
+            let woken = jobs
+                .into_iter()
+                .fold(0, |n, job| n + scheduler.push(job) as usize);
+            drop(scheduler);
+            for _ in 0..woken {
+                self.shared.work.notify_one();
+            }
         }
-        let mut scheduler = lock(&self.shared.scheduler);
-        let woken = batch
-            .into_iter()
-            .fold(0, |n, job| n + scheduler.push(job) as usize);
-        drop(scheduler);
-        for _ in 0..woken {
-            self.shared.work.notify_one();
-        }
+        count
     }
 
     /// A message of a schedules topic: a schedule, or the tombstone of a dispatched one.
@@ -392,35 +479,16 @@ impl Engine {
         schedules.wake();
     }
 
-    fn carry_out(&self, consumer: &BaseConsumer<EngineContext>, mode: CommitMode) {
-        let actions: Actions = lock(&self.shared.scheduler).take_actions();
-        if !actions.commit.is_empty() {
-            if let Err(e) = consumer.commit(&commit_list(&actions.commit), mode) {
-                self.shared.event(Event::Error {
-                    kind: "consumer.commit",
-                    message: e.to_string(),
-                });
-            }
+    fn commit(&self, consumer: &BaseConsumer<EngineContext>, mode: CommitMode) {
+        let commits = lock(&self.shared.scheduler).take_commits();
+        if commits.is_empty() {
+            return;
         }
-        for (tps, pause) in [(&actions.pause, true), (&actions.resume, false)] {
-            if tps.is_empty() {
-                continue;
-            }
-            let mut list = TopicPartitionList::new();
-            for tp in tps {
-                list.add_partition(&tp.topic, tp.partition);
-            }
-            let result = if pause {
-                consumer.pause(&list)
-            } else {
-                consumer.resume(&list)
-            };
-            if let Err(e) = result {
-                self.shared.event(Event::Error {
-                    kind: "consumer.pause",
-                    message: e.to_string(),
-                });
-            }
+        if let Err(e) = consumer.commit(&commit_list(&commits), mode) {
+            self.shared.event(Event::Error {
+                kind: "consumer.commit",
+                message: e.to_string(),
+            });
         }
     }
 
@@ -428,7 +496,9 @@ impl Engine {
     pub fn next_job(&self, interrupt: &Interrupt) -> CoreResult<Option<Job>> {
         let mut scheduler = lock(&self.shared.scheduler);
         loop {
-            match scheduler.next_job(Instant::now()) {
+            let next = scheduler.next_job(Instant::now());
+            self.refill_if_drained(&mut scheduler);
+            match next {
                 Next::Run(job) => return Ok(Some(job)),
                 Next::Stopped => return Ok(None),
                 Next::Wait(timeout) => {
@@ -443,9 +513,19 @@ impl Engine {
 
     /// Takes a job without blocking, if one is runnable right now.
     pub fn try_next_job(&self) -> Option<Job> {
-        match lock(&self.shared.scheduler).next_job(Instant::now()) {
+        let mut scheduler = lock(&self.shared.scheduler);
+        let next = scheduler.next_job(Instant::now());
+        self.refill_if_drained(&mut scheduler);
+        match next {
             Next::Run(job) => Some(job),
             _ => None,
+        }
+    }
+
+    /// A full partition drained to half: the consumer loop may take its messages again.
+    fn refill_if_drained(&self, scheduler: &mut Scheduler) {
+        if scheduler.take_refill() {
+            self.shared.listener.notify();
         }
     }
 
@@ -457,9 +537,13 @@ impl Engine {
     pub fn complete(&self, job: Job, outcome: Outcome) -> Completion {
         let mut scheduler = lock(&self.shared.scheduler);
         let completion = scheduler.complete(job, outcome, Instant::now());
+        let runnable = scheduler.runnable();
         drop(scheduler);
-        // The partition's next job (or a retry timer) may now be runnable.
-        self.shared.work.notify_one();
+        // The finishing worker takes the next job itself; wake another only when there is
+        // more than one (waking one per job made workers trade the GVL back and forth).
+        if runnable > 1 {
+            self.shared.work.notify_one();
+        }
         completion
     }
 
@@ -521,9 +605,11 @@ impl Engine {
             // A dispatch in progress finishes and records its commits first.
             timer.join();
         }
-        self.carry_out(&consumer, CommitMode::Sync);
+        self.commit(&consumer, CommitMode::Sync);
         consumer.unsubscribe();
-        // Dropping polls until librdkafka has closed the consumer (rebalance callbacks run).
+        // The partition queues hold the consumer too; dropping the last handle polls until
+        // librdkafka has closed it (rebalance callbacks run meanwhile).
+        lock(&self.shared.queues).clear();
         drop(consumer);
         Ok(())
     }

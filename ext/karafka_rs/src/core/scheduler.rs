@@ -1,7 +1,7 @@
 //! Which job runs next, and which offsets may be committed.
 //!
 //! The scheduler is plain data behind the engine's mutex; it never blocks and never talks to
-//! Kafka. The consumer loop feeds it fetched messages and carries out the [`Actions`] it asks
+//! Kafka. The consumer loop feeds it fetched messages (as much as [`Scheduler::room`] allows)
 //! for (commit, pause/resume fetching); workers take jobs from it and report outcomes.
 //!
 //! Invariants:
@@ -122,21 +122,6 @@ pub struct Retry {
     pub pause: Duration,
 }
 
-/// Kafka operations the consumer loop must carry out on the scheduler's behalf.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Actions {
-    /// Next offset to commit per partition (the offset after the last finished job).
-    pub commit: Vec<(TopicPartition, i64)>,
-    pub pause: Vec<TopicPartition>,
-    pub resume: Vec<TopicPartition>,
-}
-
-impl Actions {
-    pub fn is_empty(&self) -> bool {
-        self.commit.is_empty() && self.pause.is_empty() && self.resume.is_empty()
-    }
-}
-
 #[derive(Debug)]
 struct PartitionState {
     generation: u64,
@@ -145,12 +130,14 @@ struct PartitionState {
     in_ready: bool,
     retry_at: Option<Instant>,
     failures: u32,
-    fetch_paused: bool,
+    /// The buffer filled up: the consumer loop stopped taking this partition's messages
+    /// until it drains to half (see [`Scheduler::take_refill`]).
+    full: bool,
 }
 
 #[derive(Debug)]
 pub struct Scheduler {
-    /// Buffered jobs per partition before fetching for it pauses (resumes at half of it).
+    /// Buffered jobs per partition; the consumer loop takes no more than this.
     max_buffered: usize,
     backoff: Backoff,
     dead_letter: HashMap<String, DeadLetterPolicy>,
@@ -161,8 +148,8 @@ pub struct Scheduler {
     running: usize,
     stopping: bool,
     pending_commits: HashMap<TopicPartition, i64>,
-    pending_pause: Vec<TopicPartition>,
-    pending_resume: Vec<TopicPartition>,
+    /// A full partition drained to half: the consumer loop should take messages again.
+    refill: bool,
 }
 
 impl Scheduler {
@@ -178,8 +165,7 @@ impl Scheduler {
             running: 0,
             stopping: false,
             pending_commits: HashMap::new(),
-            pending_pause: Vec::new(),
-            pending_resume: Vec::new(),
+            refill: false,
         }
     }
 
@@ -201,7 +187,7 @@ impl Scheduler {
                     in_ready: false,
                     retry_at: None,
                     failures: 0,
-                    fetch_paused: false,
+                    full: false,
                 },
             );
         }
@@ -213,8 +199,6 @@ impl Scheduler {
         let mut owed = Vec::new();
         for tp in tps {
             self.partitions.remove(tp);
-            self.pending_pause.retain(|p| p != tp);
-            self.pending_resume.retain(|p| p != tp);
             if let Some(offset) = self.pending_commits.remove(tp) {
                 owed.push((tp.clone(), offset));
             }
@@ -248,11 +232,23 @@ impl Scheduler {
         job.generation = state.generation;
         let tp = job.tp.clone();
         state.queue.push_back(job);
-        if state.queue.len() >= max_buffered && !state.fetch_paused {
-            state.fetch_paused = true;
-            self.pending_pause.push(tp.clone());
+        if state.queue.len() >= max_buffered {
+            state.full = true;
         }
         self.make_ready(&tp)
+    }
+
+    /// How many more messages of `tp` the consumer loop may hand over now.
+    pub fn room(&self, tp: &TopicPartition) -> usize {
+        self.partitions
+            .get(tp)
+            .filter(|s| !s.full)
+            .map_or(0, |s| self.max_buffered.saturating_sub(s.queue.len()))
+    }
+
+    /// Whether a full partition has drained to half since the last call.
+    pub fn take_refill(&mut self) -> bool {
+        std::mem::take(&mut self.refill)
     }
 
     /// Hands out the next runnable job, moving back-off pauses that are due to ready first.
@@ -274,9 +270,9 @@ impl Scheduler {
                 continue;
             };
             state.running = true;
-            if state.fetch_paused && state.queue.len() <= max_buffered / 2 {
-                state.fetch_paused = false;
-                self.pending_resume.push(tp);
+            if state.full && state.queue.len() <= max_buffered / 2 {
+                state.full = false;
+                self.refill = true;
             }
             self.running += 1;
             return Next::Run(job);
@@ -345,15 +341,11 @@ impl Scheduler {
         completion
     }
 
-    /// Takes what the consumer loop has to do now.
-    pub fn take_actions(&mut self) -> Actions {
-        let mut commit: Vec<_> = self.pending_commits.drain().collect();
-        commit.sort();
-        Actions {
-            commit,
-            pause: std::mem::take(&mut self.pending_pause),
-            resume: std::mem::take(&mut self.pending_resume),
-        }
+    /// Takes the offsets to commit: per partition, the offset after its last finished job.
+    pub fn take_commits(&mut self) -> Vec<(TopicPartition, i64)> {
+        let mut commits: Vec<_> = self.pending_commits.drain().collect();
+        commits.sort();
+        commits
     }
 
     pub fn has_pending_commits(&self) -> bool {
@@ -371,6 +363,11 @@ impl Scheduler {
 
     pub fn running(&self) -> usize {
         self.running
+    }
+
+    /// Partitions with a job ready to run now (an upper bound: stale entries are skipped).
+    pub fn runnable(&self) -> usize {
+        self.ready.len()
     }
 
     /// Jobs buffered and not started, over all partitions.
@@ -489,8 +486,8 @@ mod tests {
         s.complete(j, Outcome::Success, now);
         let j = run(&mut s, now);
         s.complete(j, Outcome::Success, now);
-        assert_eq!(s.take_actions().commit, vec![(tp(0), 9)]);
-        assert!(s.take_actions().is_empty());
+        assert_eq!(s.take_commits(), vec![(tp(0), 9)]);
+        assert!(s.take_commits().is_empty());
     }
 
     #[test]
@@ -510,7 +507,7 @@ mod tests {
             }
         );
         assert!(
-            s.take_actions().commit.is_empty(),
+            s.take_commits().is_empty(),
             "nothing committed for a failure"
         );
 
@@ -539,7 +536,7 @@ mod tests {
         assert!(owed.is_empty());
         s.complete(running, Outcome::Success, now);
         assert!(
-            s.take_actions().commit.is_empty(),
+            s.take_commits().is_empty(),
             "no commit for a partition we lost"
         );
         assert!(
@@ -561,7 +558,7 @@ mod tests {
         s.revoke(&[tp(0)]);
         s.assign([tp(0)]);
         s.complete(old, Outcome::Success, now);
-        assert!(s.take_actions().commit.is_empty());
+        assert!(s.take_commits().is_empty());
         s.push(job(0, 0));
         assert_eq!(run(&mut s, now).offset, 0);
     }
@@ -587,26 +584,31 @@ mod tests {
         assert!(matches!(s.next_job(now), Next::Stopped));
         s.complete(running, Outcome::Success, now);
         assert_eq!(s.running(), 0);
-        assert_eq!(s.take_actions().commit, vec![(tp(0), 1)]);
+        assert_eq!(s.take_commits(), vec![(tp(0), 1)]);
     }
 
     #[test]
-    fn full_buffer_pauses_fetching_and_draining_resumes_it() {
+    fn a_full_buffer_takes_nothing_until_drained_to_half() {
         let mut s = Scheduler::new(4, Backoff::default());
         s.assign([tp(0)]);
         let now = Instant::now();
+        assert_eq!(s.room(&tp(0)), 4);
         for offset in 0..4 {
             s.push(job(0, offset));
         }
-        assert_eq!(s.take_actions().pause, vec![tp(0)]);
-        let mut offsets = vec![];
-        for _ in 0..2 {
-            let j = run(&mut s, now);
-            offsets.push(j.offset);
-            s.complete(j, Outcome::Success, now);
-        }
-        assert_eq!(offsets, vec![0, 1]);
-        assert_eq!(s.take_actions().resume, vec![tp(0)]);
+        assert_eq!(s.room(&tp(0)), 0);
+        let j = run(&mut s, now);
+        s.complete(j, Outcome::Success, now);
+        assert_eq!(
+            (s.room(&tp(0)), s.take_refill()),
+            (0, false),
+            "3 left: still full"
+        );
+        let j = run(&mut s, now);
+        assert!(s.take_refill(), "drained to half");
+        s.complete(j, Outcome::Success, now);
+        assert_eq!(s.room(&tp(0)), 2);
+        assert_eq!(s.room(&tp(9)), 0, "not ours");
     }
 
     #[test]
@@ -642,7 +644,7 @@ mod tests {
             s.complete(job, Outcome::DeadLettered, now),
             Completion::Done
         ));
-        assert_eq!(s.take_actions().commit, vec![(tp(0), 1)]);
+        assert_eq!(s.take_commits(), vec![(tp(0), 1)]);
         assert_eq!(run(&mut s, now).offset, 1);
     }
 
@@ -679,7 +681,7 @@ mod tests {
             s.complete(j, Outcome::Abandoned, now),
             Completion::Done
         ));
-        assert!(s.take_actions().commit.is_empty());
+        assert!(s.take_commits().is_empty());
         let again = run(&mut s, now);
         assert_eq!((again.offset, again.attempt), (0, 0));
     }

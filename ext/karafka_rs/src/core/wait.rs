@@ -70,6 +70,15 @@ mod tests {
     use std::thread;
 
     #[test]
+    fn a_wake_before_the_wait_is_not_lost() {
+        let wake = Wake::default();
+        wake.notify();
+        let started = std::time::Instant::now();
+        wake.wait(Duration::from_secs(10));
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
     fn fire_wakes_a_thread_waiting_without_timeout() {
         let state = Arc::new((Mutex::new(()), Condvar::new(), Interrupt::new()));
         let waiter = {
@@ -86,5 +95,30 @@ mod tests {
         interrupt.fire(lock_, signal);
         waiter.join().unwrap();
         assert!(interrupt.is_set());
+    }
+}
+
+/// A wake-up call for one sleeping thread (the consumer loop): `notify` from anywhere -
+/// librdkafka's queue callbacks, workers - and the next `wait` returns at once. A notify that
+/// comes while nobody waits is kept, so it is never lost.
+#[derive(Default)]
+pub struct Wake {
+    pending: Mutex<bool>,
+    signal: Condvar,
+}
+
+impl Wake {
+    pub fn notify(&self) {
+        *lock(&self.pending) = true;
+        self.signal.notify_one();
+    }
+
+    /// Sleeps until notified or `timeout` passes.
+    pub fn wait(&self, timeout: Duration) {
+        let mut pending = lock(&self.pending);
+        if !*pending {
+            pending = wait_on(&self.signal, pending, Some(timeout));
+        }
+        *pending = false;
     }
 }
