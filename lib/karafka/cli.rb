@@ -6,7 +6,8 @@ module Karafka
     USAGE = <<~TEXT
       Usage: karafka COMMAND
         server                 consume the routed topics and run their jobs
-        topics create          create every routed topic (partitions from `config(partitions:)`)
+        topics create          create every routed topic, dead letter and schedules topic
+                               (partitions from `config(partitions:)`)
         topics list            list the cluster's topics
         topics delete          delete every routed topic
         info                   print settings and routes
@@ -58,12 +59,11 @@ module Karafka
     def topics(action)
       case action
       when 'create'
-        App.routes.each do |topic|
-          created = Admin.create_topic(topic.name, topic.declaration[:partitions])
-          puts "#{created ? 'Created' : 'Exists '} #{topic.name}"
+        routed_topics.each do |name, partitions|
+          puts "#{Admin.create_topic(name, partitions) ? 'Created' : 'Exists '} #{name}"
         end
       when 'delete'
-        App.routes.each { |topic| puts "#{Admin.delete_topic(topic.name) ? 'Deleted' : 'Missing'} #{topic.name}" }
+        routed_topics.each_key { |name| puts "#{Admin.delete_topic(name) ? 'Deleted' : 'Missing'} #{name}" }
       when 'list'
         Admin.topics.each { |name, partitions| puts "#{name} (#{partitions} partitions)" }
       else
@@ -71,6 +71,17 @@ module Karafka
         return 2
       end
       0
+    end
+
+    # @return [Hash{String => Integer}] job, dead letter and schedules topics => partitions
+    def routed_topics
+      topics = App.routes.to_h { |topic| [topic.name, topic.declaration[:partitions]] }
+      App.routes.each do |topic|
+        dlq = topic.dead_letter && topic.dead_letter[:topic]
+        topics[dlq] ||= 1 if dlq
+      end
+      App.routes.schedule_topics.each { |name| topics[name] ||= 1 }
+      topics
     end
 
     def info
