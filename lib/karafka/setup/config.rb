@@ -15,8 +15,7 @@ module Karafka
       attr_accessor :group_id
       # @return [Integer] worker threads running jobs
       attr_accessor :concurrency
-      # @return [Integer] batch size: the engine buffers ten batches per partition before
-      #   fetching it pauses
+      # @return [Integer] batch size: the engine buffers up to ten batches per partition
       attr_accessor :max_messages
       # @return [Integer] longest idle poll, in milliseconds
       attr_accessor :max_wait_time

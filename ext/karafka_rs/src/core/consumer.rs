@@ -61,7 +61,7 @@ pub enum LoopExit {
 pub struct EngineSettings {
     pub kafka: KafkaSettings,
     pub topics: Vec<String>,
-    /// Karafka's `max_messages`: jobs buffered per partition before fetching it pauses.
+    /// Karafka's `max_messages`: the engine buffers `BUFFERED_BATCHES` of these per partition.
     pub max_messages: usize,
     /// Karafka's `max_wait_time`: the longest an idle poll blocks.
     pub max_wait: Duration,

@@ -2,7 +2,7 @@
 //!
 //! The scheduler is plain data behind the engine's mutex; it never blocks and never talks to
 //! Kafka. The consumer loop feeds it fetched messages (as much as [`Scheduler::room`] allows)
-//! for (commit, pause/resume fetching); workers take jobs from it and report outcomes.
+//! and commits the offsets it hands out; workers take jobs from it and report outcomes.
 //!
 //! Invariants:
 //! - at most one job per partition runs at a time, and a partition's jobs run in offset order;
