@@ -75,7 +75,7 @@ module Karafka
 
     # @return [Hash{String => Integer}] job, dead letter and schedules topics => partitions
     def routed_topics
-      topics = App.routes.to_h { |topic| [topic.name, topic.declaration[:partitions]] }
+      topics = App.routes.reject(&:pattern).to_h { |topic| [topic.name, topic.declaration[:partitions]] }
       App.routes.each do |topic|
         dlq = topic.dead_letter && topic.dead_letter[:topic]
         topics[dlq] ||= 1 if dlq

@@ -56,6 +56,10 @@ module Karafka
         'group.id': @config.group_id,
         'client.id': @config.client_id
       ) { |_key, user, _ours| user }
+      # Pattern routes notice new topics on a metadata refresh (librdkafka's default: 5 min).
+      if @app.routes.active_topics.any?(&:pattern) && kafka.keys.none? { |k| k.to_s == 'topic.metadata.refresh.interval.ms' }
+        kafka[:'topic.metadata.refresh.interval.ms'] = 5_000
+      end
       pause = @config.pause
       Native::Engine.new(kafka.map { |key, value| [key.to_s, value.to_s] }, topics,
                          @config.max_messages, @config.max_wait_time, pause.timeout,

@@ -43,6 +43,21 @@ module Karafka
         @schedule_topics << name.to_s
       end
 
+      # Routes every topic whose name matches `regex`, including topics created after the server
+      # started (found on librdkafka's metadata refresh, every 5 s by default here). librdkafka
+      # matches its own POSIX-like regex dialect: keep patterns simple (`.`, `*`, `+`, `[]`, `^`,
+      # `$`, `|`).
+      # @param regex [Regexp]
+      # @param block [Proc] per-topic settings
+      def active_job_pattern(regex, &block)
+        raise Errors::InvalidConfigurationError, "active_job_pattern needs a Regexp, got #{regex.inspect}" unless regex.is_a?(Regexp)
+
+        topic = Topic.new(QueueName.subscription_pattern(regex), pattern: regex)
+        topic.instance_eval(&block) if block
+        @topics << topic
+        topic
+      end
+
       # Karafka's implicit consumer group wrapper: its topics are routed like any others.
       # @param _name [String, Symbol]
       def consumer_group(_name, &block)

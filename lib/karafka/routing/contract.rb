@@ -28,6 +28,8 @@ module Karafka
       private
 
       def topic_errors(topic)
+        return pattern_errors(topic) if topic.pattern
+
         errors = []
         unless TOPIC_NAME.match?(topic.name)
           errors << "active_job_topic '#{topic.name}' name #{Contracts.message(:routing, :topic_name_format)}"
@@ -38,6 +40,12 @@ module Karafka
           errors << "active_job_topic '#{topic.name}' config partitions #{Contracts.message(:routing, :partitions)}"
         end
         errors
+      end
+
+      def pattern_errors(topic)
+        return [] unless topic.dead_letter
+
+        ["active_job_pattern #{topic.pattern.inspect} #{Contracts.message(:routing, :pattern_dead_letter)}"]
       end
 
       def dead_letter_errors(topic)

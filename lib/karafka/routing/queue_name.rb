@@ -9,6 +9,14 @@ module Karafka
     module QueueName
       module_function
 
+      # librdkafka subscribes to every matching topic when the name starts with `^`.
+      # @param regex [Regexp]
+      # @return [String]
+      def subscription_pattern(regex)
+        source = regex.source.sub(/\\[zZ]\z/, '$')
+        source.start_with?('^', '\\A') ? "^#{source.sub(/\A(\^|\\A)/, '')}" : "^.*#{source}"
+      end
+
       # @param name [String, Symbol]
       # @return [String]
       def topic_for(name)

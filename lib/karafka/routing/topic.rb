@@ -13,12 +13,32 @@ module Karafka
       # @return [Hash, nil] `{ topic:, max_retries:, independent: }` when a DLQ is routed
       attr_reader :dead_letter
 
-      # @param name [String, Symbol]
-      def initialize(name)
+      # @return [Regexp, nil] for `active_job_pattern` routes
+      attr_reader :pattern
+
+      # @param name [String, Symbol] topic name (for a pattern: librdkafka's `^regex` form)
+      # @param pattern [Regexp, nil]
+      def initialize(name, pattern: nil)
         @name = name.to_s
+        @pattern = pattern
         @declaration = { partitions: 1 }
         @active = true
         @dead_letter = nil
+        @long_running_job = false
+      end
+
+      # Jobs longer than `max.poll.interval.ms` are safe on every karafka-rs topic: the
+      # consumer loop keeps polling on its own thread while workers run jobs, and a busy
+      # partition's next jobs wait in its queue. Accepted (and shown by `karafka info`) so
+      # Karafka routes work unchanged.
+      # @param value [Boolean]
+      def long_running_job(value = true)
+        @long_running_job = value
+      end
+
+      # @return [Boolean]
+      def long_running_job?
+        @long_running_job
       end
 
       # After `max_retries` failed retries a job goes to `topic` (with `source_*` headers) and
@@ -50,7 +70,7 @@ module Karafka
 
       # Features that later releases of karafka-rs implement. Raising here beats silently
       # running jobs without the dead letter queue or the ordering the route asked for.
-      %i[long_running_job virtual_partitions].each do |feature|
+      %i[virtual_partitions].each do |feature|
         define_method(feature) do |*_args, **_kwargs|
           raise Errors::UnsupportedFeatureError,
                 "active_job_topic '#{name}': #{feature} is not supported by this karafka-rs version yet"

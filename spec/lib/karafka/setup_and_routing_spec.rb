@@ -39,8 +39,8 @@ RSpec.describe 'Karafka::App setup and routing' do
 
     expect { Karafka::Routing::Builder.new.draw { active_job_topic 'bad topic' } }
       .to raise_error(Karafka::Errors::InvalidConfigurationError, /active_job_topic 'bad topic' name must be/)
-    expect { Karafka::Routing::Builder.new.draw { active_job_topic(:x) { long_running_job(true) } } }
-      .to raise_error(Karafka::Errors::UnsupportedFeatureError, /'x': long_running_job/)
+    expect { Karafka::Routing::Builder.new.draw { active_job_topic(:x) { virtual_partitions(max_partitions: 2) } } }
+      .to raise_error(Karafka::Errors::UnsupportedFeatureError, /'x': virtual_partitions/)
   end
 end
 
@@ -63,5 +63,23 @@ RSpec.describe Karafka::Routing::QueueName do
 
   it 'does not prefix a name twice' do
     expect(described_class.topic_for('staging_reports')).to eq('staging_reports')
+  end
+end
+
+RSpec.describe 'active_job_pattern routing' do
+  it 'subscribes with librdkafka’s ^regex form and accepts long_running_job' do
+    routes = Karafka::Routing::Builder.new.draw do
+      active_job_pattern(/_jobs$/) { long_running_job true }
+      active_job_pattern(/\Areports-.*/)
+    end
+    expect(routes.map(&:name)).to eq(['^.*_jobs$', '^reports-.*'])
+    expect(routes.first).to be_long_running_job
+  end
+
+  it 'rejects what this version cannot do with a clear error' do
+    expect { Karafka::Routing::Builder.new.draw { active_job_pattern('jobs') } }
+      .to raise_error(Karafka::Errors::InvalidConfigurationError, /needs a Regexp/)
+    expect { Karafka::Routing::Builder.new.draw { active_job_pattern(/x/) { dead_letter_queue(topic: 'dlq') } } }
+      .to raise_error(Karafka::Errors::InvalidConfigurationError, %r{active_job_pattern /x/ cannot have a dead_letter_queue})
   end
 end

@@ -1,0 +1,71 @@
+# frozen_string_literal: true
+
+require 'spec_helper'
+
+# Long-running jobs, revocation awareness and routing patterns, against the real broker.
+RSpec.describe 'The consumption engine' do
+  let(:group) { unique_group }
+  let(:output) { File.join(Dir.tmpdir, "engine-#{SecureRandom.hex(4)}.jsonl") }
+  let(:servers) { [] }
+
+  after { servers.each(&:ensure_stopped) }
+
+  def start_server(topics, **options)
+    ServerProcess.new(topics: topics, group: group, output: output, **options).start.tap { |s| servers << s }
+  end
+
+  def records
+    JobRecorder.read(output)
+  end
+
+  it 'runs a job longer than max.poll.interval.ms exactly once, without a rebalance' do
+    topic = create_topic('long-running')
+    server = start_server([topic], env: { 'SPEC_LRJ' => '1',
+                                          'SPEC_KAFKA' => 'max.poll.interval.ms=10000,session.timeout.ms=6000' })
+    job_for(topic, RecordingJob, 'long', nil, 25_000).enqueue
+    job_for(topic, RecordingJob, 'after-long').enqueue
+    Karafka.producer.flush
+
+    wait_until(timeout: 90, message: -> { "both jobs; log:\n#{server.log[-2000..]}" }) { records.size >= 2 }
+    expect(server.stop('TERM').exitstatus).to eq(0)
+    expect(records.map { |r| r['id'] }).to eq(%w[long after-long])
+    expect(records.first['finished'] - records.first['started']).to be >= 25
+    expect(server.log.scan('Assigned partitions').size).to eq(1)
+    expect(server.log).not_to include('Revoked partitions')
+    expect(committed_total(group, topic)).to eq(2)
+  end
+
+  it 'drops buffered jobs of revoked partitions: a second server runs them, at most one repeat per partition' do
+    partitions = 2
+    topic = create_topic('revocation', partitions: partitions)
+    ids = Array.new(300) { |i| "job-#{i}" }
+    ActiveJob.perform_all_later(ids.map { |id| job_for(topic, RecordingJob, id, nil, 20) })
+    expect(Karafka.producer.flush(30_000)).to be(true)
+
+    first = start_server([topic], concurrency: 2)
+    wait_until(message: 'the first server to be busy') { records.size >= 30 }
+    second = start_server([topic], concurrency: 2)
+    wait_until(timeout: 90, message: -> { "every job; logs:\n#{first.log[-1500..]}\n#{second.log[-1500..]}" }) do
+      (ids - records.map { |r| r['id'] }).empty?
+    end
+    [first, second].each { |server| expect(server.stop('TERM').exitstatus).to eq(0) }
+
+    ran = records.map { |r| r['id'] }
+    expect(ran.uniq.sort).to eq(ids.sort)
+    expect(ran.size - ran.uniq.size).to be <= partitions
+    expect(records.map { |r| r['pid'] }.uniq.size).to eq(2), 'the second server took over work'
+  end
+
+  it 'consumes topics matching an active_job_pattern, including one created after boot' do
+    prefix = "pattern-#{SecureRandom.hex(3)}"
+    server = start_server([], env: { 'SPEC_PATTERN' => "^#{prefix}-.*" })
+    wait_until(message: -> { "the server to boot; log:\n#{server.log}" }) { server.log.include?('Running in') }
+
+    topic = create_topic("#{prefix}-late")
+    job_for(topic, RecordingJob, 'late-topic-job').enqueue
+    Karafka.producer.flush
+
+    wait_until(timeout: 60, message: -> { "the job on the new topic; log:\n#{server.log[-2000..]}" }) { records.any? }
+    expect(records.map { |r| r['id'] }).to eq(['late-topic-job'])
+  end
+end
