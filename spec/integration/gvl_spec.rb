@@ -8,7 +8,7 @@ RSpec.describe 'Native waits release the GVL' do
   let(:topic) { create_topic('gvl') }
   let(:engine) do
     kafka = Karafka::App.config.kafka.merge('group.id': unique_group).map { |k, v| [k.to_s, v.to_s] }
-    Karafka::Native::Engine.new(kafka, [topic], 10, 100, 1_000, 1_000, false, [], [])
+    Karafka::Native::Engine.new(kafka, [topic], 10, 100, 1_000, 1_000, false, [], [], [])
   end
   let(:executor) { Karafka::ActiveJob::Executor.new(Karafka::Instrumentation::Monitor.new) }
 

@@ -63,6 +63,7 @@ fn runs_every_job_once_in_partition_order_retries_a_failure_and_commits() {
             },
             dead_letters: vec![],
             schedule_topics: vec![],
+            virtual_partitions: vec![],
         })
         .unwrap(),
     );

@@ -21,7 +21,8 @@ module Karafka
         dlq_same_topic: 'must differ from the topic itself',
         max_retries: 'must be an Integer >= 0',
         schedules_is_job_topic: 'cannot also be an active_job_topic',
-        pattern_dead_letter: 'cannot have a dead_letter_queue in this version (route the topics by name)'
+        pattern_dead_letter: 'cannot have a dead_letter_queue in this version (route the topics by name)',
+        vp_dlq_retries: 'must be at least 1 (a virtual partition collapses on its first failure)'
       },
       job_options: {
         unknown_key: 'is not a karafka_options key; allowed: %<allowed>s',

@@ -3,6 +3,7 @@
 require_relative 'topic'
 require_relative 'contract'
 require_relative 'queue_name'
+require_relative 'virtual_partitions'
 
 module Karafka
   module Routing

@@ -35,6 +35,7 @@ module Karafka
           errors << "active_job_topic '#{topic.name}' name #{Contracts.message(:routing, :topic_name_format)}"
         end
         errors.concat(dead_letter_errors(topic))
+        errors.concat(virtual_partitions_errors(topic))
         partitions = topic.declaration[:partitions]
         unless partitions.is_a?(Integer) && partitions.positive?
           errors << "active_job_topic '#{topic.name}' config partitions #{Contracts.message(:routing, :partitions)}"
@@ -46,6 +47,22 @@ module Karafka
         return [] unless topic.dead_letter
 
         ["active_job_pattern #{topic.pattern.inspect} #{Contracts.message(:routing, :pattern_dead_letter)}"]
+      end
+
+      def virtual_partitions_errors(topic)
+        vp = topic.virtual_partitions_config
+        return [] unless vp
+
+        prefix = "active_job_topic '#{topic.name}' virtual_partitions"
+        errors = []
+        errors << "#{prefix} partitioner #{Contracts.message(:job_options, :callable)}" unless vp.partitioner.respond_to?(:call)
+        max = vp.max_partitions
+        errors << "#{prefix} max_partitions #{Contracts.message(:routing, :partitions)}" unless max.nil? || (max.is_a?(Integer) && max.positive?)
+        dlq = topic.dead_letter
+        if dlq && dlq[:max_retries].is_a?(Integer) && dlq[:max_retries] < 1
+          errors << "#{prefix} with dead_letter_queue: max_retries #{Contracts.message(:routing, :vp_dlq_retries)}"
+        end
+        errors
       end
 
       def dead_letter_errors(topic)

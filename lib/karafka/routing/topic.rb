@@ -68,13 +68,17 @@ module Karafka
         @active
       end
 
-      # Features that later releases of karafka-rs implement. Raising here beats silently
-      # running jobs without the dead letter queue or the ordering the route asked for.
-      %i[virtual_partitions].each do |feature|
-        define_method(feature) do |*_args, **_kwargs|
-          raise Errors::UnsupportedFeatureError,
-                "active_job_topic '#{name}': #{feature} is not supported by this karafka-rs version yet"
-        end
+      # @return [VirtualPartitions, nil]
+      attr_reader :virtual_partitions_config
+
+      # Runs a partition's jobs in parallel lanes chosen by `partitioner` (see
+      # {VirtualPartitions}); offsets are committed below the lowest job not yet done.
+      # @param partitioner [#call] gets the message metadata (`key`, `headers`, ...)
+      # @param max_partitions [Integer, nil] lanes per partition (default: `concurrency`)
+      # @param reducer [#call, nil] maps the partitioner's value to a lane number
+      def virtual_partitions(partitioner:, max_partitions: nil, reducer: nil)
+        @virtual_partitions_config = VirtualPartitions.new(partitioner: partitioner, max_partitions: max_partitions,
+                                                           reducer: reducer)
       end
     end
   end

@@ -39,8 +39,16 @@ RSpec.describe 'Karafka::App setup and routing' do
 
     expect { Karafka::Routing::Builder.new.draw { active_job_topic 'bad topic' } }
       .to raise_error(Karafka::Errors::InvalidConfigurationError, /active_job_topic 'bad topic' name must be/)
-    expect { Karafka::Routing::Builder.new.draw { active_job_topic(:x) { virtual_partitions(max_partitions: 2) } } }
-      .to raise_error(Karafka::Errors::UnsupportedFeatureError, /'x': virtual_partitions/)
+    expect { Karafka::Routing::Builder.new.draw { active_job_topic(:x) { virtual_partitions(partitioner: 'key') } } }
+      .to raise_error(Karafka::Errors::InvalidConfigurationError, /'x' virtual_partitions partitioner must respond to #call/)
+    expect do
+      Karafka::Routing::Builder.new.draw do
+        active_job_topic(:x) do
+          virtual_partitions(partitioner: ->(job) { job.key })
+          dead_letter_queue(topic: 'dlq', max_retries: 0)
+        end
+      end
+    end.to raise_error(Karafka::Errors::InvalidConfigurationError, /max_retries must be at least 1/)
   end
 end
 
@@ -81,5 +89,16 @@ RSpec.describe 'active_job_pattern routing' do
       .to raise_error(Karafka::Errors::InvalidConfigurationError, /needs a Regexp/)
     expect { Karafka::Routing::Builder.new.draw { active_job_pattern(/x/) { dead_letter_queue(topic: 'dlq') } } }
       .to raise_error(Karafka::Errors::InvalidConfigurationError, %r{active_job_pattern /x/ cannot have a dead_letter_queue})
+  end
+end
+
+RSpec.describe Karafka::Routing::VirtualPartitions do
+  it 'gives the partitioner the message metadata and reduces its value to a lane as Karafka does' do
+    seen = []
+    vp = described_class.new(partitioner: ->(job) { seen << job; job.key })
+    lane = vp.lane_for(4, ['jobs', 0, 7, 'user-7'.b, { 'h' => 'v'.b }])
+
+    expect(lane).to eq('user-7'.sum % 4)
+    expect(seen.first.to_h).to eq(topic: 'jobs', partition: 0, offset: 7, key: 'user-7', headers: { 'h' => 'v' })
   end
 end

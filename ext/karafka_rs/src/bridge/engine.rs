@@ -42,6 +42,7 @@ impl Engine {
         exponential_backoff: bool,
         dead_letters: Vec<(String, Option<String>, u32, bool)>,
         schedule_topics: Vec<String>,
+        virtual_partitions: Vec<(String, usize)>,
     ) -> Result<Self, Error> {
         let settings = EngineSettings {
             kafka: convert::settings(kafka)?,
@@ -67,6 +68,7 @@ impl Engine {
                 })
                 .collect(),
             schedule_topics,
+            virtual_partitions,
         };
         let core = CoreEngine::new(settings).map_err(|e| to_ruby(ruby, e))?;
         Ok(Self {
@@ -81,6 +83,7 @@ impl Engine {
         let name = match exit {
             Blocked::Done(Ok(LoopExit::Stopped)) => "stopped",
             Blocked::Done(Ok(LoopExit::Events)) => "events",
+            Blocked::Done(Ok(LoopExit::Classify)) => "classify",
             Blocked::Done(Err(e)) => return Err(to_ruby(ruby, e)),
             Blocked::Done(Ok(LoopExit::Interrupted)) | Blocked::Interrupted => {
                 ruby.thread_check_ints()?;
@@ -114,6 +117,32 @@ impl Engine {
             out.push(row)?;
         }
         Ok(out)
+    }
+
+    /// Messages waiting for their virtual partition: `[[topic, partition, offset, key,
+    /// headers], ...]` (key and header values are binary Strings, or nil).
+    fn unclassified(ruby: &Ruby, rb_self: &Self) -> Result<RArray, Error> {
+        let jobs = rb_self.core.unclassified();
+        let out = ruby.ary_new_capa(jobs.len());
+        for job in jobs {
+            let headers = ruby.hash_new();
+            for (name, value) in &job.headers {
+                headers.aset(name.as_str(), ruby.str_from_slice(value))?;
+            }
+            out.push((
+                &*job.tp.topic,
+                job.tp.partition,
+                job.offset,
+                job.key.as_ref().map(|k| ruby.str_from_slice(k)),
+                headers,
+            ))?;
+        }
+        Ok(out)
+    }
+
+    /// The lanes for `_unclassified`'s messages, in the same order.
+    fn classify(ruby: &Ruby, rb_self: &Self, lanes: Vec<usize>) -> Result<(), Error> {
+        rb_self.core.classify(&lanes).map_err(|e| to_ruby(ruby, e))
     }
 
     /// A worker's life: run jobs until the engine stops.
@@ -301,9 +330,11 @@ fn partitions(ruby: &Ruby, tps: &[crate::core::scheduler::TopicPartition]) -> Re
 
 pub fn define(ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     let class = native.define_class("Engine", ruby.class_object())?;
-    class.define_singleton_method("new", function!(Engine::new, 9))?;
+    class.define_singleton_method("new", function!(Engine::new, 10))?;
     class.define_method("_run_loop", method!(Engine::run_loop, 0))?;
     class.define_method("_take_events", method!(Engine::take_events, 0))?;
+    class.define_method("_unclassified", method!(Engine::unclassified, 0))?;
+    class.define_method("_classify", method!(Engine::classify, 1))?;
     class.define_method("_work", method!(Engine::work, 1))?;
     class.define_method("_stop", method!(Engine::stop, 0))?;
     class.define_method("_close", method!(Engine::close, 0))?;

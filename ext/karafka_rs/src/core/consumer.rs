@@ -55,6 +55,9 @@ pub enum LoopExit {
     Stopped,
     /// Events are waiting in [`Engine::take_events`]; call `run_loop` again afterwards.
     Events,
+    /// Messages of virtual-partition topics wait for their lanes: see
+    /// [`Engine::unclassified`] and [`Engine::classify`]; call `run_loop` again afterwards.
+    Classify,
     Interrupted,
 }
 
@@ -70,6 +73,9 @@ pub struct EngineSettings {
     pub dead_letters: Vec<(String, DeadLetterPolicy)>,
     /// Schedules topics (`scheduled_messages(...)`): their messages are scheduled jobs.
     pub schedule_topics: Vec<String>,
+    /// Topics with virtual partitions and their lane count; their messages wait for Ruby's
+    /// partitioner ([`LoopExit::Classify`]) before they become jobs.
+    pub virtual_partitions: Vec<(String, usize)>,
 }
 
 /// State shared by the consumer loop, its rebalance callbacks and the workers.
@@ -86,6 +92,9 @@ pub struct Shared {
     queues: Mutex<HashMap<TopicPartition, PartitionQueue<EngineContext>>>,
     /// For splitting partition queues inside rebalance callbacks.
     consumer: OnceLock<Weak<BaseConsumer<EngineContext>>>,
+    virtual_topics: Vec<String>,
+    /// Fetched messages of virtual-partition topics, in order, waiting for their lanes.
+    unclassified: Mutex<Vec<Job>>,
 }
 
 impl Shared {
@@ -233,6 +242,9 @@ impl Engine {
         for (topic, policy) in &settings.dead_letters {
             scheduler.set_dead_letter(topic, policy.clone());
         }
+        for (topic, lanes) in &settings.virtual_partitions {
+            scheduler.set_virtual_partitions(topic, *lanes);
+        }
         let needs_producer =
             !settings.dead_letters.is_empty() || !settings.schedule_topics.is_empty();
         let producer = if needs_producer {
@@ -264,6 +276,12 @@ impl Engine {
             listener: Arc::new(Wake::default()),
             queues: Mutex::new(HashMap::new()),
             consumer: OnceLock::new(),
+            virtual_topics: settings
+                .virtual_partitions
+                .iter()
+                .map(|(t, _)| t.clone())
+                .collect(),
+            unclassified: Mutex::new(Vec::new()),
         });
         let context = EngineContext {
             shared: Arc::clone(&shared),
@@ -342,6 +360,9 @@ impl Engine {
             if !lock(&self.shared.events).is_empty() {
                 return Ok(LoopExit::Events);
             }
+            if !lock(&self.shared.unclassified).is_empty() {
+                return Ok(LoopExit::Classify);
+            }
             if taken == 0 {
                 // Short naps while jobs run, so their commits go out promptly.
                 let nap = if busy || stopping {
@@ -407,7 +428,15 @@ impl Engine {
         }
         drop(queues);
         let count = jobs.len();
-        if count > 0 {
+        if !self.shared.virtual_topics.is_empty() {
+            let virtual_topics = &self.shared.virtual_topics;
+            let (waiting, plain): (Vec<Job>, Vec<Job>) = jobs
+                .into_iter()
+                .partition(|job| virtual_topics.iter().any(|t| **t == *job.tp.topic));
+            lock(&self.shared.unclassified).extend(waiting);
+            jobs = plain;
+        }
+        if !jobs.is_empty() {
             let mut scheduler = lock(&self.shared.scheduler);
             let woken = jobs
                 .into_iter()
@@ -490,6 +519,44 @@ impl Engine {
                 message: e.to_string(),
             });
         }
+    }
+
+    /// Metadata of the messages waiting for their virtual partition, in order (no payloads).
+    pub fn unclassified(&self) -> Vec<Job> {
+        let waiting = lock(&self.shared.unclassified);
+        let mut metadata = Vec::with_capacity(waiting.len());
+        for job in waiting.iter() {
+            let mut meta = job.clone();
+            meta.payload = Vec::new();
+            metadata.push(meta);
+        }
+        metadata
+    }
+
+    /// The lanes Ruby's partitioner chose for [`Engine::unclassified`], in the same order:
+    /// the messages become jobs. `lanes` must have one entry per waiting message.
+    pub fn classify(&self, lanes: &[usize]) -> CoreResult<()> {
+        let jobs: Vec<Job> = std::mem::take(&mut *lock(&self.shared.unclassified));
+        if jobs.len() != lanes.len() {
+            let message = format!(
+                "classify: {} messages wait, {} lanes given",
+                jobs.len(),
+                lanes.len()
+            );
+            lock(&self.shared.unclassified).extend(jobs);
+            return Err(CoreError::Admin(message));
+        }
+        let mut scheduler = lock(&self.shared.scheduler);
+        let mut woken = 0;
+        for (mut job, lane) in jobs.into_iter().zip(lanes) {
+            job.lane = *lane;
+            woken += scheduler.push(job) as usize;
+        }
+        drop(scheduler);
+        for _ in 0..woken {
+            self.shared.work.notify_one();
+        }
+        Ok(())
     }
 
     /// Blocks until a job can run, the engine stops (`None`), or `interrupt` fires (`Err`).

@@ -16,6 +16,7 @@ pub mod consumer;
 pub mod dead_letter;
 pub mod delivery;
 pub mod error;
+pub mod partition;
 pub mod partitioner;
 pub mod producer;
 pub mod schedule_timer;

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::core::backoff::Backoff;
+use crate::core::partition::PartitionState;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicPartition {
@@ -48,6 +49,10 @@ pub struct Job {
     pub timestamp_ms: Option<i64>,
     /// Failed attempts so far (0 on the first run).
     pub attempt: u32,
+    /// Virtual partition (lane) the job belongs to; 0 without virtual partitions.
+    pub lane: usize,
+    /// The lane it runs in (lane 0 while its partition is collapsed).
+    pub(crate) slot: usize,
     generation: u64,
 }
 
@@ -61,6 +66,8 @@ impl Job {
             headers: Vec::new(),
             timestamp_ms: None,
             attempt: 0,
+            lane: 0,
+            slot: 0,
             generation: 0,
         }
     }
@@ -123,26 +130,15 @@ pub struct Retry {
 }
 
 #[derive(Debug)]
-struct PartitionState {
-    generation: u64,
-    queue: VecDeque<Job>,
-    running: bool,
-    in_ready: bool,
-    retry_at: Option<Instant>,
-    failures: u32,
-    /// The buffer filled up: the consumer loop stopped taking this partition's messages
-    /// until it drains to half (see [`Scheduler::take_refill`]).
-    full: bool,
-}
-
-#[derive(Debug)]
 pub struct Scheduler {
     /// Buffered jobs per partition; the consumer loop takes no more than this.
     max_buffered: usize,
     backoff: Backoff,
     dead_letter: HashMap<String, DeadLetterPolicy>,
+    /// Topics with virtual partitions: their lane count.
+    virtual_lanes: HashMap<String, usize>,
     partitions: HashMap<TopicPartition, PartitionState>,
-    ready: VecDeque<TopicPartition>,
+    ready: VecDeque<(TopicPartition, usize)>,
     delayed: Vec<(Instant, TopicPartition)>,
     next_generation: u64,
     running: usize,
@@ -158,6 +154,7 @@ impl Scheduler {
             max_buffered: max_buffered.max(1),
             backoff,
             dead_letter: HashMap::new(),
+            virtual_lanes: HashMap::new(),
             partitions: HashMap::new(),
             ready: VecDeque::new(),
             delayed: Vec::new(),
@@ -174,22 +171,18 @@ impl Scheduler {
         self.dead_letter.insert(topic.to_string(), policy);
     }
 
+    /// Gives `topic`'s partitions `lanes` virtual partitions (for partitions assigned later).
+    pub fn set_virtual_partitions(&mut self, topic: &str, lanes: usize) {
+        self.virtual_lanes.insert(topic.to_string(), lanes.max(1));
+    }
+
     pub fn assign(&mut self, tps: impl IntoIterator<Item = TopicPartition>) {
         for tp in tps {
             let generation = self.next_generation;
             self.next_generation += 1;
-            self.partitions.insert(
-                tp,
-                PartitionState {
-                    generation,
-                    queue: VecDeque::new(),
-                    running: false,
-                    in_ready: false,
-                    retry_at: None,
-                    failures: 0,
-                    full: false,
-                },
-            );
+            let lanes = self.virtual_lanes.get(&*tp.topic).copied().unwrap_or(1);
+            self.partitions
+                .insert(tp, PartitionState::new(generation, lanes));
         }
     }
 
@@ -231,11 +224,11 @@ impl Scheduler {
         };
         job.generation = state.generation;
         let tp = job.tp.clone();
-        state.queue.push_back(job);
-        if state.queue.len() >= max_buffered {
+        let lane = state.add(job);
+        if state.queued() >= max_buffered {
             state.full = true;
         }
-        self.make_ready(&tp)
+        self.make_ready(&tp, lane)
     }
 
     /// How many more messages of `tp` the consumer loop may hand over now.
@@ -243,7 +236,7 @@ impl Scheduler {
         self.partitions
             .get(tp)
             .filter(|s| !s.full)
-            .map_or(0, |s| self.max_buffered.saturating_sub(s.queue.len()))
+            .map_or(0, |s| self.max_buffered.saturating_sub(s.queued()))
     }
 
     /// Whether a full partition has drained to half since the last call.
@@ -254,23 +247,22 @@ impl Scheduler {
     /// Hands out the next runnable job, moving back-off pauses that are due to ready first.
     pub fn next_job(&mut self, now: Instant) -> Next {
         if self.stopping {
-            return Next::Stopped;
+            return self.next_gap_job();
         }
         self.release_due(now);
-        while let Some(tp) = self.ready.pop_front() {
-            let max_buffered = self.max_buffered;
+        while let Some((tp, lane)) = self.ready.pop_front() {
             let Some(state) = self.partitions.get_mut(&tp) else {
                 continue;
             };
-            if !state.in_ready {
+            if !state.lanes[lane].in_ready {
                 continue;
             }
-            state.in_ready = false;
-            let Some(job) = state.queue.pop_front() else {
+            state.lanes[lane].in_ready = false;
+            if !state.can_start(lane) {
                 continue;
-            };
-            state.running = true;
-            if state.full && state.queue.len() <= max_buffered / 2 {
+            }
+            let job = state.start(lane).expect("can_start checked the queue");
+            if state.full && state.queued() <= self.max_buffered / 2 {
                 state.full = false;
                 self.refill = true;
             }
@@ -285,8 +277,26 @@ impl Scheduler {
         )
     }
 
-    /// Records a job's outcome. A failure puts the job back first in its partition, to be
-    /// retried after the back-off, unless its dead letter budget is spent.
+    /// Stopping: no new work, except that virtual partitions fill the gaps below the highest
+    /// job they started, so that everything they started gets committed.
+    fn next_gap_job(&mut self) -> Next {
+        let mut gaps_left = false;
+        for state in self.partitions.values_mut() {
+            if let Some(lane) = state.gap_lane() {
+                self.running += 1;
+                return Next::Run(state.start(lane).expect("gap_lane checked the queue"));
+            }
+            gaps_left |= state.has_gaps();
+        }
+        if gaps_left {
+            Next::Wait(None)
+        } else {
+            Next::Stopped
+        }
+    }
+
+    /// Records a job's outcome. A failure collapses its partition and retries the job first,
+    /// after the back-off, unless its dead letter budget is spent.
     pub fn complete(&mut self, mut job: Job, outcome: Outcome, now: Instant) -> Completion {
         let current = match self.partitions.get_mut(&job.tp) {
             Some(state) if state.generation == job.generation => state,
@@ -298,46 +308,47 @@ impl Scheduler {
         };
         let tp = job.tp.clone();
         let policy = self.dead_letter.get(&*tp.topic);
+        if outcome == Outcome::Failure {
+            current.failures += 1;
+            job.attempt += 1;
+            if let Some(policy) = policy.filter(|p| current.failures > p.max_retries) {
+                // Its lane stays busy (and the partition's commit point waits) until the
+                // worker reports the dispatch.
+                let topic = policy.topic.clone();
+                return Completion::DeadLetter {
+                    job,
+                    topic,
+                    attempts: current.failures,
+                };
+            }
+        }
+        current.finish(&job);
+        self.running = self.running.saturating_sub(1);
         let completion = match outcome {
             Outcome::Success | Outcome::DeadLettered => {
                 let independent = policy.map_or(true, |p| p.independent);
-                if independent || outcome == Outcome::DeadLettered || current.queue.is_empty() {
+                if independent || outcome == Outcome::DeadLettered || current.queued() == 0 {
                     current.failures = 0;
                 }
-                self.pending_commits.insert(tp.clone(), job.offset + 1);
+                let commit = current.done(job.offset);
+                self.pending_commits.insert(tp.clone(), commit);
                 Completion::Done
             }
             Outcome::Abandoned => {
-                current.queue.push_front(job);
+                current.requeue(job);
                 Completion::Done
             }
             Outcome::Failure | Outcome::DeadLetterFailed => {
-                if outcome == Outcome::Failure {
-                    current.failures += 1;
-                    job.attempt += 1;
-                }
-                let spent = policy.filter(|p| current.failures > p.max_retries);
-                if let Some(policy) = spent.filter(|_| outcome == Outcome::Failure) {
-                    // Stays running (and blocking its partition) until dead-lettered.
-                    let topic = policy.topic.clone();
-                    return Completion::DeadLetter {
-                        job,
-                        topic,
-                        attempts: current.failures,
-                    };
-                }
-                let pause = self.backoff.pause_for(current.failures);
+                let pause = self.backoff.pause_for(current.failures.max(1));
                 let retry_at = now + pause;
                 current.retry_at = Some(retry_at);
                 let failures = current.failures;
-                current.queue.push_front(job);
+                current.collapse(job);
                 self.delayed.push((retry_at, tp.clone()));
                 Completion::Retry(Retry { failures, pause })
             }
         };
-        current.running = false;
-        self.running = self.running.saturating_sub(1);
-        self.make_ready(&tp);
+        self.make_partition_ready(&tp);
         completion
     }
 
@@ -365,14 +376,14 @@ impl Scheduler {
         self.running
     }
 
-    /// Partitions with a job ready to run now (an upper bound: stale entries are skipped).
+    /// Lanes with a job ready to run now (an upper bound: stale entries are skipped).
     pub fn runnable(&self) -> usize {
         self.ready.len()
     }
 
     /// Jobs buffered and not started, over all partitions.
     pub fn buffered(&self) -> usize {
-        self.partitions.values().map(|s| s.queue.len()).sum()
+        self.partitions.values().map(PartitionState::queued).sum()
     }
 
     fn release_due(&mut self, now: Instant) {
@@ -387,21 +398,25 @@ impl Scheduler {
                     state.retry_at = None;
                 }
             }
-            self.make_ready(&tp);
+            self.make_partition_ready(&tp);
         }
     }
 
-    fn make_ready(&mut self, tp: &TopicPartition) -> bool {
+    fn make_partition_ready(&mut self, tp: &TopicPartition) {
+        let lanes = self.partitions.get(tp).map_or(0, |s| s.lanes.len());
+        for lane in 0..lanes {
+            self.make_ready(tp, lane);
+        }
+    }
+
+    fn make_ready(&mut self, tp: &TopicPartition, lane: usize) -> bool {
         let Some(state) = self.partitions.get_mut(tp) else {
             return false;
         };
-        let runnable = !state.running
-            && !state.in_ready
-            && state.retry_at.is_none()
-            && !state.queue.is_empty();
+        let runnable = !state.lanes[lane].in_ready && state.can_start(lane);
         if runnable {
-            state.in_ready = true;
-            self.ready.push_back(tp.clone());
+            state.lanes[lane].in_ready = true;
+            self.ready.push_back((tp.clone(), lane));
         }
         runnable
     }
@@ -684,5 +699,107 @@ mod tests {
         assert!(s.take_commits().is_empty());
         let again = run(&mut s, now);
         assert_eq!((again.offset, again.attempt), (0, 0));
+    }
+
+    fn vp_job(offset: i64, lane: usize) -> Job {
+        let mut job = job(0, offset);
+        job.lane = lane;
+        job
+    }
+
+    fn vp_scheduler(lanes: usize) -> Scheduler {
+        let mut s = Scheduler::new(100, Backoff::default());
+        s.set_virtual_partitions("jobs", lanes);
+        s.assign([tp(0)]);
+        s
+    }
+
+    #[test]
+    fn virtual_partitions_run_lanes_in_parallel_and_commit_below_the_lowest_undone() {
+        let mut s = vp_scheduler(2);
+        let now = Instant::now();
+        for (offset, lane) in [(0, 0), (1, 1), (2, 0), (3, 1)] {
+            s.push(vp_job(offset, lane));
+        }
+        let a = run(&mut s, now);
+        let b = run(&mut s, now);
+        assert_eq!((a.offset, b.offset), (0, 1), "one job per lane at once");
+        assert!(matches!(s.next_job(now), Next::Wait(_)));
+
+        s.complete(b, Outcome::Success, now);
+        assert_eq!(s.take_commits(), vec![(tp(0), 0)], "offset 0 still running");
+        let d = run(&mut s, now);
+        assert_eq!(d.offset, 3, "lane 1 goes on");
+        s.complete(a, Outcome::Success, now);
+        assert_eq!(s.take_commits(), vec![(tp(0), 2)]);
+    }
+
+    #[test]
+    fn a_failure_collapses_the_partition_and_retries_in_order_without_rerunning_successes() {
+        let mut s = vp_scheduler(2);
+        let mut now = Instant::now();
+        for (offset, lane) in [(0, 0), (1, 1), (2, 0), (3, 1), (4, 0)] {
+            s.push(vp_job(offset, lane));
+        }
+        let failing = run(&mut s, now); // 0, lane 0
+        let ok = run(&mut s, now); // 1, lane 1
+        retry_of(s.complete(failing, Outcome::Failure, now));
+        s.complete(ok, Outcome::Success, now);
+        assert!(
+            matches!(s.next_job(now), Next::Wait(Some(_))),
+            "collapsed, backing off"
+        );
+
+        now += Duration::from_secs(2);
+        let mut order = vec![];
+        while let Next::Run(j) = s.next_job(now) {
+            order.push(j.offset);
+            assert!(
+                matches!(s.next_job(now), Next::Wait(_)),
+                "one at a time while collapsed"
+            );
+            s.complete(j, Outcome::Success, now);
+        }
+        assert_eq!(
+            order,
+            vec![0, 2, 3, 4],
+            "in order, offset 1 (succeeded) not again"
+        );
+        assert_eq!(s.take_commits(), vec![(tp(0), 5)]);
+
+        s.push(vp_job(5, 0));
+        s.push(vp_job(6, 1));
+        let (a, b) = (run(&mut s, now), run(&mut s, now));
+        assert_eq!(
+            (a.offset, b.offset),
+            (5, 6),
+            "lanes parallel again after the collapse"
+        );
+    }
+
+    #[test]
+    fn a_stopping_virtual_partition_fills_the_gaps_below_what_it_started() {
+        let mut s = vp_scheduler(2);
+        let now = Instant::now();
+        for (offset, lane) in [(0, 0), (1, 0), (2, 1), (3, 0)] {
+            s.push(vp_job(offset, lane));
+        }
+        let first = run(&mut s, now); // 0 (lane 0)
+        let third = run(&mut s, now); // 2 (lane 1)
+        s.stop();
+        s.complete(third, Outcome::Success, now);
+        assert!(
+            matches!(s.next_job(now), Next::Wait(None)),
+            "1 waits for lane 0"
+        );
+        s.complete(first, Outcome::Success, now);
+        let gap = run(&mut s, now);
+        assert_eq!(gap.offset, 1);
+        s.complete(gap, Outcome::Success, now);
+        assert!(
+            matches!(s.next_job(now), Next::Stopped),
+            "3 was never started: it stays"
+        );
+        assert_eq!(s.take_commits(), vec![(tp(0), 3)]);
     }
 }
