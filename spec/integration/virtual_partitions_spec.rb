@@ -56,4 +56,22 @@ RSpec.describe 'Virtual partitions' do
     expect(records.size).to eq(keys.size * steps + 1), 'nothing but the failed job ran twice'
     expect_per_key_order(records)
   end
+
+  it 'dead-letters a job that keeps failing in a virtual partition, and runs everything else once' do
+    dlq = create_topic('virtual-dead')
+    ActiveJob.perform_all_later(keys.first(5).flat_map { |key| Array.new(4) { |step| job_for(topic, KeyedStepJob, key, step) } } +
+                                [job_for(topic, FailingJob, 'vp-doomed')])
+    expect(Karafka.producer.flush(30_000)).to be(true)
+    @server = ServerProcess.new(topics: [topic], group: group, output: output, concurrency: 4,
+                                env: { 'SPEC_VP' => '4', 'SPEC_PAUSE_TIMEOUT' => '100', 'SPEC_DLQ' => "#{dlq}:1:true" }).start
+
+    wait_until(timeout: 60, message: -> { "the dead letter; log:\n#{@server.log[-2000..]}" }) do
+      Karafka::Admin.read_topic(dlq, 0, 1, timeout_ms: 500).any?
+    end
+    wait_until(message: 'every offset committed') { committed_total(group, topic) == 21 }
+    records = JobRecorder.read(output)
+    expect(records.count { |r| r['id'] == 'vp-doomed' }).to eq(2) # first run + 1 retry
+    expect(records.select { |r| r['key'] }.map { |r| [r['key'], r['step']] }.tally.values.uniq).to eq([1])
+  end
 end
+
