@@ -16,6 +16,7 @@ require_relative 'karafka/producer'
 require_relative 'karafka/admin'
 require_relative 'karafka/app'
 require_relative 'karafka/server'
+require_relative 'karafka/server/engine_settings'
 require_relative 'karafka/cli'
 require_relative 'water_drop'
 

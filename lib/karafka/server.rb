@@ -20,13 +20,14 @@ module Karafka
     # Runs until SIGINT/SIGTERM/SIGQUIT (or a fatal error), then shuts down gracefully.
     # @return [Boolean] true when everything stopped cleanly
     def run
-      topics = @app.routes.active_topics.map(&:name)
+      @settings = EngineSettings.new(@app, @monitor)
+      topics = @settings.job_topics
       if topics.empty? && @app.routes.schedule_topics.empty?
         raise Errors::InvalidConfigurationError, Contracts.message(:routing, :no_topics)
       end
 
       subscribe_default_logger
-      @engine = build_engine(topics)
+      @engine = @settings.build
       trap_signals
       @workers = start_workers
       @listener = start_listener
@@ -51,56 +52,6 @@ module Karafka
       @monitor.subscribe(Instrumentation::LoggerListener.new)
     end
 
-    def build_engine(topics)
-      kafka = @config.kafka.merge(
-        'group.id': @config.group_id,
-        'client.id': @config.client_id
-      ) { |_key, user, _ours| user }
-      # Pattern routes notice new topics on a metadata refresh (librdkafka's default: 5 min).
-      if @app.routes.active_topics.any?(&:pattern) && kafka.keys.none? { |k| k.to_s == 'topic.metadata.refresh.interval.ms' }
-        kafka[:'topic.metadata.refresh.interval.ms'] = 5_000
-      end
-      pause = @config.pause
-      Native::Engine.new(kafka.map { |key, value| [key.to_s, value.to_s] }, topics,
-                         @config.max_messages, @config.max_wait_time, pause.timeout,
-                         pause.max_timeout, pause.with_exponential_backoff, dead_letters,
-                         @app.routes.schedule_topics, virtual_partitions.map { |name, lanes, _| [name, lanes] })
-    end
-
-    # `[source, dlq_topic_or_nil, max_retries, independent]` per topic with a DLQ.
-    def dead_letters
-      @app.routes.active_topics.filter_map do |topic|
-        dlq = topic.dead_letter or next
-        [topic.name, dlq[:topic] || nil, dlq[:max_retries], dlq[:independent]]
-      end
-    end
-
-    # `[topic, lanes, VirtualPartitions]` per topic with virtual partitions.
-    def virtual_partitions
-      @virtual_partitions ||= @app.routes.active_topics.filter_map do |topic|
-        vp = topic.virtual_partitions_config or next
-        [topic.name, vp.max_partitions || @config.concurrency, vp]
-      end
-    end
-
-    # Runs the routes' partitioners (Ruby) for the messages the engine holds back, on the
-    # listener thread, and hands the lanes back. A partitioner that raises sends its message
-    # to lane 0 (order is kept; parallelism is lost) and reports the error.
-    def classify
-      by_topic = virtual_partitions.to_h { |name, lanes, vp| [name, [lanes, vp]] }
-      lanes = @engine._unclassified.map do |row|
-        count, vp = by_topic.fetch(row[0])
-        begin
-          vp.lane_for(count, row)
-        rescue StandardError => e
-          @monitor.instrument('error.occurred', { type: 'virtual_partitions.partitioner', error: e,
-                                                  topic: row[0], partition: row[1], offset: row[2] })
-          0
-        end
-      end
-      @engine._classify(lanes)
-    end
-
     def trap_signals
       SIGNALS.each { |signal| trap(signal) { request_stop(signal) } }
     end
@@ -123,7 +74,7 @@ module Karafka
             case @engine._run_loop
             when :stopped then break
             when :events then publish(@engine._take_events)
-            when :classify then classify
+            when :classify then @settings.classify(@engine)
             end
           end
         end

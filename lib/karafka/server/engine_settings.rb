@@ -1,0 +1,75 @@
+# frozen_string_literal: true
+
+module Karafka
+  class Server
+    # Turns `setup` and the routes into the native engine's positional arguments, and runs
+    # the routes' virtual-partition partitioners when the engine asks.
+    class EngineSettings
+      def initialize(app, monitor)
+        @app = app
+        @config = app.config
+        @monitor = monitor
+      end
+
+      # @return [Native::Engine] subscribed to every routed job and schedules topic
+      def build
+        pause = @config.pause
+        Native::Engine.new(kafka, job_topics, @config.max_messages, @config.max_wait_time, pause.timeout,
+                           pause.max_timeout, pause.with_exponential_backoff, dead_letters,
+                           @app.routes.schedule_topics, virtual_partitions.map { |name, lanes, _| [name, lanes] })
+      end
+
+      # @return [Array<String>] job topics (pattern routes in librdkafka's `^regex` form)
+      def job_topics
+        @app.routes.active_topics.map(&:name)
+      end
+
+      # Runs the partitioners (Ruby) for the messages the engine holds back and hands the
+      # lanes back. A partitioner that raises sends its message to lane 0 (order is kept,
+      # parallelism is lost for it) and reports the error.
+      # @param engine [Native::Engine]
+      def classify(engine)
+        by_topic = virtual_partitions.to_h { |name, lanes, vp| [name, [lanes, vp]] }
+        lanes = engine._unclassified.map do |row|
+          count, vp = by_topic.fetch(row[0])
+          begin
+            vp.lane_for(count, row)
+          rescue StandardError => e
+            @monitor.instrument('error.occurred', { type: 'virtual_partitions.partitioner', error: e,
+                                                    topic: row[0], partition: row[1], offset: row[2] })
+            0
+          end
+        end
+        engine._classify(lanes)
+      end
+
+      private
+
+      # `config.kafka` plus the group and client ids (the user's own entries win).
+      def kafka
+        settings = @config.kafka.merge('group.id': @config.group_id, 'client.id': @config.client_id) { |_k, user, _| user }
+        # Pattern routes notice new topics on a metadata refresh (librdkafka's default: 5 min).
+        if @app.routes.active_topics.any?(&:pattern) && settings.keys.none? { |k| k.to_s == 'topic.metadata.refresh.interval.ms' }
+          settings[:'topic.metadata.refresh.interval.ms'] = 5_000
+        end
+        settings.map { |key, value| [key.to_s, value.to_s] }
+      end
+
+      # `[source, dlq_topic_or_nil, max_retries, independent]` per topic with a DLQ.
+      def dead_letters
+        @app.routes.active_topics.filter_map do |topic|
+          dlq = topic.dead_letter or next
+          [topic.name, dlq[:topic] || nil, dlq[:max_retries], dlq[:independent]]
+        end
+      end
+
+      # `[topic, lanes, VirtualPartitions]` per topic with virtual partitions.
+      def virtual_partitions
+        @virtual_partitions ||= @app.routes.active_topics.filter_map do |topic|
+          vp = topic.virtual_partitions_config or next
+          [topic.name, vp.max_partitions || @config.concurrency, vp]
+        end
+      end
+    end
+  end
+end
