@@ -13,15 +13,10 @@
 //! only up to a second later, which held one busy partition to 1/20 of the Ruby limit.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use rdkafka::client::ClientContext;
-use rdkafka::consumer::base_consumer::PartitionQueue;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
-use rdkafka::error::KafkaResult;
-use rdkafka::message::{BorrowedMessage, Headers, Message};
-use rdkafka::{Offset, TopicPartitionList};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 
 use crate::core::backoff::Backoff;
 use crate::core::config::{consumer_config, KafkaSettings};
@@ -29,24 +24,11 @@ use crate::core::dead_letter::{self, JobError};
 use crate::core::delivery::SyncBatch;
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::producer::JobProducer;
+use crate::core::rebalance::{commit_list, EngineContext};
 use crate::core::schedule_timer::{ScheduleTimer, Schedules};
-use crate::core::scheduler::{
-    Completion, DeadLetterPolicy, Job, Next, Outcome, Scheduler, TopicPartition,
-};
-use crate::core::schedules::ScheduleStore;
+use crate::core::scheduler::{Completion, DeadLetterPolicy, Job, Next, Outcome, Scheduler};
+pub use crate::core::shared::{Event, Shared};
 use crate::core::wait::{lock, wait_on, Interrupt, Wake};
-
-/// Something the Ruby side should log or instrument.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    Assigned(Vec<TopicPartition>),
-    Revoked(Vec<TopicPartition>),
-    /// A consumer-level error (not a job's): broker down, commit failed, ...
-    Error {
-        kind: &'static str,
-        message: String,
-    },
-}
 
 /// Why [`Engine::run_loop`] returned.
 #[derive(Debug, PartialEq, Eq)]
@@ -78,139 +60,6 @@ pub struct EngineSettings {
     pub virtual_partitions: Vec<(String, usize)>,
 }
 
-/// State shared by the consumer loop, its rebalance callbacks and the workers.
-pub struct Shared {
-    scheduler: Mutex<Scheduler>,
-    work: Condvar,
-    events: Mutex<Vec<Event>>,
-    schedule_topics: Vec<String>,
-    schedules: Option<Arc<Schedules>>,
-    /// Wakes the consumer loop: a queue got messages, or a full partition drained.
-    listener: Arc<Wake>,
-    /// One queue per assigned partition. Only the consumer loop's thread touches them (its
-    /// rebalance callbacks included). They hold the consumer: `Engine::close` clears them.
-    queues: Mutex<HashMap<TopicPartition, PartitionQueue<EngineContext>>>,
-    /// For splitting partition queues inside rebalance callbacks.
-    consumer: OnceLock<Weak<BaseConsumer<EngineContext>>>,
-    virtual_topics: Vec<String>,
-    /// Fetched messages of virtual-partition topics, in order, waiting for their lanes.
-    unclassified: Mutex<Vec<Job>>,
-}
-
-impl Shared {
-    pub(crate) fn event(&self, event: Event) {
-        lock(&self.events).push(event);
-    }
-
-    /// Offsets the schedule timer made safe to commit (committed by the consumer loop).
-    pub(crate) fn record_commits(&self, commits: Vec<(TopicPartition, i64)>) {
-        if commits.is_empty() {
-            return;
-        }
-        let mut scheduler = lock(&self.scheduler);
-        for (tp, offset) in commits {
-            scheduler.record_commit(tp, offset);
-        }
-    }
-
-    /// Gives each newly assigned partition its own queue (after every assign: an assign
-    /// deactivates earlier splits). Messages fetched before the split are in the main queue,
-    /// which the loop drains first, so a partition's order holds.
-    fn split_queues(&self, tps: &[TopicPartition]) {
-        let Some(consumer) = self.consumer.get().and_then(Weak::upgrade) else {
-            return;
-        };
-        let mut queues = lock(&self.queues);
-        for tp in tps {
-            if let Some(mut queue) = consumer.split_partition_queue(&tp.topic, tp.partition) {
-                let listener = Arc::clone(&self.listener);
-                queue.set_nonempty_callback(move || listener.notify());
-                queues.insert(tp.clone(), queue);
-            }
-        }
-    }
-
-    fn is_schedules_topic(&self, topic: &str) -> bool {
-        self.schedules.is_some() && self.schedule_topics.iter().any(|t| t == topic)
-    }
-
-    /// Runs `f` on the schedule store for the schedules partitions among `tps`.
-    fn with_schedules(
-        &self,
-        tps: &[TopicPartition],
-        f: impl Fn(&mut ScheduleStore, &TopicPartition),
-    ) {
-        let Some(schedules) = &self.schedules else {
-            return;
-        };
-        let mut store = lock(&schedules.store);
-        for tp in tps.iter().filter(|tp| self.is_schedules_topic(&tp.topic)) {
-            f(&mut store, tp);
-        }
-        drop(store);
-        schedules.wake();
-    }
-}
-
-pub struct EngineContext {
-    shared: Arc<Shared>,
-}
-
-impl ClientContext for EngineContext {}
-
-impl ConsumerContext for EngineContext {
-    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Revoke(tpl) = rebalance {
-            let tps = to_topic_partitions(tpl);
-            {
-                let mut queues = lock(&self.shared.queues);
-                tps.iter().for_each(|tp| drop(queues.remove(tp)));
-            }
-            self.shared
-                .with_schedules(&tps, |store, tp| store.revoke(tp));
-            let owed = lock(&self.shared.scheduler).revoke(&tps);
-            // Commit what finished before we hand the partitions over, or the next owner
-            // would run those jobs again.
-            if !owed.is_empty() {
-                if let Err(e) = consumer.commit(&commit_list(&owed), CommitMode::Sync) {
-                    self.shared.event(Event::Error {
-                        kind: "consumer.commit",
-                        message: e.to_string(),
-                    });
-                }
-            }
-            self.shared.event(Event::Revoked(tps));
-        }
-    }
-
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        match rebalance {
-            Rebalance::Assign(tpl) => {
-                let tps = to_topic_partitions(tpl);
-                lock(&self.shared.scheduler).assign(tps.iter().cloned());
-                self.shared.split_queues(&tps);
-                self.shared
-                    .with_schedules(&tps, |store, tp| store.assign(tp.clone()));
-                self.shared.event(Event::Assigned(tps));
-            }
-            Rebalance::Revoke(_) => {}
-            Rebalance::Error(e) => self.shared.event(Event::Error {
-                kind: "consumer.rebalance",
-                message: e.to_string(),
-            }),
-        }
-    }
-
-    fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
-        if let Err(e) = result {
-            self.shared.event(Event::Error {
-                kind: "consumer.commit",
-                message: e.to_string(),
-            });
-        }
-    }
-}
-
 /// Offsets are committed at most this often while jobs keep finishing: often enough that a
 /// crash repeats only the last few milliseconds of work, rarely enough not to flood the broker.
 const COMMIT_INTERVAL: Duration = Duration::from_millis(5);
@@ -220,13 +69,11 @@ const BUFFERED_BATCHES: usize = 10;
 /// The longest the loop sleeps when idle: librdkafka's main-queue events (rebalances) do not
 /// always wake it, so it looks again at least this often.
 const IDLE_WAIT: Duration = Duration::from_millis(100);
-/// Most main-queue messages taken per round (they only exist right after an assignment).
-const MAIN_QUEUE_BATCH: usize = 10_000;
 /// How often a dead letter wait checks its interrupt flag.
 const DEAD_LETTER_POLL: Duration = Duration::from_millis(50);
 
 pub struct Engine {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     consumer: Mutex<Option<Arc<BaseConsumer<EngineContext>>>>,
     max_wait: Duration,
     group: String,
@@ -373,139 +220,6 @@ impl Engine {
                 self.shared.listener.wait(nap);
             }
         }
-    }
-
-    /// Serves the main queue (events, rebalances, messages fetched before their partition's
-    /// queue was split - these first, to keep each partition's order), then takes from each
-    /// partition's queue what its buffer has room for. Returns how many messages were taken.
-    fn take_messages(&self, consumer: &BaseConsumer<EngineContext>) -> usize {
-        let mut jobs = Vec::new();
-        let mut idle_polls = 0;
-        // A consumed event also reads as "nothing": stop after two empty answers in a row.
-        while idle_polls < 2 && jobs.len() < MAIN_QUEUE_BATCH {
-            match consumer.poll(Duration::ZERO) {
-                Some(Ok(message)) if self.shared.is_schedules_topic(message.topic()) => {
-                    idle_polls = 0;
-                    self.push_schedule(&message)
-                }
-                Some(Ok(message)) => {
-                    idle_polls = 0;
-                    jobs.push(to_job(&message))
-                }
-                Some(Err(e)) => self.shared.event(Event::Error {
-                    kind: "consumer.poll",
-                    message: e.to_string(),
-                }),
-                None => idle_polls += 1,
-            }
-        }
-        let queues = lock(&self.shared.queues);
-        let rooms: Vec<(TopicPartition, usize)> = {
-            let scheduler = lock(&self.shared.scheduler);
-            queues
-                .keys()
-                .map(|tp| (tp.clone(), scheduler.room(tp)))
-                .collect()
-        };
-        for (tp, room) in rooms {
-            let queue = &queues[&tp];
-            let schedules = self.shared.is_schedules_topic(&tp.topic);
-            // Schedules partitions have no job buffer: take everything.
-            let limit = if schedules { usize::MAX } else { room };
-            let mut taken = 0;
-            while taken < limit {
-                match queue.poll(Duration::ZERO) {
-                    Some(Ok(message)) if schedules => self.push_schedule(&message),
-                    Some(Ok(message)) => jobs.push(to_job(&message)),
-                    Some(Err(e)) => self.shared.event(Event::Error {
-                        kind: "consumer.poll",
-                        message: e.to_string(),
-                    }),
-                    None => break,
-                }
-                taken += 1;
-            }
-        }
-        drop(queues);
-        let count = jobs.len();
-        if !self.shared.virtual_topics.is_empty() {
-            let virtual_topics = &self.shared.virtual_topics;
-            let (waiting, plain): (Vec<Job>, Vec<Job>) = jobs
-                .into_iter()
-                .partition(|job| virtual_topics.iter().any(|t| **t == *job.tp.topic));
-            lock(&self.shared.unclassified).extend(waiting);
-            jobs = plain;
-        }
-        if !jobs.is_empty() {
-            let mut scheduler = lock(&self.shared.scheduler);
-            let woken = jobs
-                .into_iter()
-                .fold(0, |n, job| n + scheduler.push(job) as usize);
-            drop(scheduler);
-            for _ in 0..woken {
-                self.shared.work.notify_one();
-            }
-        }
-        count
-    }
-
-    /// A message of a schedules topic: a schedule, or the tombstone of a dispatched one.
-    fn push_schedule(&self, message: &BorrowedMessage<'_>) {
-        let Some(schedules) = &self.shared.schedules else {
-            return;
-        };
-        let tp = TopicPartition::new(message.topic(), message.partition());
-        let headers = to_job(message).headers;
-        let mut store = lock(&schedules.store);
-        let pushed = store.push(
-            &tp,
-            message.offset(),
-            message.key(),
-            message.payload(),
-            &headers,
-        );
-        let commit = store.commit_offset(&tp);
-        drop(store);
-        schedules.wake();
-        if let Err(invalid) = pushed {
-            self.shared.event(Event::Error {
-                kind: "scheduled_messages.invalid",
-                message: format!(
-                    "{}/{}/{}: {}",
-                    tp.topic, tp.partition, invalid.offset, invalid.reason
-                ),
-            });
-        }
-        if let Some(offset) = commit {
-            self.shared.record_commits(vec![(tp, offset)]);
-        }
-    }
-
-    /// Newly assigned schedules partitions load up to their current high watermark before
-    /// anything is dispatched (see schedules.rs); fetch those watermarks.
-    fn load_schedules(&self, consumer: &BaseConsumer<EngineContext>) {
-        let Some(schedules) = &self.shared.schedules else {
-            return;
-        };
-        let needing = lock(&schedules.store).needing_watermark();
-        for tp in needing {
-            match consumer.fetch_watermarks(&tp.topic, tp.partition, Duration::from_secs(5)) {
-                Ok((_, high)) => {
-                    let mut store = lock(&schedules.store);
-                    store.set_load_until(&tp, high);
-                    let commit = store.commit_offset(&tp);
-                    drop(store);
-                    if let Some(offset) = commit {
-                        self.shared.record_commits(vec![(tp, offset)]);
-                    }
-                }
-                Err(e) => self.shared.event(Event::Error {
-                    kind: "scheduled_messages.load",
-                    message: format!("{}/{}: {e}", tp.topic, tp.partition),
-                }),
-            }
-        }
-        schedules.wake();
     }
 
     fn commit(&self, consumer: &BaseConsumer<EngineContext>, mode: CommitMode) {
@@ -680,42 +394,4 @@ impl Engine {
         drop(consumer);
         Ok(())
     }
-}
-
-fn to_job(message: &BorrowedMessage<'_>) -> Job {
-    let mut job = Job::new(
-        TopicPartition::new(message.topic(), message.partition()),
-        message.offset(),
-        message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
-    );
-    job.key = message.key().map(<[u8]>::to_vec);
-    job.timestamp_ms = message.timestamp().to_millis();
-    if let Some(headers) = message.headers() {
-        job.headers = headers
-            .iter()
-            .map(|h| {
-                (
-                    h.key.to_string(),
-                    h.value.map(<[u8]>::to_vec).unwrap_or_default(),
-                )
-            })
-            .collect();
-    }
-    job
-}
-
-fn to_topic_partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
-    tpl.elements()
-        .iter()
-        .map(|e| TopicPartition::new(e.topic(), e.partition()))
-        .collect()
-}
-
-fn commit_list(offsets: &[(TopicPartition, i64)]) -> TopicPartitionList {
-    let mut list = TopicPartitionList::new();
-    for (tp, offset) in offsets {
-        // Infallible for a freshly added partition with an absolute offset.
-        let _ = list.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset));
-    }
-    list
 }

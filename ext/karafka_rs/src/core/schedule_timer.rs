@@ -11,10 +11,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::core::consumer::{Event, Shared};
 use crate::core::delivery::SyncBatch;
 use crate::core::producer::{JobProducer, OutgoingMessage};
 use crate::core::schedules::{Due, ScheduleStore};
+use crate::core::shared::{Event, Shared};
 use crate::core::wait::{lock, wait_on, Interrupt};
 
 /// The longest the timer sleeps without looking again (a new schedule also wakes it).

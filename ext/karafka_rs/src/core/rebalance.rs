@@ -1,0 +1,88 @@
+//! librdkafka's rebalance and commit callbacks. They run inside `poll`, on the consumer loop's
+//! thread (a Ruby thread, GVL released), and only touch Rust state.
+
+use std::sync::Arc;
+
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::KafkaResult;
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::core::scheduler::TopicPartition;
+use crate::core::shared::{Event, Shared};
+use crate::core::wait::lock;
+
+pub struct EngineContext {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl ClientContext for EngineContext {}
+
+impl ConsumerContext for EngineContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(tpl) = rebalance {
+            let tps = to_topic_partitions(tpl);
+            {
+                let mut queues = lock(&self.shared.queues);
+                tps.iter().for_each(|tp| drop(queues.remove(tp)));
+            }
+            self.shared
+                .with_schedules(&tps, |store, tp| store.revoke(tp));
+            let owed = lock(&self.shared.scheduler).revoke(&tps);
+            // Commit what finished before we hand the partitions over, or the next owner
+            // would run those jobs again.
+            if !owed.is_empty() {
+                if let Err(e) = consumer.commit(&commit_list(&owed), CommitMode::Sync) {
+                    self.shared.event(Event::Error {
+                        kind: "consumer.commit",
+                        message: e.to_string(),
+                    });
+                }
+            }
+            self.shared.event(Event::Revoked(tps));
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(tpl) => {
+                let tps = to_topic_partitions(tpl);
+                lock(&self.shared.scheduler).assign(tps.iter().cloned());
+                self.shared.split_queues(&tps);
+                self.shared
+                    .with_schedules(&tps, |store, tp| store.assign(tp.clone()));
+                self.shared.event(Event::Assigned(tps));
+            }
+            Rebalance::Revoke(_) => {}
+            Rebalance::Error(e) => self.shared.event(Event::Error {
+                kind: "consumer.rebalance",
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
+        if let Err(e) = result {
+            self.shared.event(Event::Error {
+                kind: "consumer.commit",
+                message: e.to_string(),
+            });
+        }
+    }
+}
+
+pub(crate) fn to_topic_partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
+    tpl.elements()
+        .iter()
+        .map(|e| TopicPartition::new(e.topic(), e.partition()))
+        .collect()
+}
+
+pub(crate) fn commit_list(offsets: &[(TopicPartition, i64)]) -> TopicPartitionList {
+    let mut list = TopicPartitionList::new();
+    for (tp, offset) in offsets {
+        // Infallible for a freshly added partition with an absolute offset.
+        let _ = list.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset));
+    }
+    list
+}

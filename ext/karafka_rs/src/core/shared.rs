@@ -1,0 +1,100 @@
+//! State shared by the consumer loop, its rebalance callbacks, the workers and the schedule
+//! timer. Plain Rust: whatever Ruby must hear about is queued as an [`Event`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
+
+use rdkafka::consumer::base_consumer::PartitionQueue;
+use rdkafka::consumer::BaseConsumer;
+
+use crate::core::rebalance::EngineContext;
+use crate::core::schedule_timer::Schedules;
+use crate::core::scheduler::{Job, Scheduler, TopicPartition};
+use crate::core::schedules::ScheduleStore;
+use crate::core::wait::{lock, Wake};
+
+/// Something the Ruby side should log or instrument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Assigned(Vec<TopicPartition>),
+    Revoked(Vec<TopicPartition>),
+    /// A consumer-level error (not a job's): broker down, commit failed, ...
+    Error {
+        kind: &'static str,
+        message: String,
+    },
+}
+
+/// State shared by the consumer loop, its rebalance callbacks and the workers.
+pub struct Shared {
+    pub(crate) scheduler: Mutex<Scheduler>,
+    pub(crate) work: Condvar,
+    pub(crate) events: Mutex<Vec<Event>>,
+    pub(crate) schedule_topics: Vec<String>,
+    pub(crate) schedules: Option<Arc<Schedules>>,
+    /// Wakes the consumer loop: a queue got messages, or a full partition drained.
+    pub(crate) listener: Arc<Wake>,
+    /// One queue per assigned partition. Only the consumer loop's thread touches them (its
+    /// rebalance callbacks included). They hold the consumer: `Engine::close` clears them.
+    pub(crate) queues: Mutex<HashMap<TopicPartition, PartitionQueue<EngineContext>>>,
+    /// For splitting partition queues inside rebalance callbacks.
+    pub(crate) consumer: OnceLock<Weak<BaseConsumer<EngineContext>>>,
+    pub(crate) virtual_topics: Vec<String>,
+    /// Fetched messages of virtual-partition topics, in order, waiting for their lanes.
+    pub(crate) unclassified: Mutex<Vec<Job>>,
+}
+
+impl Shared {
+    pub(crate) fn event(&self, event: Event) {
+        lock(&self.events).push(event);
+    }
+
+    /// Offsets the schedule timer made safe to commit (committed by the consumer loop).
+    pub(crate) fn record_commits(&self, commits: Vec<(TopicPartition, i64)>) {
+        if commits.is_empty() {
+            return;
+        }
+        let mut scheduler = lock(&self.scheduler);
+        for (tp, offset) in commits {
+            scheduler.record_commit(tp, offset);
+        }
+    }
+
+    /// Gives each newly assigned partition its own queue (after every assign: an assign
+    /// deactivates earlier splits). Messages fetched before the split are in the main queue,
+    /// which the loop drains first, so a partition's order holds.
+    pub(crate) fn split_queues(&self, tps: &[TopicPartition]) {
+        let Some(consumer) = self.consumer.get().and_then(Weak::upgrade) else {
+            return;
+        };
+        let mut queues = lock(&self.queues);
+        for tp in tps {
+            if let Some(mut queue) = consumer.split_partition_queue(&tp.topic, tp.partition) {
+                let listener = Arc::clone(&self.listener);
+                queue.set_nonempty_callback(move || listener.notify());
+                queues.insert(tp.clone(), queue);
+            }
+        }
+    }
+
+    pub(crate) fn is_schedules_topic(&self, topic: &str) -> bool {
+        self.schedules.is_some() && self.schedule_topics.iter().any(|t| t == topic)
+    }
+
+    /// Runs `f` on the schedule store for the schedules partitions among `tps`.
+    pub(crate) fn with_schedules(
+        &self,
+        tps: &[TopicPartition],
+        f: impl Fn(&mut ScheduleStore, &TopicPartition),
+    ) {
+        let Some(schedules) = &self.schedules else {
+            return;
+        };
+        let mut store = lock(&schedules.store);
+        for tp in tps.iter().filter(|tp| self.is_schedules_topic(&tp.topic)) {
+            f(&mut store, tp);
+        }
+        drop(store);
+        schedules.wake();
+    }
+}
