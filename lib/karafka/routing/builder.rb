@@ -59,6 +59,16 @@ module Karafka
         topic
       end
 
+      # Karafka routes for hand-written consumers (`topic :x do consumer MyConsumer end`,
+      # `pattern`) are outside karafka-rs, which runs Active Job topics only.
+      %i[topic pattern].each do |method_name|
+        define_method(method_name) do |name, *|
+          raise Errors::UnsupportedFeatureError,
+                "routes: #{method_name} #{name.inspect} needs a custom consumer, which karafka-rs does not run; " \
+                "route Active Job topics with active_job_topic / active_job_pattern"
+        end
+      end
+
       # Karafka's implicit consumer group wrapper: its topics are routed like any others.
       # @param _name [String, Symbol]
       def consumer_group(_name, &block)

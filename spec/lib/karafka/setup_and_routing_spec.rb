@@ -102,3 +102,10 @@ RSpec.describe Karafka::Routing::VirtualPartitions do
     expect(seen.first.to_h).to eq(topic: 'jobs', partition: 0, offset: 7, key: 'user-7', headers: { 'h' => 'v' })
   end
 end
+
+RSpec.describe 'Routes for hand-written consumers' do
+  it 'fail at boot with an error that says what to use instead' do
+    expect { Karafka::Routing::Builder.new.draw { topic(:orders_states) { consumer Object } } }
+      .to raise_error(Karafka::Errors::UnsupportedFeatureError, /topic :orders_states needs a custom consumer.*active_job_topic/)
+  end
+end
