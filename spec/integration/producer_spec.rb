@@ -75,3 +75,29 @@ RSpec.describe Karafka::Producer do
       .to raise_error(Karafka::Errors::MessageInvalidError, /headers/)
   end
 end
+
+RSpec.describe 'Karafka.producer across fork' do
+  it 'gives a forked child its own producer (librdkafka handles never cross a fork)' do
+    topic = create_topic('forked')
+    parent = Karafka.producer
+    parent.produce_sync(topic: topic, payload: 'parent')
+
+    reader, writer = IO.pipe
+    pid = fork do
+      reader.close
+      child = Karafka.producer
+      report = child.produce_sync(topic: topic, payload: 'child')
+      writer.write(JSON.generate(same: child.equal?(parent), offset: report.offset))
+      writer.close
+      exit!(0)
+    end
+    writer.close
+    _, status = Process.wait2(pid)
+    result = JSON.parse(reader.read)
+
+    expect(status).to be_success
+    expect(result).to eq('same' => false, 'offset' => 1)
+    expect(Karafka.producer).to equal(parent)
+    expect(parent.produce_sync(topic: topic, payload: 'parent again').offset).to eq(2)
+  end
+end
