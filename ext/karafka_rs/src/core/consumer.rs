@@ -60,9 +60,13 @@ pub struct EngineSettings {
     pub virtual_partitions: Vec<(String, usize)>,
 }
 
-/// Offsets are committed at most this often while jobs keep finishing: often enough that a
-/// crash repeats only the last few milliseconds of work, rarely enough not to flood the broker.
-const COMMIT_INTERVAL: Duration = Duration::from_millis(5);
+/// Default for how often finished jobs' offsets are committed (`auto.commit.interval.ms` in
+/// `config.kafka` overrides it; librdkafka's own auto commit stays off). Often enough that a
+/// crash repeats little finished work, rarely enough that the broker writes one commit per
+/// interval rather than one per job (at 5 ms, five-millisecond jobs committed once each).
+const DEFAULT_COMMIT_INTERVAL: Duration = Duration::from_millis(50);
+/// How long the loop naps while jobs run, between looks for new messages and due commits.
+const BUSY_NAP: Duration = Duration::from_millis(5);
 /// Jobs buffered per partition, in `max_messages` batches. A full partition is taken from again
 /// once it drained to half, so the other half keeps its workers busy meanwhile.
 const BUFFERED_BATCHES: usize = 10;
@@ -76,6 +80,7 @@ pub struct Engine {
     pub(crate) shared: Arc<Shared>,
     consumer: Mutex<Option<Arc<BaseConsumer<EngineContext>>>>,
     max_wait: Duration,
+    commit_interval: Duration,
     group: String,
     /// For dead letters and scheduled jobs (only when a route needs one).
     producer: Option<Arc<JobProducer>>,
@@ -165,6 +170,7 @@ impl Engine {
             shared,
             consumer: Mutex::new(Some(consumer)),
             max_wait: settings.max_wait,
+            commit_interval: commit_interval(&settings.kafka),
             group,
             producer,
             timer,
@@ -200,7 +206,7 @@ impl Engine {
                 if idle {
                     return Ok(LoopExit::Stopped);
                 }
-            } else if last_commit.elapsed() >= COMMIT_INTERVAL {
+            } else if last_commit.elapsed() >= self.commit_interval {
                 self.commit(consumer, CommitMode::Async);
                 last_commit = Instant::now();
             }
@@ -213,7 +219,7 @@ impl Engine {
             if taken == 0 {
                 // Short naps while jobs run, so their commits go out promptly.
                 let nap = if busy || stopping {
-                    COMMIT_INTERVAL
+                    BUSY_NAP
                 } else {
                     self.max_wait.min(IDLE_WAIT)
                 };
@@ -393,5 +399,27 @@ impl Engine {
         lock(&self.shared.queues).clear();
         drop(consumer);
         Ok(())
+    }
+}
+
+fn commit_interval(kafka: &KafkaSettings) -> Duration {
+    kafka
+        .iter()
+        .rev()
+        .find(|(key, _)| key == "auto.commit.interval.ms")
+        .and_then(|(_, value)| value.parse().ok())
+        .map_or(DEFAULT_COMMIT_INTERVAL, Duration::from_millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_interval_comes_from_auto_commit_interval_ms() {
+        let settings = |v: &str| vec![("auto.commit.interval.ms".to_string(), v.to_string())];
+        assert_eq!(commit_interval(&vec![]), DEFAULT_COMMIT_INTERVAL);
+        assert_eq!(commit_interval(&settings("5")), Duration::from_millis(5));
+        assert_eq!(commit_interval(&settings("soon")), DEFAULT_COMMIT_INTERVAL);
     }
 }
