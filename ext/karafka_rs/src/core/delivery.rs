@@ -34,14 +34,38 @@ pub type Report = Result<Delivered, DeliveryFailure>;
 
 /// The reports of one synchronous dispatch, indexed like the messages it sent.
 pub struct SyncBatch {
-    reports: Mutex<Vec<Option<Report>>>,
+    reports: Mutex<Reports>,
     done: Condvar,
+}
+
+struct Reports {
+    by_index: Vec<Option<Report>>,
+    /// Messages not reported yet: counted, not scanned for (a batch can hold 100,000, and
+    /// scanning on every report made large batches quadratic).
+    remaining: usize,
+}
+
+impl Reports {
+    fn complete(&self) -> bool {
+        self.remaining == 0
+    }
+
+    fn take(&mut self) -> Vec<Report> {
+        self.by_index
+            .iter_mut()
+            .map(|r| r.take().expect("every message was reported"))
+            .collect()
+    }
 }
 
 impl SyncBatch {
     pub fn new(size: usize) -> Self {
+        let reports = Reports {
+            by_index: vec![None; size],
+            remaining: size,
+        };
         Self {
-            reports: Mutex::new(vec![None; size]),
+            reports: Mutex::new(reports),
             done: Condvar::new(),
         }
     }
@@ -49,8 +73,10 @@ impl SyncBatch {
     /// Called on librdkafka's thread.
     pub fn report(&self, index: usize, report: Report) {
         let mut reports = lock(&self.reports);
-        reports[index] = Some(report);
-        if reports.iter().all(Option::is_some) {
+        if reports.by_index[index].replace(report).is_none() {
+            reports.remaining -= 1;
+        }
+        if reports.complete() {
             self.done.notify_all();
         }
     }
@@ -59,8 +85,8 @@ impl SyncBatch {
     pub fn wait(&self, interrupt: &Interrupt) -> Option<Vec<Report>> {
         let mut reports = lock(&self.reports);
         loop {
-            if reports.iter().all(Option::is_some) {
-                return Some(reports.iter_mut().map(|r| r.take().unwrap()).collect());
+            if reports.complete() {
+                return Some(reports.take());
             }
             if interrupt.is_set() {
                 return None;
@@ -73,13 +99,10 @@ impl SyncBatch {
     /// an interrupt flag between waits.
     pub fn wait_timeout(&self, timeout: Duration) -> Option<Vec<Report>> {
         let mut reports = lock(&self.reports);
-        if !reports.iter().all(Option::is_some) {
+        if !reports.complete() {
             reports = wait_on(&self.done, reports, Some(timeout));
         }
-        if reports.iter().all(Option::is_some) {
-            return Some(reports.iter_mut().map(|r| r.take().unwrap()).collect());
-        }
-        None
+        reports.complete().then(|| reports.take())
     }
 
     /// Wakes [`SyncBatch::wait`]; for the unblock function.

@@ -211,9 +211,17 @@ impl JobProducer {
 
     /// Waits until everything queued so far is delivered or failed.
     pub fn flush(&self, timeout: Duration) -> CoreResult<()> {
-        self.inner
-            .flush(timeout)
-            .map_err(|e| CoreError::Admin(e.to_string()))
+        // librdkafka's own flush, not rdkafka's wrapper: the wrapper polls in 100 ms steps
+        // while the ThreadedProducer's thread takes the reports, so every flush slept 100 ms.
+        let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: the client handle is alive for as long as `self.inner`.
+        let code =
+            unsafe { rdkafka::bindings::rd_kafka_flush(self.inner.client().native_ptr(), millis) };
+        if code == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+            Ok(())
+        } else {
+            Err(CoreError::Admin(format!("flush: {code:?}")))
+        }
     }
 
     pub fn in_flight(&self) -> i32 {

@@ -20,6 +20,9 @@ use crate::core::wait::{lock, wait_on, Interrupt};
 /// The longest the timer sleeps without looking again (a new schedule also wakes it).
 const IDLE_WAIT: Duration = Duration::from_secs(1);
 const RETRY_AFTER_MS: i64 = 1_000;
+/// Schedules dispatched per round: a burst of 100,000 due at once goes out in rounds, so the
+/// first jobs leave at once, memory stays bounded, and tombstones and commits keep up.
+const ROUND: usize = 1_000;
 
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -120,7 +123,7 @@ fn next_due(schedules: &Schedules) -> Option<Vec<Due>> {
             return None;
         }
         let now = now_ms();
-        let due = store.take_due(now);
+        let due = store.take_due(now, ROUND);
         if !due.is_empty() {
             return Some(due);
         }
@@ -133,9 +136,12 @@ fn next_due(schedules: &Schedules) -> Option<Vec<Due>> {
 }
 
 /// Produces the due jobs, then tombstones for those delivered. Returns (done, failed).
-fn dispatch(producer: &JobProducer, due: Vec<Due>) -> (Vec<Due>, Vec<(Due, String)>) {
-    let targets: Vec<OutgoingMessage> = due.iter().map(|d| d.target.clone()).collect();
-    let mut targets = targets;
+fn dispatch(producer: &JobProducer, mut due: Vec<Due>) -> (Vec<Due>, Vec<(Due, String)>) {
+    // Moved, not copied: a failed dispatch is retried from the store, which keeps its own.
+    let mut targets: Vec<OutgoingMessage> = due
+        .iter_mut()
+        .map(|d| std::mem::take(&mut d.target))
+        .collect();
     let resolved = producer.resolve_partitions(&mut targets);
     let reports = match resolved {
         Ok(()) => send_all(producer, &targets),

@@ -160,11 +160,11 @@ impl ScheduleStore {
         result
     }
 
-    /// Removes and returns every schedule due at `now_ms`.
-    pub fn take_due(&mut self, now_ms: i64) -> Vec<Due> {
+    /// Removes and returns up to `limit` schedules due at `now_ms`, earliest first.
+    pub fn take_due(&mut self, now_ms: i64, limit: usize) -> Vec<Due> {
         let mut due = Vec::new();
         while let Some(Reverse((at, _, _, _))) = self.due.peek() {
-            if *at > now_ms {
+            if *at > now_ms || due.len() >= limit {
                 break;
             }
             let Reverse((_, tp, offset, generation)) = self.due.pop().expect("peeked");
@@ -322,6 +322,12 @@ mod tests {
         ]
     }
 
+    impl ScheduleStore {
+        fn take_due_all(&mut self, now_ms: i64) -> Vec<Due> {
+            self.take_due(now_ms, usize::MAX)
+        }
+    }
+
     fn loaded_store(high_watermark: i64) -> ScheduleStore {
         let mut store = ScheduleStore::default();
         store.assign(tp());
@@ -339,9 +345,9 @@ mod tests {
             .push(&tp(), 1, Some(b"a"), Some(b"job-a"), &headers(1_000))
             .unwrap();
 
-        assert!(store.take_due(999).is_empty());
+        assert!(store.take_due_all(999).is_empty());
         assert_eq!(store.next_due_in(900), Some(100));
-        let due = store.take_due(2_000);
+        let due = store.take_due_all(2_000);
         assert_eq!(
             due.iter().map(|d| d.key.as_slice()).collect::<Vec<_>>(),
             vec![&b"a"[..], &b"b"[..]]
@@ -361,13 +367,13 @@ mod tests {
         store
             .push(&tp(), 1, Some(b"todo"), Some(b"y"), &headers(0))
             .unwrap();
-        assert!(store.take_due(10).is_empty(), "no watermark yet");
+        assert!(store.take_due_all(10).is_empty(), "no watermark yet");
 
         store.set_load_until(&tp(), 3);
-        assert!(store.take_due(10).is_empty(), "still loading");
+        assert!(store.take_due_all(10).is_empty(), "still loading");
         store.push(&tp(), 2, Some(b"done"), None, &[]).unwrap();
 
-        let due = store.take_due(10);
+        let due = store.take_due_all(10);
         assert_eq!(
             due.iter().map(|d| d.key.as_slice()).collect::<Vec<_>>(),
             vec![&b"todo"[..]]
@@ -385,9 +391,9 @@ mod tests {
             .unwrap();
         assert_eq!(store.commit_offset(&tp()), Some(0));
 
-        let due = store.take_due(1_000);
+        let due = store.take_due_all(1_000);
         assert_eq!(store.dispatched(&due[0]), Some(0), "offset 0 still pending");
-        let due = store.take_due(5_000);
+        let due = store.take_due_all(5_000);
         assert_eq!(
             store.dispatched(&due[0]),
             Some(2),
@@ -401,13 +407,13 @@ mod tests {
         store
             .push(&tp(), 0, Some(b"k"), Some(b"x"), &headers(0))
             .unwrap();
-        let due = store.take_due(0);
+        let due = store.take_due_all(0);
         store.retry(&due[0], 500);
-        assert!(store.take_due(499).is_empty());
-        assert_eq!(store.take_due(500).len(), 1);
+        assert!(store.take_due_all(499).is_empty());
+        assert_eq!(store.take_due_all(500).len(), 1);
 
         store.revoke(&tp());
-        assert!(store.take_due(i64::MAX).is_empty());
+        assert!(store.take_due_all(i64::MAX).is_empty());
         assert_eq!(store.dispatched(&due[0]), None);
     }
 
