@@ -1,8 +1,10 @@
 # frozen_string_literal: true
 
-# Boot file of the benchmark's `karafka server` child (KARAFKA_BOOT_FILE); bench/throughput.rb
-# passes the topic, group and job count in the environment.
+# Boot file of the benchmarks' `karafka server` child (KARAFKA_BOOT_FILE); bench/throughput.rb
+# and bench/scheduler.rb pass the topic, group and job count in the environment
+# (BENCH_SCHEDULES: a schedules topic to route too).
 require_relative 'bench_job'
+require_relative 'late_job'
 
 class KarafkaApp < Karafka::App
   setup do |config|
@@ -17,7 +19,10 @@ class KarafkaApp < Karafka::App
     config.logger = Logger.new($stdout, level: Logger::WARN)
   end
 
-  routes.draw { active_job_topic ENV.fetch('BENCH_TOPIC') }
+  routes.draw do
+    scheduled_messages(ENV['BENCH_SCHEDULES']) if ENV['BENCH_SCHEDULES']
+    active_job_topic ENV.fetch('BENCH_TOPIC')
+  end
 end
 
 ActiveJob::Base.queue_adapter = :karafka

@@ -3,34 +3,13 @@
 # Job throughput of karafka-rs against a real broker, next to the limit of Ruby itself.
 # Usage (repo root, after `rake compile` and `bin/kafka start`): ruby bench/throughput.rb
 # See bench/README.md for what is measured; results are appended to bench/RESULTS.md.
-$LOAD_PATH.unshift(File.expand_path('../lib', __dir__))
-require 'karafka'
-require 'etc'
-require 'securerandom'
-require 'tmpdir'
+require_relative 'support'
 require_relative 'bench_job'
 
-ROOT = File.expand_path('..', __dir__)
 JOBS = Integer(ENV.fetch('BENCH_JOBS', '50000'))
 PARTITIONS = ENV.fetch('BENCH_PARTITIONS', '1,6').split(',').map { |count| Integer(count) }
 CONCURRENCY = Integer(ENV.fetch('BENCH_CONCURRENCY', '5'))
 TIMEOUT = Float(ENV.fetch('BENCH_TIMEOUT', '600')) # seconds per server run
-RESULTS = ENV.fetch('BENCH_RESULTS', File.join(__dir__, 'RESULTS.md'))
-RUN_ID = SecureRandom.hex(4)
-
-class KarafkaApp < Karafka::App
-  setup do |config|
-    config.kafka = { 'bootstrap.servers': ENV.fetch('KAFKA_BOOTSTRAP', '127.0.0.1:9092') }
-    config.client_id = 'karafka_rs_bench'
-    config.group_id = "bench_#{RUN_ID}"
-    config.logger = Logger.new($stderr, level: Logger::WARN)
-  end
-end
-ActiveJob::Base.queue_adapter = :karafka
-
-def now
-  Process.clock_gettime(Process::CLOCK_MONOTONIC)
-end
 
 # (a) The same work without Kafka: deserialize and run each job in a tight loop. Best of
 # three passes (the first one also warms up): this is a ceiling.
@@ -68,11 +47,10 @@ end
 
 def serve(topic, group, dir)
   log = File.join(dir, 'server.log')
-  env = { 'KARAFKA_BOOT_FILE' => File.join(__dir__, 'karafka.rb'), 'BENCH_TOPIC' => topic,
-          'BENCH_GROUP' => group, 'BENCH_JOBS' => JOBS.to_s, 'BENCH_STAMP_DIR' => dir,
-          'BENCH_CONCURRENCY' => CONCURRENCY.to_s }
+  env = { 'BENCH_TOPIC' => topic, 'BENCH_GROUP' => group, 'BENCH_JOBS' => JOBS.to_s,
+          'BENCH_STAMP_DIR' => dir, 'BENCH_CONCURRENCY' => CONCURRENCY.to_s }
   spawned = now
-  pid = Process.spawn(env, RbConfig.ruby, '-Ilib', 'exe/karafka', 'server', chdir: ROOT, %i[out err] => log)
+  pid = spawn_server(env, log)
   committed = wait_for_commits(group, topic, pid, spawned + TIMEOUT)
   cpu = cpu_seconds(pid)
   { spawned: spawned, committed: committed, cpu: cpu, cores: cpu / (committed - spawned), exit: stop(pid) }
@@ -92,37 +70,6 @@ def wait_for_commits(group, topic, pid, deadline)
 
     sleep 0.05
   end
-end
-
-# user + system CPU seconds of a running process (boot included).
-def cpu_seconds(pid)
-  fields = File.read("/proc/#{pid}/stat").split(') ').last.split
-  (Integer(fields[11]) + Integer(fields[12])) / Etc.sysconf(Etc::SC_CLK_TCK).to_f
-end
-
-# SIGTERM, then SIGKILL after 30 s. Returns the exit status (nil if it was already reaped).
-def stop(pid)
-  Process.kill('TERM', pid)
-  deadline = now + 30
-  until (status = Process.waitpid2(pid, Process::WNOHANG)&.last)
-    next sleep(0.05) if now < deadline
-
-    Process.kill('KILL', pid)
-    return "killed after 30 s (#{Process.waitpid2(pid).last})"
-  end
-  status.exitstatus
-rescue Errno::ESRCH, Errno::ECHILD
-  nil
-end
-
-def machine
-  dirty = `git -C #{ROOT} status --porcelain -- lib ext`.empty? ? '' : ' + uncommitted lib/ext changes'
-  cpu = File.read('/proc/cpuinfo')[/model name\s*:\s*(.+)/, 1]
-  native = File.join(ROOT, 'lib', "karafka_rs.#{RbConfig::CONFIG['DLEXT']}")
-  built = File.mtime(native).utc.strftime('%Y-%m-%d %H:%M')
-  "nproc #{Etc.nprocessors} (#{cpu}), #{RUBY_DESCRIPTION}, ActiveJob #{ActiveJob.version}, " \
-    "karafka-rs #{Karafka::VERSION} at #{`git -C #{ROOT} rev-parse --short HEAD`.strip}#{dirty} " \
-    "(#{File.basename(native)} built #{built} UTC)"
 end
 
 def knobs
@@ -164,9 +111,4 @@ runs = PARTITIONS.map do |partitions|
          "#{r[:boot].round(2)} s boot (#{(r[:with_boot] / limit).round(3)} of (a))"
   end
 end
-section = report(limit, runs)
-File.open(RESULTS, 'a') do |file|
-  file.puts(file.size.zero? ? "# karafka-rs benchmark results\n\nAppended by `ruby bench/throughput.rb`.\n\n" : '')
-  file.puts(section)
-end
-puts section
+append_results(report(limit, runs))

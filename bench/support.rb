@@ -1,0 +1,83 @@
+# frozen_string_literal: true
+
+# What the benchmark scripts (bench/*.rb) share: the app they enqueue with, the clock, the
+# `karafka server` child, its /proc figures, and the results file.
+$LOAD_PATH.unshift(File.expand_path('../lib', __dir__))
+require 'karafka'
+require 'etc'
+require 'securerandom'
+require 'tmpdir'
+
+ROOT = File.expand_path('..', __dir__)
+RESULTS = ENV.fetch('BENCH_RESULTS', File.join(__dir__, 'RESULTS.md'))
+RUN_ID = SecureRandom.hex(4)
+
+class KarafkaApp < Karafka::App
+  setup do |config|
+    config.kafka = { 'bootstrap.servers': ENV.fetch('KAFKA_BOOTSTRAP', '127.0.0.1:9092') }
+    config.client_id = 'karafka_rs_bench'
+    config.group_id = "bench_#{RUN_ID}"
+    config.logger = Logger.new($stderr, level: Logger::WARN)
+  end
+end
+ActiveJob::Base.queue_adapter = :karafka
+
+def now
+  Process.clock_gettime(Process::CLOCK_MONOTONIC)
+end
+
+# `karafka server` with the boot file bench/karafka.rb; `env` names its topics, group, etc.
+def spawn_server(env, log)
+  env = { 'KARAFKA_BOOT_FILE' => File.join(__dir__, 'karafka.rb') }.merge(env)
+  Process.spawn(env, RbConfig.ruby, '-Ilib', 'exe/karafka', 'server', chdir: ROOT, %i[out err] => log)
+end
+
+# user + system CPU seconds of a running process (boot included).
+def cpu_seconds(pid)
+  fields = File.read("/proc/#{pid}/stat").split(') ').last.split
+  (Integer(fields[11]) + Integer(fields[12])) / Etc.sysconf(Etc::SC_CLK_TCK).to_f
+end
+
+# A memory figure of a running process in MiB: :VmRSS (now) or :VmHWM (peak so far).
+def memory_mib(pid, field = :VmRSS)
+  Integer(File.read("/proc/#{pid}/status")[/^#{field}:\s+(\d+) kB/, 1]) / 1024.0
+end
+
+# SIGTERM, then SIGKILL after 30 s. Returns the exit status (nil if it was already reaped).
+def stop(pid)
+  Process.kill('TERM', pid)
+  deadline = now + 30
+  until (status = Process.waitpid2(pid, Process::WNOHANG)&.last)
+    next sleep(0.05) if now < deadline
+
+    Process.kill('KILL', pid)
+    return "killed after 30 s (#{Process.waitpid2(pid).last})"
+  end
+  status.exitstatus
+rescue Errno::ESRCH, Errno::ECHILD
+  nil
+end
+
+def machine
+  dirty = `git -C #{ROOT} status --porcelain -- lib ext`.empty? ? '' : ' + uncommitted lib/ext changes'
+  cpu = File.read('/proc/cpuinfo')[/model name\s*:\s*(.+)/, 1]
+  native = File.join(ROOT, 'lib', "karafka_rs.#{RbConfig::CONFIG['DLEXT']}")
+  built = File.mtime(native).utc.strftime('%Y-%m-%d %H:%M')
+  "nproc #{Etc.nprocessors} (#{cpu}), #{RUBY_DESCRIPTION}, ActiveJob #{ActiveJob.version}, " \
+    "karafka-rs #{Karafka::VERSION} at #{`git -C #{ROOT} rev-parse --short HEAD`.strip}#{dirty} " \
+    "(#{File.basename(native)} built #{built} UTC)"
+end
+
+# The 1, 5 and 15 minute load averages (other work on the machine skews every figure).
+def load_average
+  File.read('/proc/loadavg').split.first(3).join(' ')
+end
+
+# Appends a section (markdown) to the results file and prints it.
+def append_results(section)
+  File.open(RESULTS, 'a') do |file|
+    file.puts(file.size.zero? ? "# karafka-rs benchmark results\n\nAppended by `ruby bench/*.rb`.\n\n" : '')
+    file.puts(section)
+  end
+  puts section
+end
