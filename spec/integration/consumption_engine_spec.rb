@@ -35,6 +35,28 @@ RSpec.describe 'The consumption engine' do
     expect(committed_total(group, topic)).to eq(2)
   end
 
+  it 'runs a long job in one virtual partition while the other lanes go on, without a rebalance' do
+    topic = create_topic('long-running-vp')
+    server = start_server([topic], concurrency: 3,
+                                   env: { 'SPEC_LRJ' => '1', 'SPEC_VP' => '3',
+                                          'SPEC_KAFKA' => 'max.poll.interval.ms=10000,session.timeout.ms=6000' })
+    # The long job goes to the lane of its message key; the quick ones to the others.
+    long_job = job_for(topic, RecordingJob, 'long', nil, 12_000)
+    Karafka.producer.produce_sync(topic: topic, key: 'slow-key', payload: JSON.generate(long_job.serialize))
+    quick = Array.new(20) { |i| job_for(topic, KeyedStepJob, "other-#{i}", 0) }
+    ActiveJob.perform_all_later(quick)
+    Karafka.producer.flush
+
+    wait_until(timeout: 60, message: -> { "every job; log:\n#{server.log[-2000..]}" }) { records.size >= 21 }
+    long = records.find { |r| r['id'] == 'long' }
+    others = records.select { |r| r['key']&.start_with?('other-') }
+    expect(others.size).to eq(20)
+    # Keys sharing the long job's lane wait behind it; the other lanes do not.
+    expect(others.count { |r| r['finished'] < long['finished'] }).to be_between(1, 19)
+    expect(server.log).not_to include('Revoked partitions')
+    expect(records.count { |r| r['id'] == 'long' }).to eq(1)
+  end
+
   it 'drops buffered jobs of revoked partitions: a second server runs them, at most one repeat per partition' do
     partitions = 2
     topic = create_topic('revocation', partitions: partitions)
