@@ -298,6 +298,25 @@ impl Engine {
         }
     }
 
+    /// Blocks until a job is runnable (`Ok(true)`, without taking it: claim it with
+    /// [`Engine::try_next_job`]), the engine stops (`Ok(false)`), or `interrupt` fires.
+    pub fn wait_for_work(&self, interrupt: &Interrupt) -> CoreResult<bool> {
+        let mut scheduler = lock(&self.shared.scheduler);
+        loop {
+            match scheduler.poll_work(Instant::now()) {
+                Next::Stopped => return Ok(false),
+                Next::Wait(Some(wait)) if wait.is_zero() => return Ok(true),
+                Next::Wait(timeout) => {
+                    if interrupt.is_set() {
+                        return Err(CoreError::Interrupted);
+                    }
+                    scheduler = wait_on(&self.shared.work, scheduler, timeout);
+                }
+                Next::Run(_) => unreachable!("poll_work never hands out a job"),
+            }
+        }
+    }
+
     /// Takes a job without blocking, if one is runnable right now.
     pub fn try_next_job(&self) -> Option<Job> {
         let mut scheduler = lock(&self.shared.scheduler);

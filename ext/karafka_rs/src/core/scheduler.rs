@@ -277,6 +277,41 @@ impl Scheduler {
         )
     }
 
+    /// Whether a job could be handed out now, without taking it (stale ready entries are
+    /// dropped on the way). Lets a worker wait without the GVL and claim the job only once
+    /// it holds the GVL again, so no job sits claimed by a thread that cannot run it yet.
+    pub fn poll_work(&mut self, now: Instant) -> Next {
+        if self.stopping {
+            let ready = self.partitions.values().any(|s| s.gap_lane().is_some());
+            let waiting = self.partitions.values().any(PartitionState::has_gaps);
+            return match (ready, waiting) {
+                (true, _) => Next::Wait(Some(std::time::Duration::ZERO)),
+                (false, true) => Next::Wait(None),
+                (false, false) => Next::Stopped,
+            };
+        }
+        self.release_due(now);
+        while let Some((tp, lane)) = self.ready.front() {
+            let startable = self
+                .partitions
+                .get(tp)
+                .is_some_and(|s| s.lanes[*lane].in_ready && s.can_start(*lane));
+            if startable {
+                return Next::Wait(Some(std::time::Duration::ZERO));
+            }
+            let (tp, lane) = self.ready.pop_front().expect("peeked");
+            if let Some(state) = self.partitions.get_mut(&tp) {
+                state.lanes[lane].in_ready = false;
+            }
+        }
+        Next::Wait(
+            self.delayed
+                .iter()
+                .map(|(at, _)| at.saturating_duration_since(now))
+                .min(),
+        )
+    }
+
     /// Stopping: no new work, except that virtual partitions fill the gaps below the highest
     /// job they started, so that everything they started gets committed.
     fn next_gap_job(&mut self) -> Next {
