@@ -22,17 +22,10 @@ end
 
 # A `karafka server` child on `topic` expecting `expected` BenchJobs (stamps in `dir`).
 def serving(topic, dir, expected)
-  log = File.join(dir, 'server.log')
-  env = { 'BENCH_TOPIC' => topic, 'BENCH_GROUP' => topic, 'BENCH_JOBS' => expected.to_s,
-          'BENCH_STAMP_DIR' => dir, 'BENCH_CONCURRENCY' => CONCURRENCY.to_s }
-  spawned = now
-  pid = spawn_server(env, log)
-  result = yield pid, spawned
-  result.merge(exit: stop(pid))
-rescue StandardError, Interrupt
-  warn "server log (#{log}):\n#{File.read(log) if File.exist?(log)}"
-  stop(pid) if pid
-  raise
+  with_server(server_env(topic, dir, expected), File.join(dir, 'server.log')) do |pid, spawned|
+    result = yield pid, spawned
+    result.merge(exit: stop(pid))
+  end
 end
 
 # Samples VmRSS every SAMPLE s until the stamp `name` exists in `dir`; returns [[t, MiB], ...].

@@ -77,34 +77,18 @@ end
 def serve(env, n, log)
   broker = `#{ROOT}/bin/kafka status`[/pid (\d+)/, 1]&.to_i
   broker_cpu = broker && cpu_seconds(broker)
-  spawned = now
-  pid = spawn_server(env, log)
-  committed = wait_for_commits(env['BENCH_GROUP'], env['BENCH_TOPIC'], n, pid, env['BENCH_STATS'], spawned + TIMEOUT)
-  wall = committed - spawned
-  r = { cores: cpu_seconds(pid) / wall, broker_cores: broker && ((cpu_seconds(broker) - broker_cpu) / wall), exit: stop(pid) }
-  s = JSON.parse(File.read(env['BENCH_STATS']), symbolize_names: true)
-  span = s[:last] - s[:first]
-  r.merge(rate: n / span, boot: s[:first] - spawned, commit_seen: committed - s[:last],
-          job_ms: s[:busy] / n * 1000, gap_ms: s[:gaps] / [s[:gap_count], 1].max * 1000, busy_workers: s[:busy] / span,
-          cpu_us: (s[:usage_last][:cpu] - s[:usage_first][:cpu]) / n * 1e6,
-          switches: (s[:usage_last][:switches] - s[:usage_first][:switches]).to_f / n)
-rescue StandardError, Interrupt
-  warn "server log (#{log}):\n#{File.read(log) if File.exist?(log)}"
-  stop(pid) if pid
-  raise
-end
-
-# Completion: the group's committed offsets, summed over partitions, reach the job count.
-# Only polled once the last job has written its stats: each admin call costs the benchmark
-# ~30 ms of CPU, which would compete with the server on 2 cores.
-def wait_for_commits(group, topic, n, pid, stats, deadline)
-  loop do
-    done = File.exist?(stats) ? Karafka::Admin.committed_offsets(group, topic).values.sum { |o| [o, 0].max } : 0
-    return now if done >= n
-    raise 'the server exited before running every job' if Process.waitpid(pid, Process::WNOHANG)
-    raise "timed out with #{done}/#{n} jobs committed" if now > deadline
-
-    sleep 0.05
+  with_server(env, log) do |pid, spawned|
+    # Commits are polled only once the last job wrote its stats (see wait_for_commits).
+    committed = wait_for_commits(env['BENCH_GROUP'], env['BENCH_TOPIC'], n, pid, spawned + TIMEOUT,
+                                 ready: -> { File.exist?(env['BENCH_STATS']) })
+    wall = committed - spawned
+    r = { cores: cpu_seconds(pid) / wall, broker_cores: broker && ((cpu_seconds(broker) - broker_cpu) / wall), exit: stop(pid) }
+    s = JSON.parse(File.read(env['BENCH_STATS']), symbolize_names: true)
+    span = s[:last] - s[:first]
+    r.merge(rate: n / span, boot: s[:first] - spawned, commit_seen: committed - s[:last],
+            job_ms: s[:busy] / n * 1000, gap_ms: s[:gaps] / [s[:gap_count], 1].max * 1000, busy_workers: s[:busy] / span,
+            cpu_us: (s[:usage_last][:cpu] - s[:usage_first][:cpu]) / n * 1e6,
+            switches: (s[:usage_last][:switches] - s[:usage_first][:switches]).to_f / n)
   end
 end
 

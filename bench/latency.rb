@@ -55,12 +55,8 @@ def run
   Karafka::Admin.create_topic(topic, PARTITIONS)
   LateJob.queue_as(topic)
   Dir.mktmpdir('karafka_rs_bench') do |dir|
-    log = File.join(dir, 'server.log')
-    env = { 'BENCH_TOPIC' => topic, 'BENCH_GROUP' => topic, 'BENCH_JOBS' => JOBS.to_s,
-            'BENCH_STAMP_DIR' => dir, 'BENCH_CONCURRENCY' => CONCURRENCY.to_s }
-    spawned = now
-    pid = spawn_server(env, log)
-    begin
+    env = server_env(topic, dir, JOBS)
+    with_server(env, File.join(dir, 'server.log')) do |pid, spawned|
       # Probe: the server is ready once a job it did not have at boot has run.
       LateJob.perform_later(0, 'ready')
       Karafka.producer.flush
@@ -72,10 +68,6 @@ def run
       lateness = JSON.parse(wait_for(File.join(dir, 'lateness.json'), pid, TIMEOUT))['lateness']
       enqueue.merge(ready: ready, latency: lateness.map { |seconds| seconds * 1000 }.sort,
                     cpu: cpu_seconds(pid), exit: stop(pid))
-    rescue StandardError, Interrupt
-      warn "server log (#{log}):\n#{File.read(log) if File.exist?(log)}"
-      stop(pid)
-      raise
     end
   end
 ensure

@@ -37,16 +37,11 @@ end
 
 # Runs the block with a `karafka server` child that expects `expected` LateJobs; stops it after.
 def serving(target, schedules, dir, expected)
-  env = { 'BENCH_TOPIC' => target, 'BENCH_SCHEDULES' => schedules, 'BENCH_GROUP' => target,
-          'BENCH_JOBS' => expected.to_s, 'BENCH_STAMP_DIR' => dir, 'BENCH_CONCURRENCY' => CONCURRENCY.to_s }
-  log = File.join(dir, 'server.log')
-  pid = spawn_server(env, log)
-  result = yield pid
-  result.merge(exit: stop(pid))
-rescue StandardError, Interrupt
-  warn "server log (#{log}):\n#{File.read(log) if File.exist?(log)}"
-  stop(pid) if pid
-  raise
+  env = server_env(target, dir, expected, 'BENCH_SCHEDULES' => schedules)
+  with_server(env, File.join(dir, 'server.log')) do |pid, _spawned|
+    result = yield pid
+    result.merge(exit: stop(pid))
+  end
 end
 
 # Waits for a file LateJob writes in the server (calling the block meanwhile); returns its text.

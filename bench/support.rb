@@ -32,6 +32,38 @@ def spawn_server(env, log)
   Process.spawn(env, RbConfig.ruby, '-Ilib', 'exe/karafka', 'server', chdir: ROOT, %i[out err] => log)
 end
 
+# The boot file's settings for a server on `topic` expecting `jobs` BenchJobs/LateJobs, with
+# its stamps in `dir`.
+def server_env(topic, dir, jobs, group: topic, **extra)
+  { 'BENCH_TOPIC' => topic, 'BENCH_GROUP' => group, 'BENCH_JOBS' => jobs.to_s, 'BENCH_STAMP_DIR' => dir,
+    'BENCH_CONCURRENCY' => CONCURRENCY.to_s }.merge(extra)
+end
+
+# Runs the block with a `karafka server` child (yields its pid and spawn time); the block
+# stops it. On a failure the server's log is printed and the child stopped.
+def with_server(env, log)
+  spawned = now
+  pid = spawn_server(env, log)
+  yield pid, spawned
+rescue StandardError, Interrupt
+  warn "server log (#{log}):\n#{File.read(log) if File.exist?(log)}"
+  stop(pid) if pid
+  raise
+end
+
+# Completion: the group's committed offsets, summed over partitions, reach `expected`.
+# `ready` gates the admin calls (each costs ~30 ms of CPU that competes with the server).
+def wait_for_commits(group, topic, expected, pid, deadline, ready: -> { true })
+  loop do
+    done = ready.call ? Karafka::Admin.committed_offsets(group, topic).values.sum { |o| [o, 0].max } : 0
+    return now if done >= expected
+    raise 'the server exited before running every job' if Process.waitpid(pid, Process::WNOHANG)
+    raise "timed out with #{done}/#{expected} jobs committed" if now > deadline
+
+    sleep 0.05 # polling interval, with the deadline above
+  end
+end
+
 # user + system CPU seconds of a running process (boot included).
 def cpu_seconds(pid)
   fields = File.read("/proc/#{pid}/stat").split(') ').last.split

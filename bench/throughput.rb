@@ -46,29 +46,10 @@ ensure
 end
 
 def serve(topic, group, dir)
-  log = File.join(dir, 'server.log')
-  env = { 'BENCH_TOPIC' => topic, 'BENCH_GROUP' => group, 'BENCH_JOBS' => JOBS.to_s,
-          'BENCH_STAMP_DIR' => dir, 'BENCH_CONCURRENCY' => CONCURRENCY.to_s }
-  spawned = now
-  pid = spawn_server(env, log)
-  committed = wait_for_commits(group, topic, pid, spawned + TIMEOUT)
-  cpu = cpu_seconds(pid)
-  { spawned: spawned, committed: committed, cpu: cpu, cores: cpu / (committed - spawned), exit: stop(pid) }
-rescue StandardError, Interrupt
-  warn "server log (#{log}):\n#{File.read(log) if File.exist?(log)}"
-  stop(pid) if pid
-  raise
-end
-
-# Completion: the group's committed offsets, summed over partitions, reach the job count.
-def wait_for_commits(group, topic, pid, deadline)
-  loop do
-    done = Karafka::Admin.committed_offsets(group, topic).values.sum { |offset| [offset, 0].max }
-    return now if done >= JOBS
-    raise 'the server exited before running every job' if Process.waitpid(pid, Process::WNOHANG)
-    raise "timed out with #{done}/#{JOBS} jobs committed" if now > deadline
-
-    sleep 0.05
+  with_server(server_env(topic, dir, JOBS, group: group), File.join(dir, 'server.log')) do |pid, spawned|
+    committed = wait_for_commits(group, topic, JOBS, pid, spawned + TIMEOUT)
+    cpu = cpu_seconds(pid)
+    { spawned: spawned, committed: committed, cpu: cpu, cores: cpu / (committed - spawned), exit: stop(pid) }
   end
 end
 
