@@ -85,7 +85,11 @@ fn runs_every_job_once_in_partition_order_retries_a_failure_and_commits() {
             thread::spawn(move || {
                 let interrupt = Interrupt::new();
                 let mut failed_once = false;
-                while let Some(job) = engine.next_job(&interrupt).unwrap() {
+                // As the Ruby workers do: wait (no claim), then claim with try_next_job.
+                while engine.wait_for_work(&interrupt).unwrap() {
+                    let Some(job) = engine.try_next_job() else {
+                        continue;
+                    };
                     let payload = String::from_utf8(job.payload.clone()).unwrap();
                     // job-7 fails on its first attempt only.
                     let outcome = if payload == "job-7" && job.attempt == 0 && !failed_once {

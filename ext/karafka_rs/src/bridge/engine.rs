@@ -3,9 +3,10 @@
 //! `Karafka::Server` starts the Ruby threads that enter here:
 //! - one calls `_run_loop` repeatedly: it polls Kafka with the GVL released and returns
 //!   `:events` when there is something to instrument (`_take_events`), `:stopped` at the end;
-//! - `concurrency` threads call `_work(executor)`: each waits for a job with the GVL released,
-//!   then - holding the GVL, on its own Ruby thread - calls `executor.call(...)`, reports the
-//!   outcome to the scheduler and loops, until the engine stops (returns nil).
+//! - `concurrency` threads call `_work(executor)`: each claims a runnable job while holding the
+//!   GVL, calls `executor.call(...)` on its own Ruby thread, reports the outcome and loops;
+//!   with nothing runnable it waits with the GVL released (without claiming anything) until
+//!   there is, and returns nil when the engine stops.
 //! A Ruby exception escaping the executor is returned as an `Err` (re-raised by magnus after
 //! our frames are gone), after the job was recorded as failed so its partition is not stuck.
 

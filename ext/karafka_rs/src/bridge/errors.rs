@@ -17,7 +17,7 @@ fn class(ruby: &Ruby, name: &str) -> ExceptionClass {
 /// Maps a core error to `Karafka::Errors::<Class>`.
 pub fn to_ruby(ruby: &Ruby, error: CoreError) -> Error {
     let name = match &error {
-        CoreError::Config(_) | CoreError::ClientCreation(_) => "InvalidKafkaConfigError",
+        CoreError::ClientCreation(_) => "InvalidKafkaConfigError",
         CoreError::Subscription { .. } => "SubscriptionError",
         CoreError::Enqueue { .. } | CoreError::Metadata { .. } => "ProduceError",
         CoreError::Admin(_) => "AdminError",

@@ -146,10 +146,6 @@ impl Producer {
         }
     }
 
-    fn in_flight(ruby: &Ruby, rb_self: &Self) -> Result<i32, Error> {
-        Ok(rb_self.producer(ruby)?.in_flight())
-    }
-
     /// Flushes for at most `timeout_ms`, then releases librdkafka's handle.
     fn close(rb_self: &Self, timeout_ms: u64) -> Result<bool, Error> {
         let taken = rb_self
@@ -203,7 +199,6 @@ pub fn define(ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     class.define_method("_produce_sync", method!(Producer::produce_sync, 1))?;
     class.define_method("_take_failures", method!(Producer::take_failures, 1))?;
     class.define_method("_flush", method!(Producer::flush, 1))?;
-    class.define_method("_in_flight", method!(Producer::in_flight, 0))?;
     class.define_method("_close", method!(Producer::close, 1))?;
     Ok(())
 }

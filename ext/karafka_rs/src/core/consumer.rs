@@ -279,25 +279,6 @@ impl Engine {
         Ok(())
     }
 
-    /// Blocks until a job can run, the engine stops (`None`), or `interrupt` fires (`Err`).
-    pub fn next_job(&self, interrupt: &Interrupt) -> CoreResult<Option<Job>> {
-        let mut scheduler = lock(&self.shared.scheduler);
-        loop {
-            let next = scheduler.next_job(Instant::now());
-            self.refill_if_drained(&mut scheduler);
-            match next {
-                Next::Run(job) => return Ok(Some(job)),
-                Next::Stopped => return Ok(None),
-                Next::Wait(timeout) => {
-                    if interrupt.is_set() {
-                        return Err(CoreError::Interrupted);
-                    }
-                    scheduler = wait_on(&self.shared.work, scheduler, timeout);
-                }
-            }
-        }
-    }
-
     /// Blocks until a job is runnable (`Ok(true)`, without taking it: claim it with
     /// [`Engine::try_next_job`]), the engine stops (`Ok(false)`), or `interrupt` fires.
     pub fn wait_for_work(&self, interrupt: &Interrupt) -> CoreResult<bool> {

@@ -4,8 +4,6 @@ use rdkafka::error::KafkaError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
-    #[error("invalid kafka setting: {0}")]
-    Config(KafkaError),
     #[error("could not create the Kafka client: {0}")]
     ClientCreation(KafkaError),
     #[error("could not subscribe to {topics}: {source}")]

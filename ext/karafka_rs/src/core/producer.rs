@@ -223,8 +223,4 @@ impl JobProducer {
             Err(CoreError::Admin(format!("flush: {code:?}")))
         }
     }
-
-    pub fn in_flight(&self) -> i32 {
-        self.inner.in_flight_count()
-    }
 }

@@ -207,10 +207,6 @@ impl Scheduler {
         }
     }
 
-    pub fn owns(&self, tp: &TopicPartition) -> bool {
-        self.partitions.contains_key(tp)
-    }
-
     /// Buffers a fetched message. Returns whether it became runnable work (a waiting worker
     /// should be woken). Messages of partitions we do not own, or fetched while stopping, are
     /// dropped: they are not committed, so they will be fetched again.

@@ -87,10 +87,6 @@ impl ScheduleStore {
         self.partitions.remove(tp);
     }
 
-    pub fn owns(&self, tp: &TopicPartition) -> bool {
-        self.partitions.contains_key(tp)
-    }
-
     /// Partitions whose high watermark the listener still has to fetch.
     pub fn needing_watermark(&self) -> Vec<TopicPartition> {
         self.partitions
