@@ -24,6 +24,28 @@ RSpec.describe 'Bulk enqueue' do
     expect(topic_size(topic, 3)).to eq(100_000)
   end
 
+  it "publishes each job's message in the produced event, as WaterDrop listeners expect" do
+    stub_const('KeyedRecordingJob', Class.new(RecordingJob) { karafka_options(partitioner: ->(job) { job.arguments.first }) })
+    messages = []
+    Karafka.producer.monitor.subscribe('messages.produced_async') { |event| messages.concat(event[:messages]) }
+
+    ActiveJob.perform_all_later(%w[u1 u2 u3].map { |id| job_for(topic, KeyedRecordingJob, id) })
+
+    expect(messages.map { |m| [m[:topic], m[:key], JSON.parse(m[:payload])['arguments']] })
+      .to eq([[topic, 'u1', ['u1']], [topic, 'u2', ['u2']], [topic, 'u3', ['u3']]])
+  end
+
+  it 'rejects a negative partition from a partitioner before producing anything' do
+    stub_const('NegativePartitionJob', Class.new(RecordingJob) do
+      karafka_options(partition_key_type: :partition, partitioner: ->(job) { job.arguments.first == 'bad' ? -1 : 0 })
+    end)
+    jobs = %w[ok bad].map { |id| job_for(topic, NegativePartitionJob, id) }
+
+    expect { ActiveJob.perform_all_later(jobs) }.to raise_error(Karafka::Errors::MessageInvalidError, /partition/)
+    expect(Karafka.producer.flush(10_000)).to be(true)
+    expect(topic_size(topic, 3)).to eq(0)
+  end
+
   it 'surfaces failed deliveries of a synchronous batch, naming how many failed' do
     stub_const('NoSuchPartitionJob', Class.new(RecordingJob) do
       karafka_options(dispatch_many_method: :produce_many_sync, partition_key_type: :partition,

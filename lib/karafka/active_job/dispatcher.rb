@@ -5,14 +5,24 @@ module Karafka
     # Turns jobs into Kafka messages and hands them to the job's producer with its dispatch
     # method. The payload is the job's `serialize` hash as JSON, as Karafka writes it, so jobs
     # enqueued by Karafka and by karafka-rs are interchangeable.
+    #
+    # Messages are built straight as the producer's rows (`[topic, payload, key,
+    # partition_key, partition, headers]`), valid by construction: a Hash per job and its
+    # checks cost more than the native produce itself (bench/RESULTS.md, enqueue).
     class Dispatcher
+      NO_HEADERS = [].freeze
+      SYNC_METHODS = %i[produce_sync produce_many_sync].freeze
+      private_constant :NO_HEADERS, :SYNC_METHODS
+
       # @param job [ActiveJob::Base]
       # @return [Producer::DeliveryReport, Integer] the report for sync dispatches
       def dispatch(job)
         options = job.class.karafka_options
-        result = producer_for(job, options).public_send(options[:dispatch_method], message(job, options))
-        job.provider_job_id = result.to_s if result.is_a?(Producer::DeliveryReport)
-        result
+        report = produce(producer_for(job, options), options[:dispatch_method], [row(job, options)])
+        return report unless report.is_a?(Array)
+
+        job.provider_job_id = report.first.to_s
+        report.first
       end
 
       # Holds the job in its class' schedules topic until `timestamp`.
@@ -20,33 +30,49 @@ module Karafka
       # @param timestamp [Numeric] epoch seconds
       def dispatch_at(job, timestamp)
         options = job.class.karafka_options
-        producer_for(job, options).public_send(options[:dispatch_method], scheduled_message(job, options, timestamp))
+        report = produce(producer_for(job, options), options[:dispatch_method], [scheduled_row(job, options, timestamp)])
+        report.is_a?(Array) ? report.first : report
       end
 
-      # Dispatches many jobs with one call per (dispatch method, producer) group. Jobs with a
-      # future `scheduled_at` go through their schedules topic (Karafka ignores it here).
+      # Dispatches many jobs with one call per (producer, dispatch method) group. Every
+      # message is built before the first call, so a job that cannot be dispatched fails the
+      # whole batch up front. Jobs with a future `scheduled_at` go through their schedules
+      # topic (Karafka ignores it here).
       # @param jobs [Array<ActiveJob::Base>]
       # @return [Integer] number of jobs enqueued
       def dispatch_many(jobs)
-        groups = jobs.group_by do |job|
+        groups = Hash.new { |by_producer, producer| by_producer[producer] = {} }
+        jobs.each do |job|
           options = job.class.karafka_options
-          [options[:dispatch_many_method], producer_for(job, options)]
+          rows, grouped = groups[producer_for(job, options)][options[:dispatch_many_method]] ||= [[], []]
+          at = Schedule.future_time(job)
+          rows << (at ? scheduled_row(job, options, at) : row(job, options))
+          grouped << job
         end
-        groups.each do |(method, producer), grouped|
-          messages = grouped.map do |job|
-            options = job.class.karafka_options
-            at = Schedule.future_time(job)
-            at ? scheduled_message(job, options, at) : message(job, options)
+        groups.each do |producer, by_method|
+          by_method.each do |method, (rows, grouped)|
+            produce(producer, method, rows)
+            grouped.each { |job| job.successfully_enqueued = true if job.respond_to?(:successfully_enqueued=) }
           end
-          producer.public_send(method, messages)
-          grouped.each { |job| job.successfully_enqueued = true if job.respond_to?(:successfully_enqueued=) }
         end
         jobs.size
       end
 
       private
 
-      def scheduled_message(job, options, timestamp)
+      # @return [Array<Producer::DeliveryReport>, Integer] reports (sync) or the count (async)
+      def produce(producer, method, rows)
+        sync = SYNC_METHODS.include?(method)
+        # A `producer:` option may return something else WaterDrop-like: give it hashes.
+        unless producer.is_a?(Producer)
+          messages = rows.map { |row| Producer::Message.from_row(row) }
+          return sync ? producer.produce_many_sync(messages) : producer.produce_many_async(messages)
+        end
+
+        sync ? producer.produce_rows_sync(rows) : producer.produce_rows_async(rows)
+      end
+
+      def scheduled_row(job, options, timestamp)
         schedules_topic = options[:scheduled_messages_topic]
         unless schedules_topic
           raise Errors::InvalidConfigurationError,
@@ -54,26 +80,32 @@ module Karafka
                 'karafka_options(scheduled_messages_topic: ...) on the job class (and ' \
                 'scheduled_messages(...) in the server routes)'
         end
-        Schedule.envelope(message(job, options), schedules_topic, timestamp)
+        target = Producer::Message.from_row(row(job, options))
+        Producer::Message.to_row(Schedule.envelope(target, schedules_topic, timestamp))
       end
 
       def producer_for(job, options)
         options[:producer] ? options[:producer].call(job) : Karafka.producer
       end
 
-      def message(job, options)
-        message = { topic: job.queue_name, payload: ::JSON.generate(serialize(job)) }
+      def row(job, options)
+        topic = job.queue_name.to_s
+        payload = ::JSON.generate(CurrentAttributes.dump(job.serialize))
         partitioner = options[:partitioner]
-        return message unless partitioner
+        return [topic, payload, nil, nil, nil, NO_HEADERS] unless partitioner
 
         value = partitioner.call(job)
-        type = options.fetch(:partition_key_type, :key)
-        message[type] = type == :partition ? Integer(value) : value.to_s
-        message
+        case options.fetch(:partition_key_type, :key)
+        when :key then [topic, payload, value.to_s, nil, nil, NO_HEADERS]
+        when :partition_key then [topic, payload, nil, value.to_s, nil, NO_HEADERS]
+        else [topic, payload, nil, nil, partition_number(topic, value), NO_HEADERS]
+        end
       end
 
-      def serialize(job)
-        CurrentAttributes.dump(job.serialize)
+      def partition_number(topic, value)
+        partition = Integer(value)
+        Producer::Message.invalid!(:partition, { topic: topic }) if partition.negative?
+        partition
       end
     end
   end

@@ -29,6 +29,16 @@ module Karafka
          header_pairs(message)]
       end
 
+      # The inverse of {to_row}: the message as a Hash, without its empty fields.
+      # @param row [Array]
+      # @return [Hash]
+      def from_row(row)
+        topic, payload, key, partition_key, partition, headers = row
+        message = { topic: topic, payload: payload, key: key, partition_key: partition_key, partition: partition }.compact
+        message[:headers] = headers.to_h unless headers.empty?
+        message
+      end
+
       def header_pairs(message)
         headers = message[:headers]
         return [] if headers.nil?
