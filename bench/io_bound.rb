@@ -75,21 +75,34 @@ ensure
 end
 
 def serve(env, n, log)
-  broker = `#{ROOT}/bin/kafka status`[/pid (\d+)/, 1]&.to_i
-  broker_cpu = broker && cpu_seconds(broker)
+  broker_cores = cores_since(`#{ROOT}/bin/kafka status`[/pid (\d+)/, 1]&.to_i)
   with_server(env, log) do |pid, spawned|
     # Commits are polled only once the last job wrote its stats (see wait_for_commits).
     committed = wait_for_commits(env['BENCH_GROUP'], env['BENCH_TOPIC'], n, pid, spawned + TIMEOUT,
                                  ready: -> { File.exist?(env['BENCH_STATS']) })
-    wall = committed - spawned
-    r = { cores: cpu_seconds(pid) / wall, broker_cores: broker && ((cpu_seconds(broker) - broker_cpu) / wall), exit: stop(pid) }
-    s = JSON.parse(File.read(env['BENCH_STATS']), symbolize_names: true)
-    span = s[:last] - s[:first]
-    r.merge(rate: n / span, boot: s[:first] - spawned, commit_seen: committed - s[:last],
-            job_ms: s[:busy] / n * 1000, gap_ms: s[:gaps] / [s[:gap_count], 1].max * 1000, busy_workers: s[:busy] / span,
-            cpu_us: (s[:usage_last][:cpu] - s[:usage_first][:cpu]) / n * 1e6,
-            switches: (s[:usage_last][:switches] - s[:usage_first][:switches]).to_f / n)
+    broker = broker_cores.call(committed - spawned)
+    run_figures(env['BENCH_STATS'], n, pid, spawned, committed).merge(broker_cores: broker)
   end
+end
+
+# A lambda: the CPU cores process `pid` (the broker, Redis) used from now over `wall` seconds.
+def cores_since(pid)
+  return ->(_wall) {} unless pid
+
+  before = cpu_seconds(pid)
+  ->(wall) { (cpu_seconds(pid) - before) / wall }
+end
+
+# The figures of one server run (see bench/README.md) from the stats file its N-th job wrote;
+# `done`: when the parent saw the run complete. Stops the server (`pid`).
+def run_figures(stats_path, n, pid, spawned, done)
+  r = { cores: cpu_seconds(pid) / (done - spawned), exit: stop(pid) }
+  s = JSON.parse(File.read(stats_path), symbolize_names: true)
+  span = s[:last] - s[:first]
+  r.merge(rate: n / span, boot: s[:first] - spawned, commit_seen: done - s[:last],
+          job_ms: s[:busy] / n * 1000, gap_ms: s[:gaps] / [s[:gap_count], 1].max * 1000, busy_workers: s[:busy] / span,
+          cpu_us: (s[:usage_last][:cpu] - s[:usage_first][:cpu]) / n * 1e6,
+          switches: (s[:usage_last][:switches] - s[:usage_first][:switches]).to_f / n)
 end
 
 def ratio(rate, concurrency) = (rate / ideal(concurrency)).round(3)
@@ -124,14 +137,17 @@ def report(alone, runs)
   MD
 end
 
-alone = CONCURRENCY.to_h { |c| [c, ruby_alone(c)] }
-runs = CONCURRENCY.flat_map do |c|
-  puts "C = #{c}, (0) Ruby alone: #{alone[c].round} jobs/s (#{ratio(alone[c], c)} of ideal)"
-  MODES.keys.map do |mode|
-    measure(c, mode).tap do |r|
-      puts "C = #{c}, #{MODES[mode]}: #{r[:rate].round} jobs/s (#{ratio(r[:rate], c)} of ideal), " \
-           "job #{r[:job_ms].round(2)} ms, gap #{r[:gap_ms].round(3)} ms, #{r[:busy_workers].round(2)} workers busy"
-    end
-  end
+def progress(concurrency, label, r)
+  puts "C = #{concurrency}, #{label}: #{r[:rate].round} jobs/s (#{ratio(r[:rate], concurrency)} of ideal), " \
+       "job #{r[:job_ms].round(2)} ms, gap #{r[:gap_ms].round(3)} ms, #{r[:busy_workers].round(2)} workers busy"
 end
-append_results(report(alone, runs))
+
+# Only when run as a script: bench/sidekiq_io.rb loads this file for `measure`.
+if $PROGRAM_NAME == __FILE__
+  alone = CONCURRENCY.to_h { |c| [c, ruby_alone(c)] }
+  runs = CONCURRENCY.flat_map do |c|
+    puts "C = #{c}, (0) Ruby alone: #{alone[c].round} jobs/s (#{ratio(alone[c], c)} of ideal)"
+    MODES.keys.map { |mode| measure(c, mode).tap { |r| progress(c, MODES[mode], r) } }
+  end
+  append_results(report(alone, runs))
+end

@@ -61,7 +61,8 @@ class IoJob < ActiveJob::Base
 end
 
 ActiveJob::Base.logger = Logger.new(IO::NULL, level: Logger::WARN)
-return unless IoJob::STATS # the parent (bench/io_bound.rb) only needs the job class
+# The parent (bench/io_bound.rb) and the Sidekiq server (bench/sidekiq_boot.rb) only need the job class.
+return if !IoJob::STATS || defined?(Sidekiq::CLI)
 
 ActiveJob::Base.queue_adapter = :karafka
 

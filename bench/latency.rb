@@ -24,17 +24,6 @@ def percentile(sorted, fraction)
   sorted[((sorted.size - 1) * fraction).round]
 end
 
-def wait_for(path, pid, timeout)
-  deadline = now + timeout
-  until File.exist?(path)
-    raise 'the server exited early' if Process.waitpid(pid, Process::WNOHANG)
-    raise "timed out waiting for #{File.basename(path)}" if now > deadline
-
-    sleep 0.02 # polling interval, with a deadline
-  end
-  File.read(path)
-end
-
 # Enqueues JOBS jobs at RATE/s, paced on absolute deadlines (start + i / RATE): a late
 # iteration is not followed by a sleep, so the schedule catches up instead of drifting.
 def enqueue_steadily
@@ -55,34 +44,56 @@ def run
   Karafka::Admin.create_topic(topic, PARTITIONS)
   LateJob.queue_as(topic)
   Dir.mktmpdir('karafka_rs_bench') do |dir|
-    env = server_env(topic, dir, JOBS)
-    with_server(env, File.join(dir, 'server.log')) do |pid, spawned|
-      # Probe: the server is ready once a job it did not have at boot has run.
-      LateJob.perform_later(0, 'ready')
-      Karafka.producer.flush
-      wait_for(File.join(dir, 'ready'), pid, 60)
-      ready = now - spawned
-      sleep 1 # let the probe's batch settle (commit, next poll) before measuring
-      enqueue = enqueue_steadily
-      Karafka.producer.flush
-      lateness = JSON.parse(wait_for(File.join(dir, 'lateness.json'), pid, TIMEOUT))['lateness']
-      enqueue.merge(ready: ready, latency: lateness.map { |seconds| seconds * 1000 }.sort,
-                    cpu: cpu_seconds(pid), exit: stop(pid))
+    with_server(server_env(topic, dir, JOBS), File.join(dir, 'server.log')) do |pid, spawned|
+      measure_latency(dir, pid, spawned) { Karafka.producer.flush }
     end
   end
 ensure
   Karafka::Admin.delete_topic(topic) if topic
 end
 
+# The measurement, once a server child (`pid`, running LateJob with its stamps in `dir`) is
+# spawned: probe, steady enqueue, latencies. `flush` (the block) sends what the adapter may
+# still buffer. Stops the server.
+def measure_latency(dir, pid, spawned, &flush)
+  # Probe: the server is ready once a job it did not have at boot has run.
+  LateJob.perform_later(0, 'ready')
+  flush&.call
+  wait_for(File.join(dir, 'ready'), pid, 60)
+  ready = now - spawned
+  sleep 1 # let the probe's batch settle (commit, next poll) before measuring
+  enqueue = enqueue_steadily
+  flush&.call
+  lateness = JSON.parse(wait_for(File.join(dir, 'lateness.json'), pid, TIMEOUT))['lateness']
+  enqueue.merge(ready: ready, latency: lateness.map { |seconds| seconds * 1000 }.sort,
+                cpu: cpu_seconds(pid), exit: stop(pid))
+end
+
 def ms(value)
   "#{value.round(1)} ms"
 end
 
-def report(r)
+# The cells of a results row: | jobs | achieved enqueue rate | p50 | p90 | p99 | p99.9 | max | min |
+def latency_cells(r)
   lat = r[:latency]
-  buckets = [5, 10, 20, 50, 100, 200, 500, 1000].map do |limit|
+  percentiles = [0.5, 0.9, 0.99, 0.999].map { |fraction| ms(percentile(lat, fraction)) }
+  "| #{lat.size} | #{r[:rate].round} jobs/s (#{r[:elapsed].round(2)} s) | #{percentiles.join(' | ')} | " \
+    "#{ms(lat.last)} | #{ms(lat.first)} |"
+end
+
+def distribution(r)
+  lat = r[:latency]
+  [5, 10, 20, 50, 100, 200, 500, 1000].map do |limit|
     "≤#{limit} ms: #{(lat.count { |value| value <= limit } * 100.0 / lat.size).round(1)}%"
-  end
+  end.join(', ')
+end
+
+def run_notes(r)
+  "enqueue loop at most #{ms(r[:behind] * 1000)} behind its schedule; server ready (probe ran) " \
+    "#{r[:ready].round(2)} s after spawn; server CPU #{r[:cpu].round(2)} s (boot included); exit status #{r[:exit].inspect}"
+end
+
+def report(r)
   <<~MD
     ## #{Time.now.utc.strftime('%Y-%m-%d %H:%M UTC')} — end-to-end latency (`bench/latency.rb`)
 
@@ -90,13 +101,16 @@ def report(r)
 
     | jobs | achieved enqueue rate | p50 | p90 | p99 | p99.9 | max | min |
     |---|---|---|---|---|---|---|---|
-    | #{lat.size} | #{r[:rate].round} jobs/s (#{r[:elapsed].round(2)} s) | #{ms(percentile(lat, 0.5))} | #{ms(percentile(lat, 0.9))} | #{ms(percentile(lat, 0.99))} | #{ms(percentile(lat, 0.999))} | #{ms(lat.last)} | #{ms(lat.first)} |
+    #{latency_cells(r)}
 
-    - distribution: #{buckets.join(', ')}
-    - enqueue loop at most #{ms(r[:behind] * 1000)} behind its schedule; server ready (probe ran) #{r[:ready].round(2)} s after spawn; server CPU #{r[:cpu].round(2)} s (boot included); exit status #{r[:exit].inspect}
+    - distribution: #{distribution(r)}
+    - #{run_notes(r)}
   MD
 end
 
 LOAD_BEFORE = load_average
-result = run
-append_results(report(result))
+# Only when run as a script: bench/sidekiq_latency.rb loads this file for `run` and the rest.
+if $PROGRAM_NAME == __FILE__
+  result = run
+  append_results(report(result))
+end

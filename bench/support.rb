@@ -41,14 +41,31 @@ end
 
 # Runs the block with a `karafka server` child (yields its pid and spawn time); the block
 # stops it. On a failure the server's log is printed and the child stopped.
-def with_server(env, log)
+def with_server(env, log, &block)
+  with_child(log, -> { spawn_server(env, log) }, &block)
+end
+
+# with_server for any child `spawn` starts (returns its pid) with its output in `log`.
+def with_child(log, spawn)
   spawned = now
-  pid = spawn_server(env, log)
+  pid = spawn.call
   yield pid, spawned
 rescue StandardError, Interrupt
   warn "server log (#{log}):\n#{File.read(log) if File.exist?(log)}"
   stop(pid) if pid
   raise
+end
+
+# Waits for a file the server child `pid` writes (atomically: write + rename); returns its text.
+def wait_for(path, pid, timeout)
+  deadline = now + timeout
+  until File.exist?(path)
+    raise 'the server exited early' if Process.waitpid(pid, Process::WNOHANG)
+    raise "timed out waiting for #{File.basename(path)}" if now > deadline
+
+    sleep 0.02 # polling interval, with a deadline
+  end
+  File.read(path)
 end
 
 # Completion: the group's committed offsets, summed over partitions, reach `expected`.
@@ -62,6 +79,49 @@ def wait_for_commits(group, topic, expected, pid, deadline, ready: -> { true })
 
     sleep 0.05 # polling interval, with the deadline above
   end
+end
+
+# The Sidekiq comparisons (bench/sidekiq*.rb) talk only to the throw-away Redis of bench/redis.
+# Why REDIS_PORT and never REDIS_URL: an application's REDIS_URL left in the environment must
+# not point them (bench/sidekiq.rb flushes the database) at a real Redis, nor at the service
+# Debian's redis-server package may start on 6379.
+REDIS_URL = "redis://127.0.0.1:#{ENV.fetch('REDIS_PORT', '6390')}/0".freeze
+REDIS_PID_FILE = File.join(ROOT, 'tmp', 'redis', 'redis.pid') # written by bench/redis
+
+def sidekiq_client!
+  require 'sidekiq'
+  require 'sidekiq/api' # Sidekiq::Queue
+  # Sidekiq 6.4 ignores what `sadd` returns; redis-rb 4.8 would warn at every push about it.
+  Redis.silence_deprecations = true
+  Sidekiq.configure_client { |config| config.redis = { url: REDIS_URL } }
+end
+
+def sidekiq_versions
+  "Sidekiq #{Sidekiq::VERSION}, Redis #{Sidekiq.redis(&:info)['redis_version']} on loopback"
+end
+
+def redis_pid
+  Integer(File.read(REDIS_PID_FILE)) if File.exist?(REDIS_PID_FILE)
+end
+
+# What Active Job's :sidekiq adapter pushes for each job, with Sidekiq's bulk call (the path
+# `perform_all_later` takes in Rails 7.1+; Active Job 6.1 would push them one by one).
+def sidekiq_push_all(jobs)
+  wrapper = 'ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper'
+  jobs.group_by { |job| [job.class.name, job.queue_name] }.each do |(name, queue), group|
+    group.each_slice(1_000) do |slice|
+      Sidekiq::Client.push_bulk('class' => wrapper, 'wrapped' => name, 'queue' => queue,
+                                'args' => slice.map { |job| [job.serialize] })
+    end
+  end
+end
+
+# A `sidekiq` child (boot file bench/sidekiq_boot.rb) running `queue` with `concurrency`
+# threads, Sidekiq's defaults otherwise; `env` is for the jobs (BENCH_STAMP_DIR, ...).
+def with_sidekiq(env, queue, concurrency, log, &block)
+  command = ['sidekiq', '-r', File.join(__dir__, 'sidekiq_boot.rb'), '-c', concurrency.to_s, '-q', queue]
+  env = env.merge('REDIS_URL' => REDIS_URL)
+  with_child(log, -> { Process.spawn(env, *command, chdir: ROOT, %i[out err] => log) }, &block)
 end
 
 # user + system CPU seconds of a running process (boot included).
