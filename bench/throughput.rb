@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
-# Job throughput of karafka-rs against a real broker, next to the limit of Ruby itself.
+# Job throughput of karafka-rs against a real broker, next to the limit of Ruby itself and the
+# limit of Kafka delivery (a Rust-only consumer, bench/kafka_drain).
 # Usage (repo root, after `rake compile` and `bin/kafka start`): ruby bench/throughput.rb
 # See bench/README.md for what is measured; results are appended to bench/RESULTS.md.
 require_relative 'support'
@@ -9,7 +10,8 @@ require_relative 'bench_job'
 JOBS = Integer(ENV.fetch('BENCH_JOBS', '50000'))
 PARTITIONS = ENV.fetch('BENCH_PARTITIONS', '1,6').split(',').map { |count| Integer(count) }
 CONCURRENCY = Integer(ENV.fetch('BENCH_CONCURRENCY', '5'))
-TIMEOUT = Float(ENV.fetch('BENCH_TIMEOUT', '600')) # seconds per server run
+TIMEOUT = Float(ENV.fetch('BENCH_TIMEOUT', '600')) # seconds per server or drain run
+DRAIN = File.join(ROOT, 'target', 'release', 'kafka_drain')
 
 # (a) The same work without Kafka: deserialize and run each job in a tight loop. Best of
 # three passes (the first one also warms up): this is a ceiling.
@@ -21,10 +23,19 @@ def ruby_limit(payloads)
   end.max
 end
 
-# (b) Enqueue every job, then time a `karafka server` child until it has run them all.
-def karafka_rs(jobs, partitions)
-  topic = group = "bench_throughput_#{RUN_ID}_p#{partitions}"
+# One fresh topic per partition count, holding the N jobs: (b) and then (c) read all of it,
+# each with a fresh consumer group of its own.
+def measure(jobs, partitions)
+  topic = "bench_throughput_#{RUN_ID}_p#{partitions}"
   Karafka::Admin.create_topic(topic, partitions)
+  produced = enqueue(jobs, topic, partitions)
+  server = karafka_rs(topic, produced)
+  { server: server, drain: kafka_drain(topic).merge(partitions: partitions) }
+ensure
+  Karafka::Admin.delete_topic(topic)
+end
+
+def enqueue(jobs, topic, partitions)
   jobs.each { |job| job.queue_name = topic }
   started = now
   ActiveJob.perform_all_later(jobs)
@@ -33,16 +44,17 @@ def karafka_rs(jobs, partitions)
   spread = Array.new(partitions) { |partition| Karafka::Admin.watermark_offsets(topic, partition).last }
   raise "produced #{spread.sum} messages, expected #{jobs.size}" unless spread.sum == jobs.size
 
+  { partitions: partitions, spread: spread, enqueue_rate: enqueue_rate }
+end
+
+# (b) Time a `karafka server` child until it has run every job of `topic`.
+def karafka_rs(topic, produced)
   Dir.mktmpdir('karafka_rs_bench') do |dir|
-    result = serve(topic, group, dir)
+    result = serve(topic, topic, dir)
     first, last = %w[first last].map { |name| Float(File.read(File.join(dir, name))) }
-    result.merge(partitions: partitions, spread: spread, enqueue_rate: enqueue_rate,
-                 boot: first - result[:spawned], total: last - result[:spawned],
-                 with_boot: jobs.size / (last - result[:spawned]), steady: (jobs.size - 1) / (last - first),
-                 commit_seen: result[:committed] - last)
+    result.merge(produced).merge(timings(result[:spawned], first, last))
+          .merge(commit_seen: result[:committed] - last)
   end
-ensure
-  Karafka::Admin.delete_topic(topic)
 end
 
 def serve(topic, group, dir)
@@ -53,25 +65,89 @@ def serve(topic, group, dir)
   end
 end
 
+# (c) The limit of Kafka delivery: bench/kafka_drain, a Rust-only consumer (no Ruby, no job
+# engine) reading the same topic with a fresh group, parsing each payload's JSON and committing
+# offsets. Best of three drains, each with its own group, as (a) is best of three: librdkafka
+# sometimes stalls a partition's fetching for fetch.queue.backoff.ms (1 s) when its queue is
+# over queued.max.messages.kbytes, which would make a single run's figure bimodal.
+def kafka_drain(topic)
+  drains = Array.new(3) { |index| drain_once(topic, "#{topic}_drain#{index}") }
+  drains.max_by { |drain| drain[:steady] }.merge(all_steady: drains.map { |drain| drain[:steady].round })
+end
+
+def drain_once(topic, group)
+  spawned = now
+  out = IO.popen(drain_command(topic, group), &:read) # its errors go to our stderr
+  raise "kafka_drain failed (#{Process.last_status})" unless Process.last_status.success?
+
+  drain = JSON.parse(out, symbolize_names: true) # stamps: CLOCK_MONOTONIC, the clock of `now`
+  check_drain(drain, group, topic)
+  timings(spawned, drain[:first], drain[:last])
+    .merge(cores: drain[:cpu] / (drain[:committed] - spawned), commit_seen: drain[:committed] - drain[:last])
+end
+
+# BENCH_KAFKA goes to the drain too: both consumers run with the same librdkafka settings.
+def drain_command(topic, group)
+  settings = ENV.fetch('BENCH_KAFKA', '').split(',').flat_map { |pair| ['--set', pair] }
+  [DRAIN, '--bootstrap', ENV.fetch('KAFKA_BOOTSTRAP', '127.0.0.1:9092'), '--topic', topic, '--group', group,
+   '--expect', JOBS.to_s, '--timeout', TIMEOUT.to_s, *settings]
+end
+
+# Every payload decoded, and the group's offsets on the broker: it did what a consumer does.
+def check_drain(drain, group, topic)
+  committed = Karafka::Admin.committed_offsets(group, topic).values.sum
+  return if drain[:decoded] == JOBS && committed == JOBS
+
+  raise "kafka_drain decoded #{drain[:decoded]} and committed #{committed} of #{JOBS} messages"
+end
+
+# `cargo build` is idempotent and takes well under a second when the binary is up to date.
+# The crate is a workspace member outside default-members, so `rake compile` never builds it.
+def build_drain
+  puts '(c) cargo build --release --locked -p kafka_drain'
+  built = system('cargo', 'build', '--release', '--locked', '--quiet', '-p', 'kafka_drain', chdir: ROOT)
+  abort '(c) needs cargo to build bench/kafka_drain (install Rust: https://rustup.rs)' if built.nil?
+  abort '(c) `cargo build --release -p kafka_drain` failed' unless built
+end
+
+# boot: spawn -> 1st job (message); total: spawn -> N-th; the rates with and without boot.
+def timings(spawned, first, last)
+  { boot: first - spawned, total: last - spawned, with_boot: JOBS / (last - spawned),
+    steady: (JOBS - 1) / (last - first) }
+end
+
 def knobs
   set = ENV.slice('BENCH_MAX_MESSAGES', 'BENCH_KAFKA').map { |name, value| "#{name}=#{value}" }
   set.empty? ? '' : ", #{set.join(', ')}"
 end
 
+# A table row: jobs/s, their ratio to (a), boot, total and cores, then `extra` cells.
+def row(name, r, limit, *extra)
+  cells = [name, r[:steady].round, r[:with_boot].round, (r[:steady] / limit).round(3),
+           (r[:with_boot] / limit).round(3), "#{r[:boot].round(2)} s", "#{r[:total].round(2)} s",
+           r[:cores].round(2), *extra]
+  "| #{cells.join(' | ')} |"
+end
+
 def report(limit, runs)
-  rows = runs.map do |r|
-    "| (b) karafka-rs, #{r[:partitions]} partition(s) | #{r[:steady].round} | #{r[:with_boot].round} | " \
-      "#{(r[:steady] / limit).round(3)} | #{(r[:with_boot] / limit).round(3)} | #{r[:boot].round(2)} s | " \
-      "#{r[:total].round(2)} s | #{r[:cores].round(2)} | #{r[:enqueue_rate].round} |"
+  rows = runs.flat_map do |run|
+    server, drain = run.values_at(:server, :drain)
+    [row("(b) karafka-rs, #{server[:partitions]} partition(s)", server, limit, server[:enqueue_rate].round),
+     row("(c) Kafka delivery limit: Rust drain, #{drain[:partitions]} partition(s)", drain, limit, '')]
   end
-  notes = runs.map do |r|
-    "- #{r[:partitions]} partition(s): jobs per partition #{r[:spread].inspect}; commits seen " \
-      "#{(r[:commit_seen] * 1000).round} ms after the last job; server exit status #{r[:exit].inspect}"
+  notes = runs.map do |run|
+    server, drain = run.values_at(:server, :drain)
+    "- #{server[:partitions]} partition(s): jobs per partition #{server[:spread].inspect}; commits seen " \
+      "#{(server[:commit_seen] * 1000).round} ms after the last job; server exit status #{server[:exit].inspect}; " \
+      "(b) / (c) #{(server[:steady] / drain[:steady]).round(3)} steady, " \
+      "#{(server[:with_boot] / drain[:with_boot]).round(3)} incl. boot; (c) steady jobs/s of the three " \
+      "drains #{drain[:all_steady].inspect}, final commit on the broker #{(drain[:commit_seen] * 1000).round} ms " \
+      "after the N-th message"
   end
   <<~MD
     ## #{Time.now.utc.strftime('%Y-%m-%d %H:%M UTC')}
 
-    #{machine}; N = #{JOBS} jobs, concurrency #{CONCURRENCY}#{knobs}.
+    #{machine}; N = #{JOBS} jobs, concurrency #{CONCURRENCY}#{knobs}; (c) = `bench/kafka_drain` (Rust, rdkafka, serde_json parse of each payload).
 
     | measurement | steady jobs/s | incl. boot jobs/s | ratio steady | ratio incl. boot | boot | total | server cores | enqueue jobs/s |
     |---|---|---|---|---|---|---|---|---|
@@ -82,14 +158,18 @@ def report(limit, runs)
   MD
 end
 
-jobs = Array.new(JOBS) { |index| BenchJob.new(index) }
-limit = ruby_limit(jobs.map { |job| JSON.generate(job.serialize) })
-puts "(a) Ruby limit: #{limit.round} jobs/s"
-runs = PARTITIONS.map do |partitions|
-  karafka_rs(jobs, partitions).tap do |r|
-    puts "(b) karafka-rs, #{partitions} partition(s): #{r[:steady].round} jobs/s steady " \
+def print_run(limit, run)
+  server, drain = run.values_at(:server, :drain)
+  { '(b) karafka-rs' => server, '(c) Rust drain' => drain }.each do |name, r|
+    puts "#{name}, #{r[:partitions]} partition(s): #{r[:steady].round} jobs/s steady " \
          "(#{(r[:steady] / limit).round(3)} of (a)), #{r[:with_boot].round} jobs/s incl. " \
          "#{r[:boot].round(2)} s boot (#{(r[:with_boot] / limit).round(3)} of (a))"
   end
 end
+
+build_drain
+jobs = Array.new(JOBS) { |index| BenchJob.new(index) }
+limit = ruby_limit(jobs.map { |job| JSON.generate(job.serialize) })
+puts "(a) Ruby limit: #{limit.round} jobs/s"
+runs = PARTITIONS.map { |partitions| measure(jobs, partitions).tap { |run| print_run(limit, run) } }
 append_results(report(limit, runs))
