@@ -27,6 +27,10 @@ const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
     // Per partition: every assigned partition has its own queue (see intake.rs), so this is
     // what each may prefetch. 16 MiB each held a 6-partition backlog at 300 MiB of RSS.
     ("queued.max.messages.kbytes", "4096"),
+    // A partition whose queue is over that limit is fetched again after this long. librdkafka's
+    // 1000 ms let a queue that workers drain in under a second run dry: measured, 1 partition
+    // at 0.67-0.76 of the Ruby limit, 0.85 at 10 ms (bench/RESULTS.md).
+    ("fetch.queue.backoff.ms", "10"),
     ("enable.partition.eof", "false"),
 ];
 
