@@ -26,3 +26,4 @@ pub mod scheduler;
 pub mod schedules;
 pub mod shared;
 pub mod wait;
+pub mod workers;
