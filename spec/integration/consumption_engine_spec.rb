@@ -57,6 +57,24 @@ RSpec.describe 'The consumption engine' do
     expect(records.count { |r| r['id'] == 'long' }).to eq(1)
   end
 
+  it 'runs other partitions on idle workers while a worker is blocked in a long job' do
+    topic = create_topic('blocked-worker', partitions: 2)
+    # A backlog: partition 0 ends with a blocking job, partition 1 holds many quick ones. Quick
+    # jobs do not make a worker wake another (core/workers.rs); the second worker must still
+    # take partition 1 while the first one is blocked.
+    rows = Array.new(20) { |i| [0, job_for(topic, RecordingJob, "p0-#{i}")] }
+    rows << [0, job_for(topic, RecordingJob, 'long', nil, 4_000)]
+    rows += Array.new(300) { |i| [1, job_for(topic, RecordingJob, "p1-#{i}")] }
+    Karafka.producer.produce_many_sync(rows.map { |partition, job| { topic: topic, partition: partition, payload: JSON.generate(job.serialize) } })
+    start_server([topic], concurrency: 2)
+
+    wait_until(timeout: 60, message: -> { "#{records.size} of #{rows.size} jobs" }) { records.size >= rows.size }
+    long = records.find { |r| r['id'] == 'long' }
+    quick = records.select { |r| r['id'].start_with?('p1-') }
+    expect(quick.size).to eq(300)
+    expect(quick.map { |r| r['finished'] }.max).to be < long['finished']
+  end
+
   it 'drops buffered jobs of revoked partitions: a second server runs them, at most one repeat per partition' do
     partitions = 2
     topic = create_topic('revocation', partitions: partitions)
