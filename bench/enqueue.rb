@@ -9,9 +9,6 @@ require_relative 'bench_job'
 JOBS = Integer(ENV.fetch('BENCH_JOBS', '50000'))
 PARTITIONS = Integer(ENV.fetch('BENCH_PARTITIONS', '6'))
 WARM_UP = 200 # jobs per path, not timed (but produced: counted in the watermark check)
-# Investigations: extra librdkafka settings for this process' producer, `key=value,key=value`.
-PRODUCER_KAFKA = ENV.fetch('BENCH_PRODUCER_KAFKA', '').split(',').to_h { |pair| pair.split('=', 2) }
-KarafkaApp.config.kafka.merge!(PRODUCER_KAFKA.transform_keys(&:to_sym))
 
 # Same job, other dispatch methods.
 class SyncBenchJob < BenchJob
@@ -61,7 +58,7 @@ def report(ref, runs, spread)
   <<~MD
     ## #{Time.now.utc.strftime('%Y-%m-%d %H:%M UTC')} — enqueue (`bench/enqueue.rb`)
 
-    #{machine}; N = #{JOBS} jobs, #{PARTITIONS} partition(s), #{WARM_UP} untimed warm-up jobs per path; load average before the run #{LOAD}#{", BENCH_PRODUCER_KAFKA=#{ENV['BENCH_PRODUCER_KAFKA']}" unless PRODUCER_KAFKA.empty?}.
+    #{machine}; N = #{JOBS} jobs, #{PARTITIONS} partition(s), #{WARM_UP} untimed warm-up jobs per path; load average before the run #{LOAD}#{producer_knobs}.
 
     | measurement | jobs | jobs/s | ratio | enqueue | flush |
     |---|---|---|---|---|---|

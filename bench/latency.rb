@@ -97,7 +97,7 @@ def report(r)
   <<~MD
     ## #{Time.now.utc.strftime('%Y-%m-%d %H:%M UTC')} — end-to-end latency (`bench/latency.rb`)
 
-    #{machine}; load average before #{LOAD_BEFORE}; #{PARTITIONS} partitions, concurrency #{CONCURRENCY}, boot file `bench/karafka.rb` (`max_wait_time` 100 ms); target #{RATE.round} jobs/s for #{SECONDS} s (#{JOBS} `LateJob.perform_later`, produce_async), latency = wall clock at `perform` start in the server − wall clock just before `perform_later`.
+    #{machine}; load average before #{LOAD_BEFORE}#{producer_knobs}; #{PARTITIONS} partitions, concurrency #{CONCURRENCY}, boot file `bench/karafka.rb` (`max_wait_time` 100 ms); target #{RATE.round} jobs/s for #{SECONDS} s (#{JOBS} `LateJob.perform_later`, produce_async), latency = wall clock at `perform` start in the server − wall clock just before `perform_later`.
 
     | jobs | achieved enqueue rate | p50 | p90 | p99 | p99.9 | max | min |
     |---|---|---|---|---|---|---|---|

@@ -22,6 +22,15 @@ class KarafkaApp < Karafka::App
 end
 ActiveJob::Base.queue_adapter = :karafka
 
+# Investigations: extra librdkafka settings for the benchmark process' producer (the one that
+# enqueues), `key=value,key=value`; printed in the results by `producer_knobs`.
+PRODUCER_KAFKA = ENV.fetch('BENCH_PRODUCER_KAFKA', '').split(',').to_h { |pair| pair.split('=', 2) }
+KarafkaApp.config.kafka.merge!(PRODUCER_KAFKA.transform_keys(&:to_sym))
+
+def producer_knobs
+  PRODUCER_KAFKA.empty? ? '' : ", BENCH_PRODUCER_KAFKA=#{ENV['BENCH_PRODUCER_KAFKA']}"
+end
+
 def now
   Process.clock_gettime(Process::CLOCK_MONOTONIC)
 end
