@@ -13,6 +13,16 @@ RSpec.describe Karafka::Producer do
     expect(Karafka::Admin.watermark_offsets(topic, 1)).to eq([0, 1])
   end
 
+  it 'does not hold sync messages back for linger.ms (only async ones are batched)' do
+    topic = create_topic('produce-no-linger')
+    lingering = Karafka::Producer.new(kafka: Karafka::App.config.kafka.merge('linger.ms': 120_000))
+    # Were linger.ms honoured, this would wait two minutes: the deadline is a quarter of that.
+    sending = Thread.new { lingering.produce_sync(topic: topic, payload: 'now') }
+
+    expect(sending.join(30)&.value&.offset).to eq(0)
+    lingering.close(0)
+  end
+
   it 'produces many synchronously, in order within a partition' do
     topic = create_topic('produce-many')
     reports = producer.produce_many_sync(Array.new(5) { |i| { topic: topic, payload: i.to_s } })

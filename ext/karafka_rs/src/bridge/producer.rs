@@ -106,7 +106,7 @@ impl Producer {
                     }
                     next += 1;
                 }
-                batch.wait(&interrupt)
+                producer.wait_sync(&batch, &interrupt)
             },
             || batch.interrupt(&interrupt),
         )?;

@@ -95,6 +95,12 @@ impl SyncBatch {
         }
     }
 
+    /// Every report, if all arrived (without waiting).
+    pub fn take_if_complete(&self) -> Option<Vec<Report>> {
+        let mut reports = lock(&self.reports);
+        reports.complete().then(|| reports.take())
+    }
+
     /// Like [`SyncBatch::wait`], but gives up after `timeout` (`None`), for callers that poll
     /// an interrupt flag between waits.
     pub fn wait_timeout(&self, timeout: Duration) -> Option<Vec<Report>> {
@@ -158,6 +164,15 @@ mod tests {
             partition: 0,
             offset,
         })
+    }
+
+    #[test]
+    fn sync_batch_is_taken_only_once_complete() {
+        let batch = SyncBatch::new(2);
+        batch.report(1, delivered(11));
+        assert!(batch.take_if_complete().is_none());
+        batch.report(0, delivered(10));
+        assert_eq!(batch.take_if_complete(), Some(vec![delivered(10), delivered(11)]));
     }
 
     #[test]

@@ -73,6 +73,9 @@ impl ProducerContext for DeliveryContext {
     }
 }
 
+/// Milliseconds of one flush step of [`JobProducer::wait_sync`].
+const SEND_NOW: i32 = 1;
+
 /// How long a topic's partition count is trusted for `partition_key` routing.
 const PARTITION_COUNT_TTL: Duration = Duration::from_secs(30);
 
@@ -206,6 +209,26 @@ impl JobProducer {
             }
             // The ThreadedProducer's thread serves delivery reports; give it a moment.
             std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Waits for a sync batch's reports (`None` when `interrupt` fires), keeping librdkafka
+    /// in flush mode meanwhile: it ignores `linger.ms` while a flush runs, and a sync dispatch
+    /// waits for its acknowledgement anyway, so lingering would only add `linger.ms` to every
+    /// call. Each flush returns when nothing is in flight or after [`SEND_NOW`], so the
+    /// interrupt flag is seen within that.
+    pub fn wait_sync(&self, batch: &SyncBatch, interrupt: &Interrupt) -> Option<Vec<Report>> {
+        loop {
+            if let Some(reports) = batch.take_if_complete() {
+                return Some(reports);
+            }
+            if interrupt.is_set() {
+                return None;
+            }
+            // SAFETY: the client handle is alive for as long as `self.inner`.
+            unsafe {
+                rdkafka::bindings::rd_kafka_flush(self.inner.client().native_ptr(), SEND_NOW)
+            };
         }
     }
 
