@@ -49,6 +49,10 @@ impl ProducerContext for DeliveryContext {
 
     // Runs on the ThreadedProducer's poll thread: plain Rust only.
     fn delivery(&self, result: &DeliveryResult<'_>, target: Self::DeliveryOpaque) {
+        // Async successes need no report: skip building one (a String per message).
+        if target.batch.is_none() && result.is_ok() {
+            return;
+        }
         let report: Report = match result {
             Ok(message) => Ok(Delivered {
                 topic: message.topic().to_string(),
