@@ -23,6 +23,17 @@ RSpec.describe Karafka::Producer do
     lingering.close(0)
   end
 
+  it 'waits for room when its queue is full and delivers every async message, in order' do
+    topic = create_topic('produce-queue-full')
+    small = Karafka::Producer.new(kafka: Karafka::App.config.kafka.merge('queue.buffering.max.messages': 10))
+
+    expect(small.produce_many_async(Array.new(2_000) { |i| { topic: topic, payload: i.to_s } })).to eq(2_000)
+    expect(small.flush(30_000)).to be(true)
+    payloads = Karafka::Admin.read_topic(topic, 0, 2_000).map { |message| message[:payload] }
+    expect(payloads).to eq(Array.new(2_000) { |i| i.to_s })
+    small.close(0)
+  end
+
   it 'produces many synchronously, in order within a partition' do
     topic = create_topic('produce-many')
     reports = producer.produce_many_sync(Array.new(5) { |i| { topic: topic, payload: i.to_s } })

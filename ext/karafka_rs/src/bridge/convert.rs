@@ -4,7 +4,7 @@
 use magnus::{prelude::*, Error, RArray, RString, Ruby, TryConvert, Value};
 
 use crate::core::config::KafkaSettings;
-use crate::core::producer::OutgoingMessage;
+use crate::core::producer::{MessageRef, OutgoingMessage};
 
 /// `[[key, value], ...]` (strings, prepared by Ruby) to settings.
 pub fn settings(pairs: RArray) -> Result<KafkaSettings, Error> {
@@ -31,7 +31,7 @@ pub fn optional_bytes(ruby: &Ruby, value: Value) -> Result<Option<Vec<u8>>, Erro
 
 /// One message as prepared by `Karafka::Producer`:
 /// `[topic, payload, key, partition_key, partition, [[header, value], ...]]`.
-pub fn message(ruby: &Ruby, value: Value) -> Result<OutgoingMessage, Error> {
+pub fn fields(ruby: &Ruby, value: Value) -> Result<RArray, Error> {
     let fields = RArray::try_convert(value)?;
     if fields.len() != 6 {
         return Err(Error::new(
@@ -39,8 +39,16 @@ pub fn message(ruby: &Ruby, value: Value) -> Result<OutgoingMessage, Error> {
             "a message has 6 fields",
         ));
     }
+    Ok(fields)
+}
+
+/// A message's headers, copied (most messages have none: no allocation then).
+pub fn headers(ruby: &Ruby, fields: RArray) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let headers = RArray::try_convert(fields.entry::<Value>(5)?)?;
-    let headers = headers
+    if headers.is_empty() {
+        return Ok(Vec::new());
+    }
+    headers
         .into_iter()
         .map(|pair| {
             let pair = RArray::try_convert(pair)?;
@@ -48,7 +56,64 @@ pub fn message(ruby: &Ruby, value: Value) -> Result<OutgoingMessage, Error> {
             let value = optional_bytes(ruby, pair.entry(1)?)?.unwrap_or_default();
             Ok((name, value))
         })
-        .collect::<Result<_, Error>>()?;
+        .collect()
+}
+
+/// Whether any message of `list` has a `partition_key` (it needs a metadata look-up).
+pub fn any_partition_key(list: RArray) -> Result<bool, Error> {
+    for message in list.into_iter() {
+        if !RArray::try_convert(message)?.entry::<Value>(3)?.is_nil() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// A message without `partition_key`, borrowing the bytes of its Ruby strings.
+///
+/// # Safety
+/// The view borrows Ruby strings' memory: the caller must be done with it before calling
+/// Ruby or releasing the GVL, so that no string can be freed, moved or changed meanwhile.
+pub unsafe fn message_ref<'a>(
+    ruby: &Ruby,
+    fields: RArray,
+    headers: &'a [(String, Vec<u8>)],
+) -> Result<MessageRef<'a>, Error> {
+    let topic = borrowed_bytes(ruby, fields.entry(0)?)?.unwrap_or_default();
+    let topic = std::str::from_utf8(topic)
+        .map_err(|_| Error::new(ruby.exception_arg_error(), "topic is not valid UTF-8"))?;
+    Ok(MessageRef {
+        topic,
+        payload: borrowed_bytes(ruby, fields.entry(1)?)?,
+        key: borrowed_bytes(ruby, fields.entry(2)?)?,
+        partition: fields.entry(4)?,
+        headers,
+    })
+}
+
+/// A String's bytes (borrowed, see [`message_ref`]) or nil.
+unsafe fn borrowed_bytes<'a>(ruby: &Ruby, value: Value) -> Result<Option<&'a [u8]>, Error> {
+    if value.is_nil() {
+        return Ok(None);
+    }
+    let string = RString::from_value(value).ok_or_else(|| {
+        Error::new(
+            ruby.exception_type_error(),
+            format!("expected a String or nil, got {}", value.class()),
+        )
+    })?;
+    let bytes = string.as_slice();
+    // Detach the lifetime from the `RString` handle: the bytes belong to the Ruby object.
+    Ok(Some(std::slice::from_raw_parts(
+        bytes.as_ptr(),
+        bytes.len(),
+    )))
+}
+
+/// One message, copied (for sends that release the GVL).
+pub fn message(ruby: &Ruby, value: Value) -> Result<OutgoingMessage, Error> {
+    let fields = fields(ruby, value)?;
+    let headers = headers(ruby, fields)?;
     Ok(OutgoingMessage {
         topic: fields.entry(0)?,
         payload: optional_bytes(ruby, fields.entry(1)?)?,

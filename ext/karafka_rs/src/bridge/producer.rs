@@ -11,7 +11,7 @@ use crate::bridge::errors::to_ruby;
 use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
 use crate::core::delivery::{Report, SyncBatch};
 use crate::core::error::CoreError;
-use crate::core::producer::{JobProducer, OutgoingMessage};
+use crate::core::producer::{JobProducer, MessageRef, OutgoingMessage};
 use crate::core::wait::Interrupt;
 
 #[magnus::wrap(class = "Karafka::Native::Producer", free_immediately, size)]
@@ -60,28 +60,54 @@ impl Producer {
     /// Enqueues without waiting for delivery; failures reach `_take_failures`.
     fn produce_async(ruby: &Ruby, rb_self: &Self, list: RArray) -> Result<usize, Error> {
         let producer = rb_self.producer(ruby)?;
-        let messages = Self::prepare(ruby, &producer, list)?;
-        for message in &messages {
-            // Fast path under the GVL; only a full librdkafka queue needs to block.
-            if producer
-                .try_send(message, None)
-                .map_err(|e| to_ruby(ruby, e))?
-            {
-                continue;
+        if convert::any_partition_key(list)? {
+            // A partition_key needs a metadata look-up (GVL released) first: copy everything.
+            let messages = Self::prepare(ruby, &producer, list)?;
+            for message in &messages {
+                Self::send_async(ruby, &producer, message.as_ref())?;
             }
-            let interrupt = Interrupt::new();
-            blocking(
-                ruby,
-                &interrupt,
-                || match producer.send_blocking(message, None, &interrupt) {
-                    Err(CoreError::Interrupted) => None,
-                    other => Some(other),
-                },
-                || interrupt.set(),
-            )?
-            .map_err(|e| to_ruby(ruby, e))?;
+            return Ok(messages.len());
         }
-        Ok(messages.len())
+        // One message at a time, straight from the Ruby strings: no copy before librdkafka's
+        // own, and nothing held for the whole batch (bench/RESULTS.md, enqueue).
+        let len = list.len();
+        for index in 0..len {
+            let fields = convert::fields(ruby, list.entry(index as isize)?)?;
+            let headers = convert::headers(ruby, fields)?;
+            // SAFETY: `message` is used only until `send_async` has copied it (librdkafka copies
+            // on send; the slow path makes an owned copy before it releases the GVL), and
+            // nothing in between calls Ruby, so the strings it borrows are neither freed, moved
+            // nor changed meanwhile.
+            let message = unsafe { convert::message_ref(ruby, fields, &headers)? };
+            Self::send_async(ruby, &producer, message)?;
+        }
+        Ok(len)
+    }
+
+    /// Fast path under the GVL; only a full librdkafka queue needs to block (on a copy).
+    fn send_async(
+        ruby: &Ruby,
+        producer: &JobProducer,
+        message: MessageRef<'_>,
+    ) -> Result<(), Error> {
+        if producer
+            .try_send(message, None)
+            .map_err(|e| to_ruby(ruby, e))?
+        {
+            return Ok(());
+        }
+        let owned = message.to_owned();
+        let interrupt = Interrupt::new();
+        blocking(
+            ruby,
+            &interrupt,
+            || match producer.send_blocking(&owned, None, &interrupt) {
+                Err(CoreError::Interrupted) => None,
+                other => Some(other),
+            },
+            || interrupt.set(),
+        )?
+        .map_err(|e| to_ruby(ruby, e))
     }
 
     /// Produces and waits for every delivery report. Returns one entry per message:

@@ -33,6 +33,42 @@ pub struct OutgoingMessage {
     pub headers: Vec<(String, Vec<u8>)>,
 }
 
+/// A message to send, borrowed: from an [`OutgoingMessage`], or straight from Ruby strings
+/// while the GVL is held (no copy before librdkafka's own; see bridge/producer.rs).
+#[derive(Debug, Clone, Copy)]
+pub struct MessageRef<'a> {
+    pub topic: &'a str,
+    pub payload: Option<&'a [u8]>,
+    pub key: Option<&'a [u8]>,
+    pub partition: Option<i32>,
+    pub headers: &'a [(String, Vec<u8>)],
+}
+
+impl OutgoingMessage {
+    pub fn as_ref(&self) -> MessageRef<'_> {
+        MessageRef {
+            topic: &self.topic,
+            payload: self.payload.as_deref(),
+            key: self.key.as_deref(),
+            partition: self.partition,
+            headers: &self.headers,
+        }
+    }
+}
+
+impl MessageRef<'_> {
+    pub fn to_owned(self) -> OutgoingMessage {
+        OutgoingMessage {
+            topic: self.topic.to_string(),
+            payload: self.payload.map(<[u8]>::to_vec),
+            key: self.key.map(<[u8]>::to_vec),
+            partition_key: None,
+            partition: self.partition,
+            headers: self.headers.to_vec(),
+        }
+    }
+}
+
 /// Where a delivery report goes: a waiting sync call, or the async failure queue.
 pub struct DeliveryTarget {
     batch: Option<(Arc<SyncBatch>, usize)>,
@@ -161,16 +197,16 @@ impl JobProducer {
     /// again after waiting a little (see [`JobProducer::send_blocking`]).
     pub fn try_send(
         &self,
-        message: &OutgoingMessage,
+        message: MessageRef<'_>,
         target: Option<(Arc<SyncBatch>, usize)>,
     ) -> CoreResult<bool> {
         let mut record: BaseRecord<'_, [u8], [u8], Box<DeliveryTarget>> =
-            BaseRecord::with_opaque_to(&message.topic, Box::new(DeliveryTarget { batch: target }));
-        if let Some(payload) = &message.payload {
-            record = record.payload(payload.as_slice());
+            BaseRecord::with_opaque_to(message.topic, Box::new(DeliveryTarget { batch: target }));
+        if let Some(payload) = message.payload {
+            record = record.payload(payload);
         }
-        if let Some(key) = &message.key {
-            record = record.key(key.as_slice());
+        if let Some(key) = message.key {
+            record = record.key(key);
         }
         if let Some(partition) = message.partition {
             record = record.partition(partition);
@@ -191,7 +227,7 @@ impl JobProducer {
             Ok(()) => Ok(true),
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => Ok(false),
             Err((source, _)) => Err(CoreError::Enqueue {
-                topic: message.topic.clone(),
+                topic: message.topic.to_string(),
                 source,
             }),
         }
@@ -205,7 +241,7 @@ impl JobProducer {
         interrupt: &Interrupt,
     ) -> CoreResult<()> {
         loop {
-            if self.try_send(message, target.clone())? {
+            if self.try_send(message.as_ref(), target.clone())? {
                 return Ok(());
             }
             if interrupt.is_set() {
