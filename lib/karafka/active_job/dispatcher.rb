@@ -42,9 +42,11 @@ module Karafka
       # @return [Integer] number of jobs enqueued
       def dispatch_many(jobs)
         groups = Hash.new { |by_producer, producer| by_producer[producer] = {} }
+        default_producer = nil # `Karafka.producer` takes a lock and a getpid: once per call
         jobs.each do |job|
           options = job.class.karafka_options
-          rows, grouped = groups[producer_for(job, options)][options[:dispatch_many_method]] ||= [[], []]
+          producer = options[:producer] ? options[:producer].call(job) : (default_producer ||= Karafka.producer)
+          rows, grouped = groups[producer][options[:dispatch_many_method]] ||= [[], []]
           at = Schedule.future_time(job)
           rows << (at ? scheduled_row(job, options, at) : row(job, options))
           grouped << job
