@@ -12,9 +12,12 @@ module Karafka
           @class_names = (names + class_names.map(&:to_s)).uniq.freeze
         end
 
+        NONE = [].freeze
+        private_constant :NONE
+
         # @return [Array<String>]
         def names
-          @class_names || []
+          @class_names || NONE
         end
 
         # Adds the current values to a serialized job.

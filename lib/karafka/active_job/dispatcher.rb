@@ -54,7 +54,8 @@ module Karafka
         groups.each do |producer, by_method|
           by_method.each do |method, (rows, grouped)|
             produce(producer, method, rows)
-            grouped.each { |job| job.successfully_enqueued = true if job.respond_to?(:successfully_enqueued=) }
+            # Rails 7.1+ reports per job whether it was enqueued; 6.1 has no such flag.
+            grouped.each { |job| job.successfully_enqueued = true } if grouped.first.respond_to?(:successfully_enqueued=)
           end
         end
         jobs.size
