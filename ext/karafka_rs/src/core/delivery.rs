@@ -172,7 +172,10 @@ mod tests {
         batch.report(1, delivered(11));
         assert!(batch.take_if_complete().is_none());
         batch.report(0, delivered(10));
-        assert_eq!(batch.take_if_complete(), Some(vec![delivered(10), delivered(11)]));
+        assert_eq!(
+            batch.take_if_complete(),
+            Some(vec![delivered(10), delivered(11)])
+        );
     }
 
     #[test]
