@@ -55,7 +55,8 @@ def profile_server(topic, dir, data)
   with_server(server_env(topic, dir, JOBS), File.join(dir, 'server.log')) do |pid, spawned|
     perf = Process.spawn('perf', 'record', '-F', FREQUENCY.to_s, '-p', pid.to_s, '-o', data,
                          %i[out err] => File.join(dir, 'perf.log'))
-    wait_for_commits(topic, topic, JOBS, pid, spawned + 600)
+    # Polled only after the last job (each poll costs CPU that competes with the server).
+    wait_for_commits(topic, topic, JOBS, pid, spawned + 600, ready: -> { File.exist?(File.join(dir, 'last')) })
     counters = thread_counters(pid)
     Process.kill('INT', perf)
     Process.wait(perf)

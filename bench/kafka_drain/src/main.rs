@@ -59,6 +59,7 @@ fn main() {
         .set("auto.offset.reset", "earliest")
         .set("fetch.wait.max.ms", "10")
         .set("queued.max.messages.kbytes", "4096")
+        .set("fetch.queue.backoff.ms", "10")
         .set("enable.partition.eof", "false");
     for (key, value) in &args.settings {
         config.set(key, value);
