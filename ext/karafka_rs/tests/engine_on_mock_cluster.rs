@@ -99,7 +99,7 @@ fn runs_every_job_once_in_partition_order_retries_a_failure_and_commits() {
                         tx.send((job.tp.partition, job.offset, payload)).unwrap();
                         Outcome::Success
                     };
-                    engine.complete(job, outcome, Duration::ZERO);
+                    engine.complete(job, outcome);
                 }
             })
         })

@@ -11,7 +11,7 @@
 //! our frames are gone), after the job was recorded as failed so its partition is not stuck.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use magnus::{function, method, prelude::*, Error, RArray, RModule, Ruby, Symbol, Value};
 
@@ -170,9 +170,7 @@ impl Engine {
                 }
                 continue;
             };
-            let began = Instant::now();
             let result = call_executor(ruby, executor, &job);
-            let ran_for = began.elapsed();
             let outcome = match &result {
                 Ok(None) => Outcome::Success,
                 Ok(Some(_)) => Outcome::Failure,
@@ -181,7 +179,7 @@ impl Engine {
                 Err(_) => Outcome::Abandoned,
             };
             let (topic, partition, offset) = (job.tp.topic.clone(), job.tp.partition, job.offset);
-            match core.complete(job, outcome, ran_for) {
+            match core.complete(job, outcome) {
                 Completion::Done => {}
                 Completion::Retry(retry) => {
                     let _: Value = executor.funcall(
@@ -237,7 +235,6 @@ fn dead_letter(
     attempts: u32,
     error: &JobError,
 ) -> Result<(), Error> {
-    let began = Instant::now(); // waiting for the broker counts as blocking (core/workers.rs)
     let dispatched = match &target {
         None => Ok(()),
         Some(topic) => match core.send_dead_letter(&job, topic, attempts, error) {
@@ -253,7 +250,7 @@ fn dead_letter(
                 match waited {
                     Ok(result) => result,
                     Err(exception) => {
-                        core.complete(job, Outcome::Abandoned, began.elapsed());
+                        core.complete(job, Outcome::Abandoned);
                         return Err(exception);
                     }
                 }
@@ -266,7 +263,7 @@ fn dead_letter(
     } else {
         Outcome::DeadLetterFailed
     };
-    core.complete(job, outcome, began.elapsed());
+    core.complete(job, outcome);
     let _: Value = executor.funcall(
         "dead_lettered",
         (

@@ -29,7 +29,6 @@ use crate::core::schedule_timer::{ScheduleTimer, Schedules};
 use crate::core::scheduler::{Completion, DeadLetterPolicy, Job, Next, Outcome, Scheduler};
 pub use crate::core::shared::{Event, Shared};
 use crate::core::wait::{lock, wait_on, Interrupt, Wake};
-use crate::core::workers::{WorkerPool, BLOCKING_JOB};
 
 /// Why [`Engine::run_loop`] returned.
 #[derive(Debug, PartialEq, Eq)]
@@ -135,7 +134,6 @@ impl Engine {
                 .map(|(t, _)| t.clone())
                 .collect(),
             unclassified: Mutex::new(Vec::new()),
-            workers: WorkerPool::default(),
         });
         let context = EngineContext {
             shared: Arc::clone(&shared),
@@ -191,7 +189,6 @@ impl Engine {
             }
             let taken = self.take_messages(consumer);
             self.load_schedules(consumer);
-            self.wake_if_stalled();
             let (stopping, busy) = {
                 let scheduler = lock(&self.shared.scheduler);
                 let busy = scheduler.running() > 0
@@ -285,7 +282,6 @@ impl Engine {
     /// Blocks until a job is runnable (`Ok(true)`, without taking it: claim it with
     /// [`Engine::try_next_job`]), the engine stops (`Ok(false)`), or `interrupt` fires.
     pub fn wait_for_work(&self, interrupt: &Interrupt) -> CoreResult<bool> {
-        let _idle = self.shared.workers.idle();
         let mut scheduler = lock(&self.shared.scheduler);
         loop {
             match scheduler.poll_work(Instant::now()) {
@@ -305,14 +301,10 @@ impl Engine {
     /// Takes a job without blocking, if one is runnable right now.
     pub fn try_next_job(&self) -> Option<Job> {
         let mut scheduler = lock(&self.shared.scheduler);
-        let now = Instant::now();
-        let next = scheduler.next_job(now);
+        let next = scheduler.next_job(Instant::now());
         self.refill_if_drained(&mut scheduler);
         match next {
-            Next::Run(job) => {
-                self.shared.workers.started(now);
-                Some(job)
-            }
+            Next::Run(job) => Some(job),
             _ => None,
         }
     }
@@ -329,27 +321,17 @@ impl Engine {
         interrupt.fire(&self.shared.scheduler, &self.shared.work);
     }
 
-    /// Reports a finished job that ran for `ran_for`.
-    pub fn complete(&self, job: Job, outcome: Outcome, ran_for: Duration) -> Completion {
+    pub fn complete(&self, job: Job, outcome: Outcome) -> Completion {
         let mut scheduler = lock(&self.shared.scheduler);
         let completion = scheduler.complete(job, outcome, Instant::now());
         let runnable = scheduler.runnable();
         drop(scheduler);
-        // The finishing worker takes the next job itself; it wakes another only after a job
-        // that probably blocked (see core/workers.rs: more awake workers cost the GVL).
-        if runnable > 1 && ran_for >= BLOCKING_JOB {
+        // The finishing worker takes the next job itself; wake another only when there is
+        // more than one (waking one per job made workers trade the GVL back and forth).
+        if runnable > 1 {
             self.shared.work.notify_one();
         }
         completion
-    }
-
-    /// Jobs wait and workers idle, yet no job started lately: the busy workers are blocked
-    /// in their jobs, so idle ones must take the waiting jobs.
-    fn wake_if_stalled(&self) {
-        let runnable = lock(&self.shared.scheduler).runnable();
-        for _ in 0..self.shared.workers.to_wake(runnable, Instant::now()) {
-            self.shared.work.notify_one();
-        }
     }
 
     /// Starts dispatching `job` to its dead letter `topic`; wait with

@@ -26,4 +26,3 @@ pub mod scheduler;
 pub mod schedules;
 pub mod shared;
 pub mod wait;
-pub mod workers;

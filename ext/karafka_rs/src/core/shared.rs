@@ -12,7 +12,6 @@ use crate::core::schedule_timer::Schedules;
 use crate::core::scheduler::{Job, Scheduler, TopicPartition};
 use crate::core::schedules::ScheduleStore;
 use crate::core::wait::{lock, Wake};
-use crate::core::workers::WorkerPool;
 
 /// Something the Ruby side should log or instrument.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,8 +42,6 @@ pub struct Shared {
     pub(crate) virtual_topics: Vec<String>,
     /// Fetched messages of virtual-partition topics, in order, waiting for their lanes.
     pub(crate) unclassified: Mutex<Vec<Job>>,
-    /// Idle workers and the last job start: when to wake more workers.
-    pub(crate) workers: WorkerPool,
 }
 
 impl Shared {
