@@ -9,7 +9,7 @@ require_relative 'support'
 require_relative 'bench_job'
 
 JOBS = Integer(ENV.fetch('BENCH_JOBS', '200000'))
-PARTITIONS = 6
+PARTITIONS = Integer(ENV.fetch('BENCH_PARTITIONS', '6'))
 CONCURRENCY = Integer(ENV.fetch('BENCH_CONCURRENCY', '5'))
 FREQUENCY = 999 # samples per second and thread
 
