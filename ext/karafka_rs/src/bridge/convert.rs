@@ -14,19 +14,23 @@ pub fn settings(pairs: RArray) -> Result<KafkaSettings, Error> {
         .collect()
 }
 
-/// A String (copied) or nil.
-pub fn optional_bytes(ruby: &Ruby, value: Value) -> Result<Option<Vec<u8>>, Error> {
+/// A String or nil (a TypeError otherwise).
+fn string_or_nil(ruby: &Ruby, value: Value) -> Result<Option<RString>, Error> {
     if value.is_nil() {
         return Ok(None);
     }
-    let string = RString::from_value(value).ok_or_else(|| {
+    RString::from_value(value).map(Some).ok_or_else(|| {
         Error::new(
             ruby.exception_type_error(),
             format!("expected a String or nil, got {}", value.class()),
         )
-    })?;
+    })
+}
+
+/// A String (copied) or nil.
+pub fn optional_bytes(ruby: &Ruby, value: Value) -> Result<Option<Vec<u8>>, Error> {
     // SAFETY: the slice is copied before any other Ruby call can move or free the string.
-    Ok(Some(unsafe { string.as_slice() }.to_vec()))
+    Ok(string_or_nil(ruby, value)?.map(|string| unsafe { string.as_slice() }.to_vec()))
 }
 
 /// One message as prepared by `Karafka::Producer`:
@@ -93,21 +97,11 @@ pub unsafe fn message_ref<'a>(
 
 /// A String's bytes (borrowed, see [`message_ref`]) or nil.
 unsafe fn borrowed_bytes<'a>(ruby: &Ruby, value: Value) -> Result<Option<&'a [u8]>, Error> {
-    if value.is_nil() {
-        return Ok(None);
-    }
-    let string = RString::from_value(value).ok_or_else(|| {
-        Error::new(
-            ruby.exception_type_error(),
-            format!("expected a String or nil, got {}", value.class()),
-        )
-    })?;
-    let bytes = string.as_slice();
-    // Detach the lifetime from the `RString` handle: the bytes belong to the Ruby object.
-    Ok(Some(std::slice::from_raw_parts(
-        bytes.as_ptr(),
-        bytes.len(),
-    )))
+    Ok(string_or_nil(ruby, value)?.map(|string| {
+        let bytes = string.as_slice();
+        // Detach the lifetime from the `RString` handle: the bytes belong to the Ruby object.
+        std::slice::from_raw_parts(bytes.as_ptr(), bytes.len())
+    }))
 }
 
 /// One message, copied (for sends that release the GVL).
