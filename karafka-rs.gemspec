@@ -13,7 +13,11 @@ Gem::Specification.new do |spec|
   spec.license = 'LGPL-3.0-only'
   spec.required_ruby_version = '>= 3.1'
 
-  spec.files = Dir['lib/**/*.rb', 'exe/*', 'ext/**/*.{rs,rb,toml}', 'Cargo.toml', 'Cargo.lock', 'README.md']
+  # The Cargo workspace (Cargo.toml, Cargo.lock) names bench/kafka_drain as a member, so its
+  # manifest and source ship too: cargo loads every member's manifest, and `--locked` refuses
+  # a workspace that differs from the lock file. It is never built (not a default member).
+  spec.files = Dir['lib/**/*.rb', 'exe/*', 'ext/**/*.{rs,rb,toml}', 'bench/kafka_drain/**/*.{rs,toml}',
+                   'Cargo.toml', 'Cargo.lock', 'README.md']
   spec.bindir = 'exe'
   spec.executables = ['karafka']
   spec.require_paths = ['lib']
