@@ -114,7 +114,7 @@ impl ProducerContext for DeliveryContext {
 }
 
 /// Milliseconds of one flush step of [`JobProducer::wait_sync`].
-const SEND_NOW: i32 = 1;
+const SYNC_FLUSH_STEP_MS: i32 = 1;
 
 /// How long a topic's partition count is trusted for `partition_key` routing.
 const PARTITION_COUNT_TTL: Duration = Duration::from_secs(30);
@@ -255,7 +255,7 @@ impl JobProducer {
     /// Waits for a sync batch's reports (`None` when `interrupt` fires), keeping librdkafka
     /// in flush mode meanwhile: it ignores `linger.ms` while a flush runs, and a sync dispatch
     /// waits for its acknowledgement anyway, so lingering would only add `linger.ms` to every
-    /// call. Each flush returns when nothing is in flight or after [`SEND_NOW`], so the
+    /// call. Each flush returns when nothing is in flight or after [`SYNC_FLUSH_STEP_MS`], so the
     /// interrupt flag is seen within that.
     pub fn wait_sync(&self, batch: &SyncBatch, interrupt: &Interrupt) -> Option<Vec<Report>> {
         loop {
@@ -267,7 +267,10 @@ impl JobProducer {
             }
             // SAFETY: the client handle is alive for as long as `self.inner`.
             unsafe {
-                rdkafka::bindings::rd_kafka_flush(self.inner.client().native_ptr(), SEND_NOW)
+                rdkafka::bindings::rd_kafka_flush(
+                    self.inner.client().native_ptr(),
+                    SYNC_FLUSH_STEP_MS,
+                )
             };
         }
     }
