@@ -96,7 +96,7 @@ impl Engine {
             return;
         };
         let tp = TopicPartition::new(message.topic(), message.partition());
-        let headers = to_job(message).headers;
+        let headers = headers_of(message);
         let mut store = lock(&schedules.store);
         let pushed = store.push(
             &tp,
@@ -129,6 +129,9 @@ impl Engine {
             return;
         };
         let needing = lock(&schedules.store).needing_watermark();
+        if needing.is_empty() {
+            return; // the usual case: this runs every loop round
+        }
         for tp in needing {
             match consumer.fetch_watermarks(&tp.topic, tp.partition, Duration::from_secs(5)) {
                 Ok((_, high)) => {
@@ -158,16 +161,21 @@ fn to_job(message: &BorrowedMessage<'_>) -> Job {
     );
     job.key = message.key().map(<[u8]>::to_vec);
     job.timestamp_ms = message.timestamp().to_millis();
-    if let Some(headers) = message.headers() {
-        job.headers = headers
-            .iter()
-            .map(|h| {
-                (
-                    h.key.to_string(),
-                    h.value.map(<[u8]>::to_vec).unwrap_or_default(),
-                )
-            })
-            .collect();
-    }
+    job.headers = headers_of(message);
     job
+}
+
+fn headers_of(message: &BorrowedMessage<'_>) -> Vec<(String, Vec<u8>)> {
+    let Some(headers) = message.headers() else {
+        return Vec::new();
+    };
+    headers
+        .iter()
+        .map(|h| {
+            (
+                h.key.to_string(),
+                h.value.map(<[u8]>::to_vec).unwrap_or_default(),
+            )
+        })
+        .collect()
 }
