@@ -24,6 +24,15 @@ RSpec.describe 'Bulk enqueue' do
     expect(topic_size(topic, 3)).to eq(100_000)
   end
 
+  it 'spreads a batch of keyless jobs over the partitions (one partition would mean one worker)' do
+    ActiveJob.perform_all_later(Array.new(300) { |i| job_for(topic, RecordingJob, "k#{i}") })
+    expect(Karafka.producer.flush(10_000)).to be(true)
+
+    shares = Array.new(3) { |partition| Karafka::Admin.watermark_offsets(topic, partition).last }
+    expect(shares.sum).to eq(300)
+    expect(shares).to all(be >= 50) # random per job: ~100 each
+  end
+
   it "publishes each job's message in the produced event, as WaterDrop listeners expect" do
     stub_const('KeyedRecordingJob', Class.new(RecordingJob) { karafka_options(partitioner: ->(job) { job.arguments.first }) })
     messages = []

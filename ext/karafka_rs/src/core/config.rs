@@ -11,8 +11,12 @@ pub type KafkaSettings = Vec<(String, String)>;
 /// 1,000 jobs/s), for ~1 ms more median latency (bench/RESULTS.md). Sync dispatches do not
 /// linger (JobProducer::wait_sync). librdkafka's own default is 5 ms.
 /// `murmur2_random`: keyed jobs land where the Java client would put them (see partitioner.rs).
+/// `sticky.partitioning.linger.ms=0`: jobs without a key each go to a random partition.
+/// librdkafka's default (twice `linger.ms`) keeps them on one partition for that long, so a
+/// `perform_all_later` of keyless jobs all landed on one partition: one worker, one server.
 const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
     ("linger.ms", "0.5"),
+    ("sticky.partitioning.linger.ms", "0"),
     ("partitioner", "murmur2_random"),
     ("message.timeout.ms", "300000"),
 ];
