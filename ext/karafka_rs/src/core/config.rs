@@ -19,7 +19,7 @@ pub type KafkaSettings = Vec<(String, String)>;
 /// node) librdkafka's default of a million in flight queued one tiny request per
 /// `perform_later` behind the others. Capped, the jobs wait in librdkafka and go out together
 /// in the next request: a fresh broker's latency p99 at 1,000 jobs/s fell from 90-135 ms to
-/// 13-17 ms (bench/RESULTS.md).
+/// 13-23 ms (bench/RESULTS.md).
 const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
     ("linger.ms", "0.5"),
     ("sticky.partitioning.linger.ms", "0"),
