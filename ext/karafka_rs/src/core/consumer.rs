@@ -13,6 +13,7 @@
 //! only up to a second later, which held one busy partition to 1/20 of the Ruby limit.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -122,6 +123,7 @@ impl Engine {
         let shared = Arc::new(Shared {
             scheduler: Mutex::new(scheduler),
             work: Condvar::new(),
+            idle_workers: AtomicUsize::new(0),
             events: Mutex::new(Vec::new()),
             schedule_topics: settings.schedule_topics.clone(),
             schedules: schedules.clone(),
@@ -272,10 +274,7 @@ impl Engine {
             job.lane = *lane;
             woken += scheduler.push(job) as usize;
         }
-        drop(scheduler);
-        for _ in 0..woken {
-            self.shared.work.notify_one();
-        }
+        self.shared.wake_workers(scheduler, woken);
         Ok(())
     }
 
@@ -291,7 +290,10 @@ impl Engine {
                     if interrupt.is_set() {
                         return Err(CoreError::Interrupted);
                     }
+                    let idle = &self.shared.idle_workers;
+                    idle.fetch_add(1, Ordering::Relaxed);
                     scheduler = wait_on(&self.shared.work, scheduler, timeout);
+                    idle.fetch_sub(1, Ordering::Relaxed);
                 }
                 Next::Run(_) => unreachable!("poll_work never hands out a job"),
             }
@@ -324,13 +326,10 @@ impl Engine {
     pub fn complete(&self, job: Job, outcome: Outcome) -> Completion {
         let mut scheduler = lock(&self.shared.scheduler);
         let completion = scheduler.complete(job, outcome, Instant::now());
-        let runnable = scheduler.runnable();
-        drop(scheduler);
         // The finishing worker takes the next job itself; wake another only when there is
         // more than one (waking one per job made workers trade the GVL back and forth).
-        if runnable > 1 {
-            self.shared.work.notify_one();
-        }
+        let others = usize::from(scheduler.runnable() > 1);
+        self.shared.wake_workers(scheduler, others);
         completion
     }
 

@@ -82,10 +82,7 @@ impl Engine {
             let woken = jobs
                 .into_iter()
                 .fold(0, |n, job| n + scheduler.push(job) as usize);
-            drop(scheduler);
-            for _ in 0..woken {
-                self.shared.work.notify_one();
-            }
+            self.shared.wake_workers(scheduler, woken);
         }
         count
     }

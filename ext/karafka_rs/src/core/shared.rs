@@ -2,7 +2,8 @@
 //! timer. Plain Rust: whatever Ruby must hear about is queued as an [`Event`].
 
 use std::collections::HashMap;
-use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 
 use rdkafka::consumer::base_consumer::PartitionQueue;
 use rdkafka::consumer::BaseConsumer;
@@ -28,7 +29,12 @@ pub enum Event {
 /// State shared by the consumer loop, its rebalance callbacks and the workers.
 pub struct Shared {
     pub(crate) scheduler: Mutex<Scheduler>,
+    /// Workers wait here for a runnable job (see `Engine::wait_for_work`).
     pub(crate) work: Condvar,
+    /// How many workers wait on `work`. Changed and read only while holding `scheduler`, so
+    /// a worker is either counted or sees the new job before it waits (atomic only to be
+    /// `Sync`).
+    pub(crate) idle_workers: AtomicUsize,
     pub(crate) events: Mutex<Vec<Event>>,
     pub(crate) schedule_topics: Vec<String>,
     pub(crate) schedules: Option<Arc<Schedules>>,
@@ -47,6 +53,17 @@ pub struct Shared {
 impl Shared {
     pub(crate) fn event(&self, event: Event) {
         lock(&self.events).push(event);
+    }
+
+    /// Wakes up to `jobs` waiting workers for newly runnable jobs, and none when no worker
+    /// waits: every `notify_one` is a futex syscall even then, one per trivial job on 6
+    /// partitions, where every completion leaves runnable jobs behind.
+    pub(crate) fn wake_workers(&self, scheduler: MutexGuard<'_, Scheduler>, jobs: usize) {
+        let wake = jobs.min(self.idle_workers.load(Ordering::Relaxed));
+        drop(scheduler);
+        for _ in 0..wake {
+            self.work.notify_one();
+        }
     }
 
     /// Offsets the schedule timer made safe to commit (committed by the consumer loop).
