@@ -7,10 +7,12 @@ module Karafka
     class << self
       # @param name [String]
       # @param partitions [Integer]
-      # @param _replication_factor [Integer] single-broker setups use 1
-      # @return [Boolean] false when the topic already existed
-      def create_topic(name, partitions, _replication_factor = 1)
-        Native::Admin._create_topic(kafka, name.to_s, partitions)
+      # @param replication_factor [Integer]
+      # @param topic_config [Hash] topic-level settings, e.g. `{ 'retention.ms': 86_400_000 }`
+      # @return [Boolean] false when the topic already existed (its settings are left alone)
+      def create_topic(name, partitions, replication_factor = 1, topic_config = {})
+        config = topic_config.map { |key, value| [key.to_s, value.to_s] }
+        Native::Admin._create_topic(kafka, name.to_s, partitions, replication_factor, config)
       end
 
       # @return [Boolean] false when the topic did not exist
@@ -41,10 +43,12 @@ module Karafka
       # @param count [Integer] at most this many
       # @param offset [Integer] first offset to read
       # @param timeout_ms [Integer] how long to wait for `count` messages
-      # @return [Array<Hash>] `{ offset:, key:, payload:, headers: }` (strings are binary)
+      # @return [Array<Hash>] `{ offset:, timestamp:, key:, payload:, headers: }` (strings are
+      #   binary; `timestamp` is a Time: when produced, or when the broker stored the message
+      #   on topics with `message.timestamp.type: LogAppendTime`)
       def read_topic(topic, partition, count, offset = 0, timeout_ms: 10_000)
-        Native::Admin._read(kafka, topic.to_s, partition, offset, count, timeout_ms).map do |o, key, payload, headers|
-          { offset: o, key: key, payload: payload, headers: headers }
+        Native::Admin._read(kafka, topic.to_s, partition, offset, count, timeout_ms).map do |o, ms, key, payload, headers|
+          { offset: o, timestamp: ms && Time.at(ms / 1000r), key: key, payload: payload, headers: headers }
         end
       end
 

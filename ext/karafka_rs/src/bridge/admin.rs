@@ -15,9 +15,19 @@ fn run<T>(ruby: &Ruby, mut call: impl FnMut() -> CoreResult<T>) -> Result<T, Err
     blocking(ruby, &interrupt, || Some(call()), || {})?.map_err(|e| to_ruby(ruby, e))
 }
 
-fn create_topic(ruby: &Ruby, kafka: RArray, name: String, partitions: i32) -> Result<bool, Error> {
+fn create_topic(
+    ruby: &Ruby,
+    kafka: RArray,
+    name: String,
+    partitions: i32,
+    replication_factor: i32,
+    config: RArray,
+) -> Result<bool, Error> {
     let settings = convert::settings(kafka)?;
-    run(ruby, || admin::create_topic(&settings, &name, partitions))
+    let config = convert::settings(config)?;
+    run(ruby, || {
+        admin::create_topic(&settings, &name, partitions, replication_factor, &config)
+    })
 }
 
 fn delete_topic(ruby: &Ruby, kafka: RArray, name: String) -> Result<bool, Error> {
@@ -55,7 +65,7 @@ fn committed(
     run(ruby, || admin::committed(&settings, &group, &topic))
 }
 
-/// `[[offset, key, payload, {header => value}], ...]`
+/// `[[offset, timestamp_ms, key, payload, {header => value}], ...]`
 fn read(
     ruby: &Ruby,
     kafka: RArray,
@@ -78,6 +88,7 @@ fn read(
         }
         out.push((
             m.offset,
+            m.timestamp_ms,
             m.key.map(|k| ruby.str_from_slice(&k)),
             m.payload.map(|p| ruby.str_from_slice(&p)),
             headers,
@@ -88,7 +99,7 @@ fn read(
 
 pub fn define(_ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     let admin = native.define_module("Admin")?;
-    admin.define_singleton_method("_create_topic", function!(create_topic, 3))?;
+    admin.define_singleton_method("_create_topic", function!(create_topic, 5))?;
     admin.define_singleton_method("_delete_topic", function!(delete_topic, 2))?;
     admin.define_singleton_method("_topics", function!(topics, 1))?;
     admin.define_singleton_method("_watermarks", function!(watermarks, 3))?;

@@ -50,10 +50,24 @@ fn admin(settings: &KafkaSettings) -> CoreResult<AdminClient<DefaultClientContex
         .map_err(CoreError::ClientCreation)
 }
 
-/// Creates a topic; `Ok(false)` when it already existed.
-pub fn create_topic(settings: &KafkaSettings, name: &str, partitions: i32) -> CoreResult<bool> {
+/// Creates a topic with `config` (topic-level settings such as `retention.ms`);
+/// `Ok(false)` when it already existed (its settings are left as they are).
+pub fn create_topic(
+    settings: &KafkaSettings,
+    name: &str,
+    partitions: i32,
+    replication_factor: i32,
+    config: &[(String, String)],
+) -> CoreResult<bool> {
     let admin = admin(settings)?;
-    let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+    let mut topic = NewTopic::new(
+        name,
+        partitions,
+        TopicReplication::Fixed(replication_factor),
+    );
+    for (key, value) in config {
+        topic = topic.set(key, value);
+    }
     let options = options();
     let results = block_on(admin.create_topics([&topic], &options)).map_err(admin_error)?;
     match results.into_iter().next() {
@@ -141,6 +155,9 @@ pub fn committed(
 #[derive(Debug, Clone)]
 pub struct ReadMessage {
     pub offset: i64,
+    /// Milliseconds since the epoch: when produced, or when the broker stored it
+    /// (`message.timestamp.type=LogAppendTime`).
+    pub timestamp_ms: Option<i64>,
     pub key: Option<Vec<u8>>,
     pub payload: Option<Vec<u8>>,
     pub headers: Vec<(String, Vec<u8>)>,
@@ -179,6 +196,7 @@ pub fn read(
         match consumer.poll(left.min(Duration::from_millis(100))) {
             Some(Ok(m)) => messages.push(ReadMessage {
                 offset: m.offset(),
+                timestamp_ms: m.timestamp().to_millis(),
                 key: m.key().map(<[u8]>::to_vec),
                 payload: m.payload().map(<[u8]>::to_vec),
                 headers: m
