@@ -39,15 +39,19 @@ def enqueue_steadily
   { elapsed: elapsed, rate: JOBS / elapsed, behind: behind }
 end
 
+# The broker stamps each message when it stores it (LogAppendTime), which splits a job's
+# latency in two: `perform_later` -> stored (producer and broker), stored -> `perform` starts
+# (fetch, engine, worker).
 def run
   topic = "bench_latency_#{RUN_ID}"
-  Karafka::Admin.create_topic(topic, PARTITIONS)
+  Karafka::Admin.create_topic(topic, PARTITIONS, 1, 'message.timestamp.type': 'LogAppendTime')
   LateJob.queue_as(topic)
-  Dir.mktmpdir('karafka_rs_bench') do |dir|
+  result = Dir.mktmpdir('karafka_rs_bench') do |dir|
     with_server(server_env(topic, dir, JOBS), File.join(dir, 'server.log')) do |pid, spawned|
       measure_latency(dir, pid, spawned) { Karafka.producer.flush }
     end
   end
+  result.merge(split: broker_split(topic, result[:runs]))
 ensure
   Karafka::Admin.delete_topic(topic) if topic
 end
@@ -64,9 +68,38 @@ def measure_latency(dir, pid, spawned, &flush)
   sleep 1 # let the probe's batch settle (commit, next poll) before measuring
   enqueue = enqueue_steadily
   flush&.call
-  lateness = JSON.parse(wait_for(File.join(dir, 'lateness.json'), pid, TIMEOUT))['lateness']
-  enqueue.merge(ready: ready, latency: lateness.map { |seconds| seconds * 1000 }.sort,
-                cpu: cpu_seconds(pid), exit: stop(pid))
+  stamps = JSON.parse(wait_for(File.join(dir, 'lateness.json'), pid, TIMEOUT))
+  enqueue.merge(ready: ready, latency: stamps['lateness'].map { |seconds| seconds * 1000 }.sort,
+                runs: stamps['runs'], cpu: cpu_seconds(pid), exit: stop(pid))
+end
+
+# Each measured job's latency in milliseconds, split at its message's broker timestamp:
+# { before: [...], after: [...], late: [[before, after], ...] for jobs over 10 ms }.
+def broker_split(topic, runs)
+  stored = {} # "topic/partition/offset" => broker timestamp (Time, millisecond precision)
+  PARTITIONS.times do |partition|
+    count = Karafka::Admin.watermark_offsets(topic, partition).last
+    Karafka::Admin.read_topic(topic, partition, count).each do |message|
+      stored["#{topic}/#{partition}/#{message[:offset]}"] = message[:timestamp].to_f
+    end
+  end
+  pairs = runs.map do |id, due_at, started|
+    at = stored.fetch(id) { raise "no message #{id} for a job that ran" }
+    [(at - due_at) * 1000, (started - at) * 1000]
+  end
+  { before: pairs.map(&:first).sort, after: pairs.map(&:last).sort,
+    late: pairs.select { |before, after| before + after > 10 } }
+end
+
+# One line on where the latency goes (bench/latency.rb's `broker_split`).
+def split_note(r)
+  split = r[:split]
+  late = split[:late]
+  share = late.empty? ? 'none' : "#{(late.sum(&:first) * 100 / late.sum { |b, a| b + a }).round}% of their latency before the broker stored them"
+  "split at the broker's timestamp (LogAppendTime, truncated to the millisecond, so the first part " \
+    "reads up to 1 ms short): `perform_later` → stored p50 #{ms(percentile(split[:before], 0.5))}, " \
+    "p99 #{ms(percentile(split[:before], 0.99))}; stored → `perform` p50 #{ms(percentile(split[:after], 0.5))}, " \
+    "p99 #{ms(percentile(split[:after], 0.99))}; #{late.size} jobs over 10 ms: #{share}"
 end
 
 def ms(value)
@@ -104,6 +137,7 @@ def report(r)
     #{latency_cells(r)}
 
     - distribution: #{distribution(r)}
+    - #{split_note(r)}
     - #{run_notes(r)}
   MD
 end

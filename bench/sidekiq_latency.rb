@@ -38,6 +38,7 @@ def comparison(ours, theirs)
     | Sidekiq #{latency_cells(theirs)}
 
     - karafka-rs distribution: #{distribution(ours)}
+    - karafka-rs #{split_note(ours)}
     - Sidekiq distribution: #{distribution(theirs)}
     - karafka-rs: #{run_notes(ours)}
     - Sidekiq: #{run_notes(theirs)}
