@@ -59,8 +59,10 @@ module Karafka
     def topics(action)
       case action
       when 'create'
-        routed_topics.each do |name, partitions|
-          puts "#{Admin.create_topic(name, partitions) ? 'Created' : 'Exists '} #{name}"
+        routed_topics.each do |name, declaration|
+          settings = declaration.except(:partitions, :replication_factor)
+          created = Admin.create_topic(name, declaration[:partitions], declaration.fetch(:replication_factor, 1), settings)
+          puts "#{created ? 'Created' : 'Exists '} #{name}"
         end
       when 'delete'
         routed_topics.each_key { |name| puts "#{Admin.delete_topic(name) ? 'Deleted' : 'Missing'} #{name}" }
@@ -74,13 +76,15 @@ module Karafka
     end
 
     # @return [Hash{String => Integer}] job, dead letter and schedules topics => partitions
+    # Topic name => its declaration (`config(partitions:, replication_factor:, **settings)`);
+    # dead letter and schedules topics get one partition.
     def routed_topics
-      topics = App.routes.reject(&:pattern).to_h { |topic| [topic.name, topic.declaration[:partitions]] }
+      topics = App.routes.reject(&:pattern).to_h { |topic| [topic.name, topic.declaration] }
       App.routes.each do |topic|
         dlq = topic.dead_letter && topic.dead_letter[:topic]
-        topics[dlq] ||= 1 if dlq
+        topics[dlq] ||= { partitions: 1 } if dlq
       end
-      App.routes.schedule_topics.each { |name| topics[name] ||= 1 }
+      App.routes.schedule_topics.each { |name| topics[name] ||= { partitions: 1 } }
       topics
     end
 

@@ -14,7 +14,7 @@ RSpec.describe 'karafka topics' do
         routes.draw do
           scheduled_messages('cli-schedules-#{suffix}')
           active_job_topic('cli-jobs-#{suffix}') do
-            config(partitions: 3)
+            config(partitions: 3, replication_factor: 1, 'max.message.bytes': 2_048)
             dead_letter_queue(topic: 'cli-dead-#{suffix}', max_retries: 1)
           end
         end
@@ -33,6 +33,9 @@ RSpec.describe 'karafka topics' do
     topics = Karafka::Admin.topics
     expect(topics.slice("cli-jobs-#{suffix}", "cli-dead-#{suffix}", "cli-schedules-#{suffix}"))
       .to eq("cli-jobs-#{suffix}" => 3, "cli-dead-#{suffix}" => 1, "cli-schedules-#{suffix}" => 1)
+    # The declared topic setting reached the broker, which enforces it.
+    expect { Karafka.producer.produce_sync(topic: "cli-jobs-#{suffix}", payload: 'x' * 4_096) }
+      .to raise_error(Karafka::Errors::ProduceError, /too large/i)
 
     output, status = karafka('topics', 'delete')
     expect(status).to be_success, output

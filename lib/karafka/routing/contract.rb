@@ -36,9 +36,11 @@ module Karafka
         end
         errors.concat(dead_letter_errors(topic))
         errors.concat(virtual_partitions_errors(topic))
-        partitions = topic.declaration[:partitions]
-        unless partitions.is_a?(Integer) && partitions.positive?
-          errors << "active_job_topic '#{topic.name}' config partitions #{Contracts.message(:routing, :partitions)}"
+        %i[partitions replication_factor].each do |key|
+          value = topic.declaration.fetch(key, 1)
+          next if value.is_a?(Integer) && value.positive?
+
+          errors << "active_job_topic '#{topic.name}' config #{key} #{Contracts.message(:routing, :partitions)}"
         end
         errors
       end

@@ -39,6 +39,8 @@ RSpec.describe 'Karafka::App setup and routing' do
 
     expect { Karafka::Routing::Builder.new.draw { active_job_topic 'bad topic' } }
       .to raise_error(Karafka::Errors::InvalidConfigurationError, /active_job_topic 'bad topic' name must be/)
+    expect { Karafka::Routing::Builder.new.draw { active_job_topic(:x) { config(partitions: 2, replication_factor: 0) } } }
+      .to raise_error(Karafka::Errors::InvalidConfigurationError, /'x' config replication_factor must be an Integer greater than 0/)
     expect { Karafka::Routing::Builder.new.draw { active_job_topic(:x) { virtual_partitions(partitioner: 'key') } } }
       .to raise_error(Karafka::Errors::InvalidConfigurationError, /'x' virtual_partitions partitioner must respond to #call/)
     expect do
