@@ -73,4 +73,16 @@ RSpec.describe 'Jobs travel perform_later -> Kafka -> karafka server -> perform'
     expect(ran.map { |r| r['id'] }).to eq(ids)
     ran.each_cons(2) { |a, b| expect(b['started']).to be >= a['finished'] }
   end
+
+  it 'refuses a job whose arguments are not JSON, and keeps enqueuing the next ones after many such' do
+    # The dispatcher reuses one JSON::State per thread: a failed generate must not leave
+    # its nesting depth raised (100 failures would otherwise trip max_nesting for every job).
+    100.times do
+      expect { RecordingJob.set(queue: @topic).perform_later('nan', Float::NAN) }.to raise_error(JSON::GeneratorError)
+    end
+    id = SecureRandom.uuid
+    RecordingJob.set(queue: @topic).perform_later(id, { 'deep' => [[[[1]]]] })
+
+    expect(records_for([id]).first).to include('payload' => { 'deep' => [[[[1]]]] })
+  end
 end

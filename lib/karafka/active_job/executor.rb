@@ -12,6 +12,8 @@ module Karafka
       # the outcome carry at most this many characters, so a dead letter stays within the
       # broker's message size.
       MAX_ERROR_MESSAGE = 1_000
+      # Frozen once: a literal option hash is a new Hash per job.
+      PARSE_OPTIONS = { create_additions: false }.freeze
 
       def initialize(monitor)
         @monitor = monitor
@@ -68,7 +70,7 @@ module Karafka
       def parse(payload)
         raise Errors::InvalidJobPayloadError, 'payload is not valid UTF-8' unless payload.valid_encoding?
 
-        job = ::JSON.parse(payload, create_additions: false)
+        job = ::JSON.parse(payload, PARSE_OPTIONS)
         return job if job.is_a?(Hash) && job['job_class'].is_a?(String)
 
         raise Errors::InvalidJobPayloadError, "not a serialized Active Job (#{payload.byteslice(0, 80).inspect})"
