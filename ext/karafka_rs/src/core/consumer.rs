@@ -25,7 +25,7 @@ use crate::core::dead_letter::{self, JobError};
 use crate::core::delivery::SyncBatch;
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::producer::JobProducer;
-use crate::core::rebalance::{commit_list, EngineContext};
+use crate::core::rebalance::{commit_async, commit_list, EngineContext};
 use crate::core::schedule_timer::{ScheduleTimer, Schedules};
 use crate::core::scheduler::{Completion, DeadLetterPolicy, Job, Next, Outcome, Scheduler};
 pub use crate::core::shared::{Event, Shared};
@@ -235,7 +235,12 @@ impl Engine {
         if commits.is_empty() {
             return;
         }
-        if let Err(e) = consumer.commit(&commit_list(&commits), mode) {
+        let list = commit_list(&commits);
+        let committed = match mode {
+            CommitMode::Async => commit_async(consumer, &list),
+            CommitMode::Sync => consumer.commit(&list, mode),
+        };
+        if let Err(e) = committed {
             self.shared.event(Event::Error {
                 kind: "consumer.commit",
                 message: e.to_string(),

@@ -61,14 +61,54 @@ impl ConsumerContext for EngineContext {
         }
     }
 
-    fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
+    /// The result of a [`commit_async`]: a refused commit is reported (the next commit
+    /// carries the same offsets again, so nothing is lost). Errors come for the whole request
+    /// or per partition.
+    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
+        let mut failures: Vec<String> = offsets
+            .elements()
+            .iter()
+            .filter_map(|e| {
+                let code = e.error().err()?.rdkafka_error_code()?;
+                Some(format!("{}/{}: {code}", e.topic(), e.partition()))
+            })
+            .collect();
         if let Err(e) = result {
+            failures.insert(0, e.to_string());
+        }
+        if !failures.is_empty() {
             self.shared.event(Event::Error {
                 kind: "consumer.commit",
-                message: e.to_string(),
+                message: failures.join("; "),
             });
         }
     }
+}
+
+/// Commits `list` without waiting, with its result reported to
+/// [`EngineContext::commit_callback`]. rust-rdkafka's `commit(.., CommitMode::Async)` passes
+/// librdkafka no reply queue, so librdkafka drops the result and a refused commit went
+/// unnoticed (rust-rdkafka issue #856). Given the consumer queue, librdkafka sends the result
+/// there as an event, and the consumer loop's `poll` hands it to the callback.
+pub(crate) fn commit_async(
+    consumer: &BaseConsumer<EngineContext>,
+    list: &TopicPartitionList,
+) -> KafkaResult<()> {
+    use rdkafka::bindings as rd;
+    use rdkafka::error::{IsError, KafkaError};
+    // SAFETY: the client and the list outlive the call; librdkafka keeps its own reference
+    // to the queue for the reply, so our handle is released right after.
+    let code = unsafe {
+        let client = consumer.client().native_ptr();
+        let queue = rd::rd_kafka_queue_get_consumer(client);
+        let code = rd::rd_kafka_commit_queue(client, list.ptr(), queue, None, std::ptr::null_mut());
+        rd::rd_kafka_queue_destroy(queue);
+        code
+    };
+    if code.is_error() {
+        return Err(KafkaError::ConsumerCommit(code.into()));
+    }
+    Ok(())
 }
 
 pub(crate) fn to_topic_partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {

@@ -1,0 +1,113 @@
+//! A failed offset commit reaches Ruby as an error event (librdkafka's mock cluster refuses
+//! the commits). Workers here are plain Rust threads standing in for the Ruby workers.
+
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use karafka_rs::core::backoff::Backoff;
+use karafka_rs::core::consumer::{Engine, EngineSettings, Event, LoopExit};
+use karafka_rs::core::delivery::SyncBatch;
+use karafka_rs::core::producer::{JobProducer, OutgoingMessage};
+use karafka_rs::core::scheduler::Outcome;
+use karafka_rs::core::wait::Interrupt;
+use rdkafka::mocking::MockCluster;
+use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+
+fn settings(bootstrap: &str) -> Vec<(String, String)> {
+    vec![("bootstrap.servers".into(), bootstrap.into())]
+}
+
+fn produce(bootstrap: &str, topic: &str, count: usize) {
+    let producer = JobProducer::new(&settings(bootstrap)).unwrap();
+    let batch = Arc::new(SyncBatch::new(count));
+    for index in 0..count {
+        let message = OutgoingMessage {
+            topic: topic.into(),
+            payload: Some(format!("job-{index}").into_bytes()),
+            ..Default::default()
+        };
+        producer
+            .send_blocking(
+                &message,
+                Some((Arc::clone(&batch), index)),
+                &Interrupt::new(),
+            )
+            .unwrap();
+    }
+    let reports = batch.wait(&Interrupt::new()).unwrap();
+    assert!(reports.iter().all(Result::is_ok), "{reports:?}");
+}
+
+#[test]
+fn a_refused_async_commit_is_reported_as_an_error_event() {
+    let cluster = MockCluster::new(1).unwrap();
+    let bootstrap = cluster.bootstrap_servers();
+    cluster.create_topic("jobs", 1, 1).unwrap();
+    produce(&bootstrap, "jobs", 10);
+    // Every commit in the test's window is refused (a non-retriable error).
+    cluster.request_errors(
+        RDKafkaApiKey::OffsetCommit,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE; 200],
+    );
+
+    let mut kafka = settings(&bootstrap);
+    kafka.push(("group.id".into(), "commit-errors".into()));
+    let engine = Arc::new(
+        Engine::new(EngineSettings {
+            kafka,
+            topics: vec!["jobs".into()],
+            max_messages: 100,
+            max_wait: Duration::from_millis(50),
+            backoff: Backoff::default(),
+            dead_letters: vec![],
+            schedule_topics: vec![],
+            virtual_partitions: vec![],
+        })
+        .unwrap(),
+    );
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let listener = {
+        let (engine, events) = (Arc::clone(&engine), Arc::clone(&events));
+        thread::spawn(move || {
+            let interrupt = Interrupt::new();
+            while engine.run_loop(&interrupt).unwrap() != LoopExit::Stopped {
+                events.lock().unwrap().extend(engine.take_events());
+            }
+        })
+    };
+    let worker = {
+        let engine = Arc::clone(&engine);
+        thread::spawn(move || {
+            let interrupt = Interrupt::new();
+            while engine.wait_for_work(&interrupt).unwrap() {
+                if let Some(job) = engine.try_next_job() {
+                    engine.complete(job, Outcome::Success);
+                }
+            }
+        })
+    };
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let reported = loop {
+        let commit_error = events.lock().unwrap().iter().find_map(|event| match event {
+            Event::Error { kind, message } if *kind == "consumer.commit" => Some(message.clone()),
+            _ => None,
+        });
+        if commit_error.is_some() || Instant::now() > deadline {
+            break commit_error;
+        }
+        thread::sleep(Duration::from_millis(20)); // polling interval, bounded by the deadline
+    };
+    engine.stop();
+    worker.join().unwrap();
+    listener.join().unwrap();
+    cluster.clear_request_errors(RDKafkaApiKey::OffsetCommit);
+    let _ = engine.close();
+
+    let message = reported.expect("a consumer.commit error event within 20 s");
+    assert!(
+        message.contains("jobs/0") && message.contains("Offset metadata string too large"),
+        "names the partition and the broker's reason: {message}"
+    );
+}
