@@ -76,7 +76,7 @@ end
 # Each measured job's latency in milliseconds, split at its message's broker timestamp:
 # { before: [...], after: [...], late: [[before, after], ...] for jobs over 10 ms }.
 def broker_split(topic, runs)
-  stored = {} # "topic/partition/offset" => broker timestamp (Time, millisecond precision)
+  stored = {} # "topic/partition/offset" => broker timestamp (epoch seconds, whole milliseconds)
   PARTITIONS.times do |partition|
     count = Karafka::Admin.watermark_offsets(topic, partition).last
     Karafka::Admin.read_topic(topic, partition, count).each do |message|
