@@ -1,50 +1,28 @@
 //! A failed offset commit reaches Ruby as an error event (librdkafka's mock cluster refuses
 //! the commits). Workers here are plain Rust threads standing in for the Ruby workers.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use karafka_rs::core::backoff::Backoff;
 use karafka_rs::core::consumer::{Engine, EngineSettings, Event, LoopExit};
-use karafka_rs::core::delivery::SyncBatch;
-use karafka_rs::core::producer::{JobProducer, OutgoingMessage};
 use karafka_rs::core::scheduler::Outcome;
 use karafka_rs::core::wait::Interrupt;
 use rdkafka::mocking::MockCluster;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 
-fn settings(bootstrap: &str) -> Vec<(String, String)> {
-    vec![("bootstrap.servers".into(), bootstrap.into())]
-}
-
-fn produce(bootstrap: &str, topic: &str, count: usize) {
-    let producer = JobProducer::new(&settings(bootstrap)).unwrap();
-    let batch = Arc::new(SyncBatch::new(count));
-    for index in 0..count {
-        let message = OutgoingMessage {
-            topic: topic.into(),
-            payload: Some(format!("job-{index}").into_bytes()),
-            ..Default::default()
-        };
-        producer
-            .send_blocking(
-                &message,
-                Some((Arc::clone(&batch), index)),
-                &Interrupt::new(),
-            )
-            .unwrap();
-    }
-    let reports = batch.wait(&Interrupt::new()).unwrap();
-    assert!(reports.iter().all(Result::is_ok), "{reports:?}");
-}
+use common::{produce, settings};
 
 #[test]
 fn a_refused_async_commit_is_reported_as_an_error_event() {
     let cluster = MockCluster::new(1).unwrap();
     let bootstrap = cluster.bootstrap_servers();
     cluster.create_topic("jobs", 1, 1).unwrap();
-    produce(&bootstrap, "jobs", 10);
+    let payloads: Vec<String> = (0..10).map(|i| format!("job-{i}")).collect();
+    produce(&bootstrap, "jobs", &payloads);
     // Every commit in the test's window is refused (a non-retriable error).
     cluster.request_errors(
         RDKafkaApiKey::OffsetCommit,

@@ -2,6 +2,8 @@
 //! (Rust unit level only; the Ruby specs use a real broker). Workers here are plain Rust
 //! threads standing in for the Ruby workers.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::thread;
@@ -10,36 +12,11 @@ use std::time::{Duration, Instant};
 use karafka_rs::core::admin;
 use karafka_rs::core::backoff::Backoff;
 use karafka_rs::core::consumer::{Engine, EngineSettings, LoopExit};
-use karafka_rs::core::delivery::SyncBatch;
-use karafka_rs::core::producer::{JobProducer, OutgoingMessage};
 use karafka_rs::core::scheduler::Outcome;
 use karafka_rs::core::wait::Interrupt;
 use rdkafka::mocking::MockCluster;
 
-fn settings(bootstrap: &str) -> Vec<(String, String)> {
-    vec![("bootstrap.servers".into(), bootstrap.into())]
-}
-
-fn produce(bootstrap: &str, topic: &str, payloads: &[String]) {
-    let producer = JobProducer::new(&settings(bootstrap)).unwrap();
-    let batch = Arc::new(SyncBatch::new(payloads.len()));
-    for (index, payload) in payloads.iter().enumerate() {
-        let message = OutgoingMessage {
-            topic: topic.into(),
-            payload: Some(payload.clone().into_bytes()),
-            ..Default::default()
-        };
-        producer
-            .send_blocking(
-                &message,
-                Some((Arc::clone(&batch), index)),
-                &Interrupt::new(),
-            )
-            .unwrap();
-    }
-    let reports = batch.wait(&Interrupt::new()).unwrap();
-    assert!(reports.iter().all(Result::is_ok), "{reports:?}");
-}
+use common::{produce, settings};
 
 #[test]
 fn runs_every_job_once_in_partition_order_retries_a_failure_and_commits() {
