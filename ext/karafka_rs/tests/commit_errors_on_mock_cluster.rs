@@ -1,5 +1,6 @@
-//! A failed offset commit reaches Ruby as an error event (librdkafka's mock cluster refuses
-//! the commits). Workers here are plain Rust threads standing in for the Ruby workers.
+//! A refused offset commit reaches Ruby as an error event and is sent again (librdkafka's
+//! mock cluster refuses the first commits). Workers here are plain Rust threads standing in
+//! for the Ruby workers.
 
 mod common;
 
@@ -7,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use karafka_rs::core::admin;
 use karafka_rs::core::backoff::Backoff;
 use karafka_rs::core::consumer::{Engine, EngineSettings, Event, LoopExit};
 use karafka_rs::core::scheduler::Outcome;
@@ -17,23 +19,23 @@ use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use common::{produce, settings};
 
 #[test]
-fn a_refused_async_commit_is_reported_as_an_error_event() {
+fn a_refused_async_commit_is_reported_and_sent_again() {
     let cluster = MockCluster::new(1).unwrap();
     let bootstrap = cluster.bootstrap_servers();
     cluster.create_topic("jobs", 1, 1).unwrap();
     let payloads: Vec<String> = (0..10).map(|i| format!("job-{i}")).collect();
     produce(&bootstrap, "jobs", &payloads);
-    // Every commit in the test's window is refused (a non-retriable error).
+    // The first three commits are refused (a non-retriable error), the later ones accepted.
     cluster.request_errors(
         RDKafkaApiKey::OffsetCommit,
-        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE; 200],
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE; 3],
     );
 
     let mut kafka = settings(&bootstrap);
     kafka.push(("group.id".into(), "commit-errors".into()));
     let engine = Arc::new(
         Engine::new(EngineSettings {
-            kafka,
+            kafka: kafka.clone(),
             topics: vec!["jobs".into()],
             max_messages: 100,
             max_wait: Duration::from_millis(50),
@@ -77,15 +79,23 @@ fn a_refused_async_commit_is_reported_as_an_error_event() {
         }
         thread::sleep(Duration::from_millis(20)); // polling interval, bounded by the deadline
     };
+    // No job runs after the ten: only the refused commit, sent again, can reach the broker.
+    let committed = loop {
+        let committed = admin::committed(&kafka, "commit-errors", "jobs").unwrap();
+        if committed == vec![(0, 10)] || Instant::now() > deadline {
+            break committed;
+        }
+        thread::sleep(Duration::from_millis(50)); // polling interval, bounded by the deadline
+    };
     engine.stop();
     worker.join().unwrap();
     listener.join().unwrap();
-    cluster.clear_request_errors(RDKafkaApiKey::OffsetCommit);
-    let _ = engine.close();
+    engine.close().unwrap();
 
     let message = reported.expect("a consumer.commit error event within 20 s");
     assert!(
         message.contains("jobs/0") && message.contains("Offset metadata string too large"),
         "names the partition and the broker's reason: {message}"
     );
+    assert_eq!(committed, vec![(0, 10)], "committed before the shutdown");
 }

@@ -61,27 +61,36 @@ impl ConsumerContext for EngineContext {
         }
     }
 
-    /// The result of a [`commit_async`]: a refused commit is reported (the next commit
-    /// carries the same offsets again, so nothing is lost). Errors come for the whole request
-    /// or per partition.
+    /// The result of a [`commit_async`]. A refused commit is reported and its offsets go out
+    /// again with the next commit. Errors come for the whole request or per partition.
     fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
-        let mut failures: Vec<String> = offsets
-            .elements()
-            .iter()
-            .filter_map(|e| {
-                let code = e.error().err()?.rdkafka_error_code()?;
-                Some(format!("{}/{}: {code}", e.topic(), e.partition()))
-            })
-            .collect();
+        let whole_request = result.is_err();
+        let mut failures = Vec::new();
+        let mut retries = Vec::new();
+        for e in offsets.elements() {
+            let code = e.error().err().and_then(|e| e.rdkafka_error_code());
+            if let Some(code) = code {
+                failures.push(format!("{}/{}: {code}", e.topic(), e.partition()));
+            }
+            if let (true, Offset::Offset(offset)) = (whole_request || code.is_some(), e.offset()) {
+                retries.push((TopicPartition::new(e.topic(), e.partition()), offset));
+            }
+        }
         if let Err(e) = result {
             failures.insert(0, e.to_string());
         }
-        if !failures.is_empty() {
-            self.shared.event(Event::Error {
-                kind: "consumer.commit",
-                message: failures.join("; "),
-            });
+        if failures.is_empty() {
+            return;
         }
+        let mut scheduler = lock(&self.shared.scheduler);
+        for (tp, offset) in retries {
+            scheduler.retry_commit(tp, offset);
+        }
+        drop(scheduler);
+        self.shared.event(Event::Error {
+            kind: "consumer.commit",
+            message: failures.join("; "),
+        });
     }
 }
 

@@ -207,6 +207,18 @@ impl Scheduler {
         }
     }
 
+    /// A commit the broker refused goes out again with the next one, unless the partition was
+    /// revoked or a later offset is pending by then. Without this, a refused commit of a
+    /// partition's last jobs was never retried: even the shutdown commit left them out, and
+    /// the next owner ran them again.
+    pub fn retry_commit(&mut self, tp: TopicPartition, offset: i64) {
+        if !self.partitions.contains_key(&tp) {
+            return;
+        }
+        let pending = self.pending_commits.entry(tp).or_insert(offset);
+        *pending = (*pending).max(offset);
+    }
+
     /// Buffers a fetched message. Returns whether it became runnable work (a waiting worker
     /// should be woken). Messages of partitions we do not own, or fetched while stopping, are
     /// dropped: they are not committed, so they will be fetched again.
@@ -469,6 +481,27 @@ mod tests {
         let mut s = Scheduler::new(100, Backoff::default());
         s.assign([tp(0), tp(1)]);
         s
+    }
+
+    #[test]
+    fn a_refused_commit_is_pending_again_unless_superseded_or_revoked() {
+        let mut s = scheduler();
+        s.record_commit(tp(0), 5);
+        assert_eq!(s.take_commits(), vec![(tp(0), 5)]);
+
+        s.retry_commit(tp(0), 5);
+        assert_eq!(s.take_commits(), vec![(tp(0), 5)]);
+
+        s.record_commit(tp(0), 9);
+        s.retry_commit(tp(0), 5);
+        assert_eq!(s.take_commits(), vec![(tp(0), 9)], "the later offset wins");
+
+        s.revoke(&[tp(1)]);
+        s.retry_commit(tp(1), 3);
+        assert!(
+            !s.has_pending_commits(),
+            "a revoked partition is not committed"
+        );
     }
 
     fn retry_of(completion: Completion) -> Retry {
