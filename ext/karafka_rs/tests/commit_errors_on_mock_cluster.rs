@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 
 use karafka_rs::core::admin;
 use karafka_rs::core::backoff::Backoff;
-use karafka_rs::core::consumer::{Engine, EngineSettings, Event, LoopExit};
+use karafka_rs::core::consumer::Event;
 use karafka_rs::core::scheduler::Outcome;
 use karafka_rs::core::wait::Interrupt;
 use rdkafka::mocking::MockCluster;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 
-use common::{produce, settings};
+use common::{jobs_engine, produce, settings, spawn_listener};
 
 #[test]
 fn a_refused_async_commit_is_reported_and_sent_again() {
@@ -33,29 +33,9 @@ fn a_refused_async_commit_is_reported_and_sent_again() {
 
     let mut kafka = settings(&bootstrap);
     kafka.push(("group.id".into(), "commit-errors".into()));
-    let engine = Arc::new(
-        Engine::new(EngineSettings {
-            kafka: kafka.clone(),
-            topics: vec!["jobs".into()],
-            max_messages: 100,
-            max_wait: Duration::from_millis(50),
-            backoff: Backoff::default(),
-            dead_letters: vec![],
-            schedule_topics: vec![],
-            virtual_partitions: vec![],
-        })
-        .unwrap(),
-    );
+    let engine = jobs_engine(&kafka, 100, Backoff::default());
     let events = Arc::new(Mutex::new(Vec::new()));
-    let listener = {
-        let (engine, events) = (Arc::clone(&engine), Arc::clone(&events));
-        thread::spawn(move || {
-            let interrupt = Interrupt::new();
-            while engine.run_loop(&interrupt).unwrap() != LoopExit::Stopped {
-                events.lock().unwrap().extend(engine.take_events());
-            }
-        })
-    };
+    let listener = spawn_listener(&engine, &events);
     let worker = {
         let engine = Arc::clone(&engine);
         thread::spawn(move || {

@@ -5,18 +5,17 @@
 mod common;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use karafka_rs::core::admin;
 use karafka_rs::core::backoff::Backoff;
-use karafka_rs::core::consumer::{Engine, EngineSettings, LoopExit};
 use karafka_rs::core::scheduler::Outcome;
 use karafka_rs::core::wait::Interrupt;
 use rdkafka::mocking::MockCluster;
 
-use common::{produce, settings};
+use common::{jobs_engine, produce, settings, spawn_listener};
 
 #[test]
 fn runs_every_job_once_in_partition_order_retries_a_failure_and_commits() {
@@ -28,32 +27,12 @@ fn runs_every_job_once_in_partition_order_retries_a_failure_and_commits() {
 
     let mut kafka = settings(&bootstrap);
     kafka.push(("group.id".into(), "engine-test".into()));
-    let engine = Arc::new(
-        Engine::new(EngineSettings {
-            kafka: kafka.clone(),
-            topics: vec!["jobs".into()],
-            max_messages: 8,
-            max_wait: Duration::from_millis(50),
-            backoff: Backoff {
-                timeout: Duration::from_millis(10),
-                ..Backoff::default()
-            },
-            dead_letters: vec![],
-            schedule_topics: vec![],
-            virtual_partitions: vec![],
-        })
-        .unwrap(),
-    );
-
-    let listener = {
-        let engine = Arc::clone(&engine);
-        thread::spawn(move || {
-            let interrupt = Interrupt::new();
-            while engine.run_loop(&interrupt).unwrap() != LoopExit::Stopped {
-                engine.take_events();
-            }
-        })
+    let backoff = Backoff {
+        timeout: Duration::from_millis(10),
+        ..Backoff::default()
     };
+    let engine = jobs_engine(&kafka, 8, backoff);
+    let listener = spawn_listener(&engine, &Arc::new(Mutex::new(Vec::new())));
     let (tx, rx) = std::sync::mpsc::channel();
     let workers: Vec<_> = (0..3)
         .map(|_| {

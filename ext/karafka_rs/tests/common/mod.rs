@@ -1,7 +1,11 @@
 //! What the mock-cluster tests share: client settings and producing their jobs.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
 
+use karafka_rs::core::backoff::Backoff;
+use karafka_rs::core::consumer::{Engine, EngineSettings, Event, LoopExit};
 use karafka_rs::core::delivery::SyncBatch;
 use karafka_rs::core::producer::{JobProducer, OutgoingMessage};
 use karafka_rs::core::wait::Interrupt;
@@ -30,4 +34,35 @@ pub fn produce(bootstrap: &str, topic: &str, payloads: &[String]) {
     }
     let reports = batch.wait(&Interrupt::new()).unwrap();
     assert!(reports.iter().all(Result::is_ok), "{reports:?}");
+}
+
+/// An engine on the topic "jobs" for `kafka` (which names the group).
+pub fn jobs_engine(
+    kafka: &[(String, String)],
+    max_messages: usize,
+    backoff: Backoff,
+) -> Arc<Engine> {
+    let settings = EngineSettings {
+        kafka: kafka.to_vec(),
+        topics: vec!["jobs".into()],
+        max_messages,
+        max_wait: Duration::from_millis(50),
+        backoff,
+        dead_letters: vec![],
+        schedule_topics: vec![],
+        virtual_partitions: vec![],
+    };
+    Arc::new(Engine::new(settings).unwrap())
+}
+
+/// The consumer loop on its own thread, as the Ruby listener thread runs it, keeping the
+/// events it returns in `events`; the thread ends once the engine stopped.
+pub fn spawn_listener(engine: &Arc<Engine>, events: &Arc<Mutex<Vec<Event>>>) -> JoinHandle<()> {
+    let (engine, events) = (Arc::clone(engine), Arc::clone(events));
+    thread::spawn(move || {
+        let interrupt = Interrupt::new();
+        while engine.run_loop(&interrupt).unwrap() != LoopExit::Stopped {
+            events.lock().unwrap().extend(engine.take_events());
+        }
+    })
 }
