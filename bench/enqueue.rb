@@ -6,9 +6,11 @@
 require_relative 'support'
 require_relative 'bench_job'
 
-JOBS = Integer(ENV.fetch('BENCH_JOBS', '50000'))
+JOBS = Integer(ENV.fetch('BENCH_JOBS', '100000'))
+ROUNDS = Integer(ENV.fetch('BENCH_ROUNDS', '3'))
 PARTITIONS = Integer(ENV.fetch('BENCH_PARTITIONS', '6'))
 WARM_UP = 200 # jobs per path, not timed (but produced: counted in the watermark check)
+SYNC_JOBS = [JOBS / 50, 1].max # a broker round trip per job: fewer of them
 
 # Same job, other dispatch methods.
 class SyncBenchJob < BenchJob
@@ -19,76 +21,115 @@ class SyncManyBenchJob < BenchJob
   karafka_options(dispatch_many_method: :produce_many_sync)
 end
 
-# Seconds the block takes, after a full GC so that no path pays for the previous one's garbage.
-def timed
-  GC.start
-  started = now
-  yield
-  now - started
-end
-
-# [label, jobs, block(count) => [seconds enqueueing, seconds flushing]]
-PATHS = [
-  ['(i) `perform_later`, `produce_async` (default), then flush', JOBS, lambda do |count|
-    [timed { count.times { |i| BenchJob.perform_later(i) } }, timed { Karafka.producer.flush }]
-  end],
-  ['(ii) `perform_later`, `dispatch_method: :produce_sync`', JOBS / 10, lambda do |count|
-    [timed { count.times { |i| SyncBenchJob.perform_later(i) } }, 0.0]
-  end],
-  ['(iii) `perform_all_later`, `produce_many_async` (default), then flush', JOBS, lambda do |count|
-    [timed { ActiveJob.perform_all_later(Array.new(count) { |i| BenchJob.new(i) }) }, timed { Karafka.producer.flush }]
-  end],
-  ['(iv) `perform_all_later`, `dispatch_many_method: :produce_many_sync`', JOBS, lambda do |count|
-    [timed { ActiveJob.perform_all_later(Array.new(count) { |i| SyncManyBenchJob.new(i) }) }, 0.0]
-  end]
-].freeze
-
-# (ref) The Ruby work every path does too: build the job and turn it into its payload. Best of
-# three passes (the first one also warms up).
-def reference
-  Array.new(3) { JOBS / timed { JOBS.times { |i| JSON.generate(BenchJob.new(i).serialize) } } }.max
-end
-
 # An adapter that drops every job: what `perform_later` costs in Active Job itself.
 class NullAdapter
   def enqueue(_job); end
   def enqueue_at(_job, _timestamp); end
 end
 
-# (ref, Active Job) `perform_later` through Active Job's own enqueue path (callbacks,
-# instrumentation, logging) into NullAdapter: the floor for (i) and (ii) on this Rails.
-def active_job_reference
-  job_class = Class.new(BenchJob) { self.queue_adapter = NullAdapter.new }
-  Array.new(3) { JOBS / timed { JOBS.times { |i| job_class.perform_later(i) } } }.max
+# An adapter whose transport costs nothing: it builds every payload, as the :karafka adapter
+# does, and drops it. One enqueue path of Active Job into it is the floor of the same path
+# into Kafka.
+class SerializeOnlyAdapter
+  def enqueue(job)
+    JSON.generate(job.serialize)
+  end
+
+  def enqueue_at(job, _timestamp)
+    enqueue(job)
+  end
+
+  # perform_all_later's call: every payload is built (and alive) before the one call.
+  def enqueue_all(jobs)
+    jobs.map { |job| JSON.generate(job.serialize) }.size
+  end
 end
 
-# (ref, bulk) The same work shaped as a bulk call needs it: the array of jobs exists first,
-# and every payload is kept until the one call. More objects live at once, so Ruby's GC works
-# harder than in (ref) (major collections): this is the floor for (iii) and (iv).
-def bulk_reference
-  Array.new(3) do
-    JOBS / timed { Array.new(JOBS) { |i| BenchJob.new(i) }.map { |job| JSON.generate(job.serialize) } }
-  end.max
+ActiveJobOnlyJob = Class.new(BenchJob) { self.queue_adapter = NullAdapter.new }
+SerializeOnlyJob = Class.new(BenchJob) { self.queue_adapter = SerializeOnlyAdapter.new }
+
+# [seconds enqueueing, seconds flushing], after a full GC so that no path pays for the
+# previous one's garbage. The flush follows at once: a GC in between would let librdkafka
+# deliver meanwhile, unmeasured.
+def timed(flush: false)
+  GC.start
+  started = now
+  yield
+  enqueued = now
+  Karafka.producer.flush if flush
+  [enqueued - started, now - enqueued]
 end
 
-def report(refs, runs, spread)
-  ref, aj_ref, bulk_ref = refs.values_at(:ref, :active_job, :bulk)
-  rows = runs.map do |label, count, enqueue, flush|
-    rate = count / (enqueue + flush)
-    floor = (rate / (label.include?('perform_all_later') ? bulk_ref : aj_ref)).round(3)
-    "| #{label} | #{count} | #{rate.round} | #{(rate / ref).round(3)} | #{floor} | " \
-      "#{enqueue.round(3)} s | #{flush.round(3)} s |"
+def perform_later_path(job_class)
+  ->(count) { count.times { |i| job_class.perform_later(i) } }
+end
+
+def perform_all_later_path(job_class)
+  ->(count) { ActiveJob.perform_all_later(Array.new(count) { |i| job_class.new(i) }) }
+end
+
+# `run` enqueues `count` jobs; `flush` adds the wait for their delivery (async paths).
+Path = Struct.new(:key, :label, :count, :run, :flush, :floor, :kafka, keyword_init: true)
+
+# (ref...) rows are references; their `floor` is nil. Kafka paths name the reference that
+# is the same call with a transport that costs nothing.
+PATHS = [
+  Path.new(key: :ref, label: '(ref) `JSON.generate(BenchJob.new(i).serialize)` loop', count: JOBS,
+           run: ->(count) { count.times { |i| JSON.generate(BenchJob.new(i).serialize) } }),
+  Path.new(key: :active_job, label: '(ref, Active Job) `perform_later` into an adapter that drops the job',
+           count: JOBS, run: perform_later_path(ActiveJobOnlyJob)),
+  Path.new(key: :serialize_only, label: '(ref, serialize-only) `perform_later` into an adapter that only ' \
+                                        'builds the payload: the floor of (i), (ii)',
+           count: JOBS, run: perform_later_path(SerializeOnlyJob)),
+  Path.new(key: :bulk, label: '(ref, bulk serialize-only) `perform_all_later` into that adapter: the floor ' \
+                              'of (iii), (iv)',
+           count: JOBS, run: perform_all_later_path(SerializeOnlyJob)),
+  Path.new(key: :async, label: '(i) `perform_later`, `produce_async` (default), then flush', count: JOBS,
+           run: perform_later_path(BenchJob), flush: true, floor: :serialize_only, kafka: true),
+  Path.new(key: :sync, label: '(ii) `perform_later`, `dispatch_method: :produce_sync`', count: SYNC_JOBS,
+           run: perform_later_path(SyncBenchJob), floor: :serialize_only, kafka: true),
+  Path.new(key: :all_async, label: '(iii) `perform_all_later`, `produce_many_async` (default), then flush',
+           count: JOBS, run: perform_all_later_path(BenchJob), flush: true, floor: :bulk, kafka: true),
+  Path.new(key: :all_sync, label: '(iv) `perform_all_later`, `dispatch_many_method: :produce_many_sync`',
+           count: JOBS, run: perform_all_later_path(SyncManyBenchJob), floor: :bulk, kafka: true)
+].freeze
+
+# Every path runs once per round, in turn, and its times add up over the rounds: this VM's
+# speed drifts by tens of percent within a minute, and interleaving spreads the slow and the
+# fast moments over all paths instead of letting them land on one.
+def measure
+  PATHS.each { |path| timed(flush: path.flush) { path.run.call(WARM_UP) } }
+  totals = PATHS.to_h { |path| [path.key, [0.0, 0.0]] }
+  ROUNDS.times do
+    PATHS.each do |path|
+      enqueue, flush = timed(flush: path.flush) { path.run.call(path.count) }
+      totals[path.key][0] += enqueue
+      totals[path.key][1] += flush
+    end
+  end
+  totals
+end
+
+def rate(path, totals)
+  path.count * ROUNDS / totals[path.key].sum
+end
+
+def report(totals, spread)
+  rates = PATHS.to_h { |path| [path.key, rate(path, totals)] }
+  rows = PATHS.map do |path|
+    enqueue, flush = totals[path.key]
+    floor = path.floor ? (rates[path.key] / rates[path.floor]).round(3) : ''
+    "| #{path.label} | #{path.count} × #{ROUNDS} | #{rates[path.key].round} | " \
+      "#{(rates[path.key] / rates[:ref]).round(3)} | #{floor} | #{enqueue.round(3)} s | " \
+      "#{path.flush ? "#{flush.round(3)} s" : ''} |"
   end
   <<~MD
     ## #{Time.now.utc.strftime('%Y-%m-%d %H:%M UTC')} — enqueue (`bench/enqueue.rb`)
 
-    #{machine}; N = #{JOBS} jobs, #{PARTITIONS} partition(s), #{WARM_UP} untimed warm-up jobs per path; load average before the run #{LOAD}#{producer_knobs}.
+    #{machine}; #{ROUNDS} interleaved rounds, each path once per round (jobs column: per round × rounds), #{PARTITIONS} partition(s), #{WARM_UP} untimed warm-up jobs per path; load average before the run #{LOAD}#{producer_knobs}.
 
-    | measurement | jobs | jobs/s | ratio to (ref) | ratio to its floor | enqueue | flush |
+    | measurement | jobs | jobs/s | ratio to (ref) | ratio to its serialize-only floor | enqueue | flush |
     |---|---|---|---|---|---|---|
-    | (ref) `JSON.generate(BenchJob.new(i).serialize)` loop | #{JOBS} | #{ref.round} | 1.0 | | #{(JOBS / ref).round(3)} s | |
-    | (ref, Active Job) `perform_later` into an adapter that drops the job: the floor of (i), (ii) | #{JOBS} | #{aj_ref.round} | #{(aj_ref / ref).round(3)} | 1.0 | #{(JOBS / aj_ref).round(3)} s | |
-    | (ref, bulk) the jobs array first, then every payload kept: the floor of (iii), (iv) | #{JOBS} | #{bulk_ref.round} | #{(bulk_ref / ref).round(3)} | 1.0 | #{(JOBS / bulk_ref).round(3)} s | |
     #{rows.join("\n")}
 
     - messages per partition (high watermarks, warm-ups included): #{spread.inspect}, #{spread.sum} in all as produced
@@ -99,24 +140,17 @@ LOAD = load_average
 topic = "bench_enqueue_#{RUN_ID}"
 Karafka::Admin.create_topic(topic, PARTITIONS)
 begin
-  BenchJob.queue_as(topic)
-  ref = reference
-  puts "(ref) serialize only: #{ref.round} jobs/s"
-  refs = { ref: ref, active_job: active_job_reference, bulk: bulk_reference }
-  puts "(ref, Active Job) perform_later into a null adapter: #{refs[:active_job].round} jobs/s"
-  puts "(ref, bulk) serialize only, as a bulk call: #{refs[:bulk].round} jobs/s"
-  PATHS.each { |_, _, path| path.call(WARM_UP) }
-  runs = PATHS.map do |label, count, path|
-    enqueue, flush = path.call(count)
-    puts "#{label}: #{(count / (enqueue + flush)).round} jobs/s (#{(count / (enqueue + flush) / ref).round(3)} of ref)"
-    [label, count, enqueue, flush]
+  [BenchJob, ActiveJobOnlyJob, SerializeOnlyJob].each { |job_class| job_class.queue_as(topic) }
+  totals = measure
+  PATHS.each do |path|
+    puts "#{path.label}: #{rate(path, totals).round} jobs/s (#{(rate(path, totals) / rate(PATHS.first, totals)).round(3)} of ref)"
   end
   Karafka.producer.flush
   spread = Array.new(PARTITIONS) { |partition| Karafka::Admin.watermark_offsets(topic, partition).last }
-  produced = PATHS.sum { |_, count, _| count + WARM_UP }
+  produced = PATHS.select(&:kafka).sum { |path| path.count * ROUNDS + WARM_UP }
   raise "the topic holds #{spread.sum} messages, #{produced} were enqueued" unless spread.sum == produced
 
-  append_results(report(refs, runs, spread))
+  append_results(report(totals, spread))
 ensure
   Karafka::Admin.delete_topic(topic)
 end
