@@ -1,6 +1,6 @@
 //! A refused offset commit reaches Ruby as an error event and is sent again (librdkafka's
-//! mock cluster refuses the first commits). Workers here are plain Rust threads standing in
-//! for the Ruby workers.
+//! mock cluster refuses the first commits), and a refusal that persists is not reported once
+//! per commit round. Workers here are plain Rust threads standing in for the Ruby workers.
 
 mod common;
 
@@ -18,6 +18,10 @@ use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 
 use common::{jobs_engine, produce, settings, spawn_listener};
 
+/// Commit rounds the mock broker refuses before it accepts one: a round every 50 ms or so, so
+/// they fit in one reporting interval (10 s) or two on a slow machine.
+const REFUSED_ROUNDS: usize = 30;
+
 #[test]
 fn a_refused_async_commit_is_reported_and_sent_again() {
     let cluster = MockCluster::new(1).unwrap();
@@ -25,10 +29,10 @@ fn a_refused_async_commit_is_reported_and_sent_again() {
     cluster.create_topic("jobs", 1, 1).unwrap();
     let payloads: Vec<String> = (0..10).map(|i| format!("job-{i}")).collect();
     produce(&bootstrap, "jobs", &payloads);
-    // The first three commits are refused (a non-retriable error), the later ones accepted.
+    // The first commits are refused (a non-retriable error), the later ones accepted.
     cluster.request_errors(
         RDKafkaApiKey::OffsetCommit,
-        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE; 3],
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE; REFUSED_ROUNDS],
     );
 
     let mut kafka = settings(&bootstrap);
@@ -78,4 +82,16 @@ fn a_refused_async_commit_is_reported_and_sent_again() {
         "names the partition and the broker's reason: {message}"
     );
     assert_eq!(committed, vec![(0, 10)], "committed before the shutdown");
+    let reports = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|event| matches!(event, Event::Error { kind, .. } if *kind == "consumer.commit"))
+        .count();
+    // One per reporting interval: a slow machine may take more than one interval for the
+    // refused rounds, but nowhere near one report per round.
+    assert!(
+        (1..REFUSED_ROUNDS / 3).contains(&reports),
+        "{reports} reports of {REFUSED_ROUNDS} refused rounds"
+    );
 }

@@ -139,6 +139,7 @@ impl Engine {
         });
         let context = EngineContext {
             shared: Arc::clone(&shared),
+            refusals: Mutex::default(),
         };
         let mut consumer: BaseConsumer<EngineContext> = consumer_config(&settings.kafka)
             .create_with_context(context)

@@ -21,6 +21,7 @@ pub mod partition;
 pub mod partitioner;
 pub mod producer;
 pub mod rebalance;
+pub mod refusal_reports;
 pub mod schedule_timer;
 pub mod scheduler;
 pub mod schedules;

@@ -1,19 +1,22 @@
 //! librdkafka's rebalance and commit callbacks. They run inside `poll`, on the consumer loop's
 //! thread (a Ruby thread, GVL released), and only touch Rust state.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaResult;
 use rdkafka::{Offset, TopicPartitionList};
 
+use crate::core::refusal_reports::RefusalReports;
 use crate::core::scheduler::TopicPartition;
 use crate::core::shared::{Event, Shared};
 use crate::core::wait::lock;
 
 pub struct EngineContext {
     pub(crate) shared: Arc<Shared>,
+    pub(crate) refusals: Mutex<RefusalReports>,
 }
 
 impl ClientContext for EngineContext {}
@@ -61,8 +64,9 @@ impl ConsumerContext for EngineContext {
         }
     }
 
-    /// The result of a [`commit_async`]. A refused commit is reported and its offsets go out
-    /// again with the next commit. Errors come for the whole request or per partition.
+    /// The result of a [`commit_async`]. A refused commit's offsets go out again with the next
+    /// commit, and the refusal is reported (once per [`RefusalReports`] interval while it
+    /// persists). Errors come for the whole request or per partition.
     fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
         let whole_request = result.is_err();
         let mut failures = Vec::new();
@@ -80,6 +84,7 @@ impl ConsumerContext for EngineContext {
             failures.insert(0, e.to_string());
         }
         if failures.is_empty() {
+            lock(&self.refusals).accepted();
             return;
         }
         let mut scheduler = lock(&self.shared.scheduler);
@@ -87,10 +92,13 @@ impl ConsumerContext for EngineContext {
             scheduler.retry_commit(tp, offset);
         }
         drop(scheduler);
-        self.shared.event(Event::Error {
-            kind: "consumer.commit",
-            message: failures.join("; "),
-        });
+        let report = lock(&self.refusals).refused(failures.join("; "), Instant::now());
+        if let Some(message) = report {
+            self.shared.event(Event::Error {
+                kind: "consumer.commit",
+                message,
+            });
+        }
     }
 }
 
