@@ -103,4 +103,29 @@ RSpec.describe Karafka::Testing::RSpec::Helpers do
     karafka.consumer_for("helpers-#{suffix}").consume
     expect(events).to eq(['TestingHelpersJob'])
   end
+
+  context 'with a topic routed in two consumer groups' do
+    # Routes as karafka-rs builds them for `consumer_group :name do ... end` blocks: every
+    # topic knows its group's name.
+    let(:route) { Struct.new(:name, :consumer_group, :pattern) }
+
+    before do
+      allow(Karafka::App).to receive(:routes)
+        .and_return([route.new('events', 'analytics'), route.new('events', 'notifications')])
+    end
+
+    it 'asks which group, and produce_to reaches only the consumer it names' do
+      expect { karafka.consumer_for(:events) }
+        .to raise_error(Karafka::Testing::Errors::TopicInManyConsumerGroupsError, /analytics, notifications/)
+      analytics = karafka.consumer_for(:events, consumer_group: :analytics)
+      notifications = karafka.consumer_for(:events, :notifications)
+
+      karafka.produce_to(analytics, job_class.new(8).serialize.to_json)
+      expect([analytics.messages.size, notifications.messages.size]).to eq([1, 0])
+      karafka.produce(job_class.new(9).serialize.to_json, topic: 'events')
+      expect([analytics.messages.size, notifications.messages.size]).to eq([2, 1])
+      notifications.consume
+      expect(ran).to eq([[9]])
+    end
+  end
 end
