@@ -50,11 +50,11 @@ module Karafka
       # Variants buffer like the producer they come from (their settings would only change
       # how Kafka is talked to).
       # @param topic_config [Hash]
-      # @param max_wait_timeout [Integer, nil]
+      # @param max_wait_timeout [Integer, nil] (no wait: nothing is sent)
       # @return [BufferedProducer] self
-      def with(topic_config: {}, max_wait_timeout: nil)
-        raise ArgumentError, "topic_config must be a Hash, got #{topic_config.class}" unless topic_config.is_a?(Hash)
-        raise ArgumentError, 'max_wait_timeout must be an Integer' unless max_wait_timeout.nil? || max_wait_timeout.is_a?(Integer)
+      def with(topic_config: {}, max_wait_timeout: nil) # rubocop:disable Lint/UnusedMethodArgument
+        # The real variant merges topic_config into its settings: a non-Hash fails there too.
+        raise TypeError, "topic_config must be a Hash, got #{topic_config.class}" unless topic_config.is_a?(Hash)
 
         self
       end
@@ -75,7 +75,9 @@ module Karafka
 
       # Every message is checked before the first is buffered, as the real producer does.
       def record(messages)
-        raise Errors::BaseError, 'Karafka.producer is buffered only while a test runs' unless Testing.current
+        unless Testing.current
+          raise Errors::BaseError, 'the testing producer buffers only while a test runs (used after it ended?)'
+        end
 
         rows = messages.map { |message| Karafka::Producer::Message.to_row(message) }
         messages.zip(rows).map { |message, row| Testing.current.record(message, row) }

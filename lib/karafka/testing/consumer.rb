@@ -74,7 +74,8 @@ module Karafka
 
           raise capture.error if capture.error
 
-          raise Errors::JobFailedError, "#{message.topic}/#{message.partition}/#{message.offset}: #{Array(outcome).join(': ')}"
+          location = "#{message.topic}/#{message.partition}/#{message.offset}"
+          raise Errors::JobFailedError, "job at #{location} failed: #{Array(outcome).join(': ')}"
         end
         nil
       end

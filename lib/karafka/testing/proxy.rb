@@ -25,7 +25,7 @@ module Karafka
         consumer
       end
 
-      # Produces `payload` through `Karafka.producer` (so it is in {produced_messages}) to
+      # Produces `payload` through the test's producer (so it is in {produced_messages}) to
       # `topic:`, or to the test's consumer's topic, for that topic's consumers.
       # @param payload [String]
       # @param metadata [Hash] `topic:`, `key:`, `partition_key:`, `partition:`, `headers:`, and
@@ -41,7 +41,8 @@ module Karafka
         end
 
         @example.with_delivery(offset: offset, consumer_group: group&.to_s) do
-          Karafka.producer.produce_sync({ topic: topic.to_s, payload: payload }.merge(metadata))
+          # Not `Karafka.producer`: outside a test that is the real one (this raises instead).
+          Testing.producer.produce_sync({ topic: topic.to_s, payload: payload }.merge(metadata))
         end
       end
 
