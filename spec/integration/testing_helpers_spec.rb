@@ -61,13 +61,14 @@ RSpec.describe 'Karafka::Testing helpers' do
     log, status = run_suite('minitest/jobs_test.rb')
 
     expect(status).to be_success, log
-    expect(log).to match(/^6 runs, \d+ assertions, 0 failures, 0 errors, 0 skips$/)
+    expect(log).to match(/^7 runs, \d+ assertions, 0 failures, 0 errors, 0 skips$/)
     # Minitest shuffles tests: compare without order.
     expect(runs).to contain_exactly(
       { 'job' => 'WelcomeJob', 'arguments' => [53, 'minitest'], 'current_user_id' => 9,
         'provider_job_id' => 'mailers/0/0' },
       { 'job' => 'WelcomeJob', 'arguments' => [54, 'produced'], 'current_user_id' => nil,
-        'provider_job_id' => 'mailers/1/0' }
+        'provider_job_id' => 'mailers/1/0' },
+      { 'job' => 'OrderJob', 'arguments' => ['order-m'], 'provider_job_id' => 'orders/0/0' }
     )
     expect(connections_to_the_bootstrap_port).to eq(0)
   end
