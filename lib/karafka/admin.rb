@@ -3,6 +3,7 @@
 require_relative 'messages/message'
 require_relative 'admin/cluster_info'
 require_relative 'admin/consumer_groups'
+require_relative 'admin/configs'
 
 module Karafka
   # Karafka's `Karafka::Admin`: topics, offsets and consumer groups of the configured cluster.
@@ -125,7 +126,7 @@ module Karafka
     # @api private (`karafka topics`): every setting of a topic as the broker reports it
     # @return [Hash{String => Hash}] name => `{ value:, default:, read_only:, sensitive: }`
     def topic_config(name)
-      Native::Admin._describe_topic_config(kafka, name.to_s).to_h do |key, value, default, read_only, sensitive, _|
+      Native::Admin._describe_config(kafka, name.to_s, false).to_h do |key, value, default, read_only, sensitive, _|
         [key, { value: value, default: default, read_only: read_only, sensitive: sensitive }]
       end
     end
@@ -133,7 +134,7 @@ module Karafka
     # @api private (`karafka topics align`): sets `changes`, keeping the topic's other settings
     # @param changes [Hash{String => String}]
     def alter_topic_config(name, changes)
-      Native::Admin._alter_topic_config(kafka, name.to_s, changes.map { |key, value| [key.to_s, value.to_s] })
+      Native::Admin._alter_topic_config(kafka, name.to_s, changes.map { |key, value| [key.to_s, value.to_s] }, [])
     end
 
     # Karafka hands out its rdkafka clients here; karafka-rs has no Ruby Kafka client.

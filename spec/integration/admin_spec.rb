@@ -175,6 +175,32 @@ RSpec.describe Karafka::Admin do
     expect(described_class.new.cluster_info.brokers).not_to be_empty
   end
 
+  describe Karafka::Admin::Configs do
+    it 'describes a topic and a broker, and alters a topic keeping its other settings' do
+      topic = "admin-configs-#{SecureRandom.hex(4)}"
+      Karafka::Admin.create_topic(topic, 1, 1, 'max.message.bytes': 2_048, 'cleanup.policy': 'delete')
+      resource = described_class::Resource.new(type: :topic, name: topic)
+
+      configs = described_class.describe(resource).first.configs.to_h { |config| [config.name, config] }
+      expect(configs['max.message.bytes']).to have_attributes(value: '2048', default?: false, read_only?: false)
+      expect(configs['retention.ms']).to have_attributes(default?: true)
+
+      resource.set('retention.ms', '7200000').append('cleanup.policy', 'compact').delete('max.message.bytes')
+      expect(described_class.alter(resource)).to be(true)
+      values = described_class.describe(resource).first.configs.to_h { |config| [config.name, config.value] }
+      expect(values.slice('retention.ms', 'cleanup.policy')).to eq('retention.ms' => '7200000', 'cleanup.policy' => 'delete,compact')
+      expect(values['max.message.bytes']).not_to eq('2048')
+
+      broker_id = Karafka::Admin.cluster_info.brokers.first[:broker_id]
+      broker = described_class.describe(described_class::Resource.new(type: :broker, name: broker_id)).first
+      expect(broker.configs.map(&:name)).to include('log.retention.hours')
+      expect { described_class.alter(broker.set('log.retention.hours', '1')) }
+        .to raise_error(Karafka::Errors::UnsupportedFeatureError, /kafka-configs/)
+    ensure
+      Karafka::Admin.delete_topic(topic)
+    end
+  end
+
   it 'names what to use instead of the rdkafka clients Karafka yields' do
     expect { described_class.with_consumer { nil } }
       .to raise_error(Karafka::Errors::UnsupportedFeatureError, /read_topic/)

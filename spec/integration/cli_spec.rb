@@ -233,11 +233,11 @@ RSpec.describe 'karafka CLI' do
       write_boot_file("active_job_topic 'cli-info-#{suffix}'",
                       kafka: "'bootstrap.servers': 'broker:9092', 'sasl.username': 'app', 'sasl.password': 'hunter2', " \
                              "'ssl.key.password': 'k3y', 'ssl.key.pem': 'PEMKEY', 'ssl.certificate.pem': 'PEMCERT', " \
-                             "'sasl.oauthbearer.client.secret': 'oauth', 'sasl.oauthbearer.config': 'principal=x'")
+                             "'sasl.oauthbearer.client.secret': 'c1ient-s3cret', 'sasl.oauthbearer.config': 'principal=x'")
       output, status = karafka('info')
       expect(status).to be_success, output
       expect(output).to include('broker:9092', 'sasl.username', '"app"', "cli-info-#{suffix}")
-      expect(output).not_to include('hunter2', 'k3y', 'PEMKEY', 'PEMCERT', 'oauth', 'principal=x')
+      expect(output).not_to include('hunter2', 'k3y', 'PEMKEY', 'PEMCERT', 'c1ient-s3cret', 'principal=x')
       expect(output.scan('[FILTERED]').size).to eq(6)
     end
   end

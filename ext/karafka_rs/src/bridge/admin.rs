@@ -117,10 +117,16 @@ fn create_partitions(
     Ok(true)
 }
 
-/// `[[name, value, default?, read_only?, sensitive?, set_on_topic?], ...]`
-fn describe_topic_config(ruby: &Ruby, kafka: RArray, topic: String) -> Result<RArray, Error> {
+/// `[[name, value, default?, read_only?, sensitive?, set_on_topic?], ...]` of a topic, or of
+/// a broker (`broker`: true, `name`: its id)
+fn describe_config(
+    ruby: &Ruby,
+    kafka: RArray,
+    name: String,
+    broker: bool,
+) -> Result<RArray, Error> {
     let settings = convert::settings(kafka)?;
-    let entries = run(ruby, || admin::describe_topic_config(&settings, &topic))?;
+    let entries = run(ruby, || admin::describe_config(&settings, &name, broker))?;
     let out = ruby.ary_new_capa(entries.len());
     for e in entries {
         out.push((
@@ -140,11 +146,12 @@ fn alter_topic_config(
     kafka: RArray,
     topic: String,
     changes: RArray,
+    deletes: Vec<String>,
 ) -> Result<bool, Error> {
     let settings = convert::settings(kafka)?;
     let changes = convert::settings(changes)?;
     run(ruby, || {
-        admin::alter_topic_config(&settings, &topic, &changes)
+        admin::alter_topic_config(&settings, &topic, &changes, &deletes)
     })?;
     Ok(true)
 }
@@ -208,11 +215,8 @@ pub fn define(_ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     admin.define_singleton_method("_committed", function!(committed, 3))?;
     admin.define_singleton_method("_read", function!(read, 7))?;
     admin.define_singleton_method("_create_partitions", function!(create_partitions, 3))?;
-    admin.define_singleton_method(
-        "_describe_topic_config",
-        function!(describe_topic_config, 2),
-    )?;
-    admin.define_singleton_method("_alter_topic_config", function!(alter_topic_config, 3))?;
+    admin.define_singleton_method("_describe_config", function!(describe_config, 3))?;
+    admin.define_singleton_method("_alter_topic_config", function!(alter_topic_config, 4))?;
     admin.define_singleton_method("_cluster_info", function!(cluster_info, 2))?;
     admin.define_singleton_method("_delete_group", function!(delete_group, 2))?;
     admin.define_singleton_method("_commit_offsets", function!(commit_offsets, 3))?;

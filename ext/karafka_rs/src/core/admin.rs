@@ -262,15 +262,26 @@ pub struct TopicConfigEntry {
     pub topic_override: bool,
 }
 
-/// The settings of `topic`, as DescribeConfigs returns them.
-pub fn describe_topic_config(
+/// The settings of a topic (`broker: false`) or of the broker with id `name`, as
+/// DescribeConfigs returns them.
+pub fn describe_config(
     settings: &KafkaSettings,
-    topic: &str,
+    name: &str,
+    broker: bool,
 ) -> CoreResult<Vec<TopicConfigEntry>> {
+    let specifier = if broker {
+        let id = name.parse::<i32>().map_err(|_| {
+            admin_error(format!(
+                "describe configs: broker id {name:?} is not a number"
+            ))
+        })?;
+        ResourceSpecifier::Broker(id)
+    } else {
+        ResourceSpecifier::Topic(name)
+    };
     let admin = admin(settings)?;
     let options = options();
-    let results = block_on(admin.describe_configs([&ResourceSpecifier::Topic(topic)], &options))
-        .map_err(admin_error)?;
+    let results = block_on(admin.describe_configs([&specifier], &options)).map_err(admin_error)?;
     match results.into_iter().next() {
         Some(Ok(resource)) => Ok(resource
             .entries
@@ -284,22 +295,24 @@ pub fn describe_topic_config(
                 sensitive: entry.is_sensitive,
             })
             .collect()),
-        Some(Err(code)) => Err(admin_error(format!("describe configs of {topic}: {code}"))),
+        Some(Err(code)) => Err(admin_error(format!("describe configs of {name}: {code}"))),
         None => Err(admin_error("describe_configs returned no result")),
     }
 }
 
-/// Sets `changes` on `topic`, keeping its other topic-level settings. librdkafka's
+/// Sets `changes` on `topic` and removes its own value of each of `deletes` (back to the
+/// broker's default), keeping its other topic-level settings. librdkafka's
 /// (non-incremental) AlterConfigs replaces the whole set, so the topic's current overrides
 /// are read first and sent along with the changes.
 pub fn alter_topic_config(
     settings: &KafkaSettings,
     topic: &str,
     changes: &[(String, String)],
+    deletes: &[String],
 ) -> CoreResult<()> {
     let mut merged: BTreeMap<String, String> = BTreeMap::new();
-    for entry in describe_topic_config(settings, topic)? {
-        if !entry.topic_override {
+    for entry in describe_config(settings, topic, false)? {
+        if !entry.topic_override || deletes.contains(&entry.name) {
             continue;
         }
         match entry.value {
