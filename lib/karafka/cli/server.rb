@@ -64,6 +64,8 @@ module Karafka
         filter = Routing::Filter.new(include: lists[:include], exclude: lists[:exclude])
         routes = App.routes
         unknown = filter.unknown_names(routes.names)
+        # As in Karafka, with pattern routes any topic name may be one that a pattern finds later.
+        unknown.delete(:topics) if routes.any?(&:pattern)
         unless unknown.empty?
           details = unknown.map do |kind, names|
             "#{kind.to_s.tr('_', ' ')} #{names.join(', ')} (routed: #{routes.names[kind].join(', ').then { |s| s.empty? ? 'none' : s }})"
@@ -72,9 +74,16 @@ module Karafka
         end
 
         routes.filter = filter
-        return unless routes.active_topics.empty? && routes.active_schedule_topics.empty?
+        if routes.active_topics.empty? && routes.active_schedule_topics.empty?
+          raise Errors::InvalidConfigurationError, "karafka server #{filter}: leaves no topic to consume"
+        end
 
-        raise Errors::InvalidConfigurationError, "karafka server #{filter}: leaves no topic to consume"
+        log(filter, routes) unless filter.empty?
+      end
+
+      def log(filter, routes)
+        running = routes.active_topics.map(&:name) + routes.active_schedule_topics
+        Karafka.logger.info("Routes filtered (#{filter}): running #{running.join(', ')}")
       end
     end
   end
