@@ -137,6 +137,21 @@ module Karafka
       Native::Admin._alter_topic_config(kafka, name.to_s, changes.map { |key, value| [key.to_s, value.to_s] }, [])
     end
 
+    # Karafka's no-op: every call here opens and closes its own client.
+    # @return [nil]
+    def close
+      nil
+    end
+
+    # Karafka's Replication API plans a reassignment JSON for kafka-reassign-partitions.sh.
+    # @raise [Errors::UnsupportedFeatureError]
+    def plan_topic_replication(topic:, replication_factor:, brokers: nil)
+      raise Errors::UnsupportedFeatureError,
+            "Karafka::Admin.plan_topic_replication(topic: #{topic.inspect}, replication_factor: #{replication_factor}" \
+            "#{brokers ? ', brokers: ...' : ''}) is not supported by karafka-rs; use kafka-reassign-partitions.sh " \
+            '--generate (cluster_info shows the current replicas)'
+    end
+
     # Karafka hands out its rdkafka clients here; karafka-rs has no Ruby Kafka client.
     %i[with_consumer with_admin].each do |name|
       define_method(name) do |*|

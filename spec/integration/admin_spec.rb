@@ -201,8 +201,32 @@ RSpec.describe Karafka::Admin do
     end
   end
 
-  it 'names what to use instead of the rdkafka clients Karafka yields' do
+  it 'names what to use instead of the rdkafka clients and the replication planner Karafka has' do
     expect { described_class.with_consumer { nil } }
       .to raise_error(Karafka::Errors::UnsupportedFeatureError, /read_topic/)
+    expect { described_class.plan_topic_replication(topic: 'x', replication_factor: 3) }
+      .to raise_error(Karafka::Errors::UnsupportedFeatureError, /kafka-reassign-partitions/)
+    expect(described_class.new.close).to be_nil
+  end
+
+  it 'triggers a rebalance of a running consumer group' do
+    topic = create_topic('admin-rebalance')
+    group = unique_group('admin-rebalance')
+    output = File.join(Dir.tmpdir, "admin-rebalance-#{SecureRandom.hex(4)}.jsonl")
+    server = ServerProcess.new(topics: [topic], group: group, output: output).start
+    wait_until(message: -> { "the first assignment; log:\n#{server.log}" }) { server.log.include?("Assigned partitions: #{topic}/0") }
+    Karafka::App.config.group_id = group
+    name = topic
+    Karafka::App.routes.draw { active_job_topic(name) }
+
+    expect(described_class.trigger_rebalance(group)).to be(true)
+    wait_until(message: -> { "a revocation and a new assignment; log:\n#{server.log}" }) do
+      server.log.include?("Revoked partitions: #{topic}/0") && server.log.scan("Assigned partitions: #{topic}/0").size >= 2
+    end
+    expect { described_class.trigger_rebalance('not-routed') }.to raise_error(Karafka::Errors::AdminError, /no routed topics/)
+  ensure
+    server&.ensure_stopped
+    Karafka::App.routes.clear
+    configure_spec_app
   end
 end

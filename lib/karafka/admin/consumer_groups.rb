@@ -66,6 +66,20 @@ module Karafka
         Native::Admin._delete_group(kafka, consumer_group_id.to_s)
       end
 
+      # Makes a consumer group rebalance by briefly joining it (Karafka: for development, e.g.
+      # to see rebalance callbacks run) with a member subscribed to the group's routed topics.
+      # @param consumer_group_id [String] a consumer group of the routes
+      # @return [true]
+      def trigger_rebalance(consumer_group_id)
+        topics = routed_groups(false)[consumer_group_id.to_s]
+        unless topics
+          raise Errors::AdminError, "trigger_rebalance: no routed topics for consumer group #{consumer_group_id} " \
+                                    "(routed groups: #{routed_groups(false).keys.join(', ')})"
+        end
+
+        Native::Admin._trigger_rebalance(kafka, consumer_group_id.to_s, topics)
+      end
+
       private
 
       # `{ group id => [topic names] }` of the routes. Routes outside `consumer_group` belong

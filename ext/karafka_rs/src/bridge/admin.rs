@@ -206,6 +206,19 @@ fn offsets_for_times(
     run(ruby, || admin::offsets_for_times(&settings, &topic, &times))
 }
 
+fn trigger_rebalance(
+    ruby: &Ruby,
+    kafka: RArray,
+    group: String,
+    topics: Vec<String>,
+) -> Result<bool, Error> {
+    let settings = convert::settings(kafka)?;
+    run(ruby, || {
+        admin::trigger_rebalance(&settings, &group, &topics)
+    })?;
+    Ok(true)
+}
+
 pub fn define(_ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     let admin = native.define_module("Admin")?;
     admin.define_singleton_method("_create_topic", function!(create_topic, 5))?;
@@ -221,5 +234,6 @@ pub fn define(_ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     admin.define_singleton_method("_delete_group", function!(delete_group, 2))?;
     admin.define_singleton_method("_commit_offsets", function!(commit_offsets, 3))?;
     admin.define_singleton_method("_offsets_for_times", function!(offsets_for_times, 3))?;
+    admin.define_singleton_method("_trigger_rebalance", function!(trigger_rebalance, 3))?;
     Ok(())
 }

@@ -474,3 +474,60 @@ pub fn offsets_for_times(
         })
         .collect()
 }
+
+/// Notes when the member it belongs to got an assignment (even an empty one): the group
+/// rebalanced with it in.
+struct JoinedContext(std::sync::atomic::AtomicBool);
+
+impl rdkafka::ClientContext for JoinedContext {}
+
+impl rdkafka::consumer::ConsumerContext for JoinedContext {
+    fn post_rebalance(
+        &self,
+        _consumer: &BaseConsumer<Self>,
+        rebalance: &rdkafka::consumer::Rebalance<'_>,
+    ) {
+        if matches!(rebalance, rdkafka::consumer::Rebalance::Assign(_)) {
+            self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// Makes `group` rebalance by joining it with a short-lived consumer subscribed to `topics`
+/// (Karafka's `trigger_rebalance`, meant for development): once that member took part in a
+/// rebalance it leaves, which rebalances the group again.
+pub fn trigger_rebalance(
+    settings: &KafkaSettings,
+    group: &str,
+    topics: &[String],
+) -> CoreResult<()> {
+    let mut config = client_config(settings);
+    config
+        .set("group.id", group)
+        .set("enable.auto.commit", "false");
+    let context = JoinedContext(std::sync::atomic::AtomicBool::new(false));
+    let consumer: BaseConsumer<JoinedContext> = config
+        .create_with_context(context)
+        .map_err(CoreError::ClientCreation)?;
+    let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+    consumer
+        .subscribe(&names)
+        .map_err(|e| admin_error(format!("trigger rebalance of {group}: {e}")))?;
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while std::time::Instant::now() < deadline {
+        // Messages it may fetch are dropped: nothing is committed (auto commit is off).
+        let _ = consumer.poll(Duration::from_millis(100));
+        if consumer
+            .context()
+            .0
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            consumer.unsubscribe();
+            return Ok(());
+        }
+    }
+    Err(admin_error(format!(
+        "trigger rebalance of {group}: not admitted to the group within {} s",
+        TIMEOUT.as_secs()
+    )))
+}
