@@ -310,8 +310,32 @@ pub fn alter_topic_config(
     changes: &[(String, String)],
     deletes: &[String],
 ) -> CoreResult<()> {
-    let mut merged: BTreeMap<String, String> = BTreeMap::new();
-    for entry in describe_config(settings, topic, false)? {
+    let current = describe_config(settings, topic, false)?;
+    let merged = merged_topic_config(topic, current, changes, deletes)?;
+    let mut alter = AlterConfig::new(ResourceSpecifier::Topic(topic));
+    for (key, value) in &merged {
+        alter = alter.set(key, value);
+    }
+    let admin = admin(settings)?;
+    let options = options();
+    let results = block_on(admin.alter_configs([&alter], &options)).map_err(admin_error)?;
+    match results.into_iter().next() {
+        Some(Ok(_)) => Ok(()),
+        Some(Err((_, code))) => Err(admin_error(format!("alter configs of {topic}: {code}"))),
+        None => Err(admin_error("alter_configs returned no result")),
+    }
+}
+
+/// The full set of topic-level settings to send: the topic's own settings (`current`
+/// entries set on the topic), minus `deletes`, with `changes` over them.
+fn merged_topic_config(
+    topic: &str,
+    current: Vec<TopicConfigEntry>,
+    changes: &[(String, String)],
+    deletes: &[String],
+) -> CoreResult<BTreeMap<String, String>> {
+    let mut merged = BTreeMap::new();
+    for entry in current {
         if !entry.topic_override || deletes.contains(&entry.name) {
             continue;
         }
@@ -332,18 +356,7 @@ pub fn alter_topic_config(
     for (key, value) in changes {
         merged.insert(key.clone(), value.clone());
     }
-    let mut alter = AlterConfig::new(ResourceSpecifier::Topic(topic));
-    for (key, value) in &merged {
-        alter = alter.set(key, value);
-    }
-    let admin = admin(settings)?;
-    let options = options();
-    let results = block_on(admin.alter_configs([&alter], &options)).map_err(admin_error)?;
-    match results.into_iter().next() {
-        Some(Ok(_)) => Ok(()),
-        Some(Err((_, code))) => Err(admin_error(format!("alter configs of {topic}: {code}"))),
-        None => Err(admin_error("alter_configs returned no result")),
-    }
+    Ok(merged)
 }
 
 /// A broker of the cluster.
@@ -530,4 +543,66 @@ pub fn trigger_rebalance(
         "trigger rebalance of {group}: not admitted to the group within {} s",
         TIMEOUT.as_secs()
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, value: Option<&str>, topic_override: bool) -> TopicConfigEntry {
+        TopicConfigEntry {
+            name: name.to_string(),
+            value: value.map(str::to_string),
+            default: !topic_override,
+            read_only: false,
+            sensitive: value.is_none(),
+            topic_override,
+        }
+    }
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn keeps_the_topics_own_settings_drops_deleted_ones_and_applies_changes() {
+        let current = vec![
+            entry("max.message.bytes", Some("2048"), true),
+            entry("cleanup.policy", Some("delete"), true),
+            // Broker defaults are not sent: they stay defaults.
+            entry("segment.ms", Some("604800000"), false),
+        ];
+        let merged = merged_topic_config(
+            "t",
+            current,
+            &pairs(&[("retention.ms", "60000"), ("cleanup.policy", "compact")]),
+            &["max.message.bytes".to_string()],
+        )
+        .unwrap();
+        assert_eq!(
+            merged.into_iter().collect::<Vec<_>>(),
+            pairs(&[("cleanup.policy", "compact"), ("retention.ms", "60000")])
+        );
+    }
+
+    #[test]
+    fn refuses_to_reset_a_setting_it_cannot_read_back() {
+        let current = vec![entry("secret.thing", None, true)];
+        let error = merged_topic_config("t", current, &pairs(&[("retention.ms", "1")]), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("secret.thing cannot be read back"),
+            "{error}"
+        );
+
+        // Replacing or deleting it is fine: nothing is lost unknowingly.
+        let current = vec![entry("secret.thing", None, true)];
+        assert!(merged_topic_config("t", current, &pairs(&[("secret.thing", "x")]), &[]).is_ok());
+        let current = vec![entry("secret.thing", None, true)];
+        assert!(merged_topic_config("t", current, &[], &["secret.thing".to_string()]).is_ok());
+    }
 }
