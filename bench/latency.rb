@@ -80,7 +80,7 @@ def broker_split(topic, runs)
   PARTITIONS.times do |partition|
     count = Karafka::Admin.watermark_offsets(topic, partition).last
     Karafka::Admin.read_topic(topic, partition, count).each do |message|
-      stored["#{topic}/#{partition}/#{message[:offset]}"] = message[:timestamp].to_f
+      stored["#{topic}/#{partition}/#{message.offset}"] = message.timestamp.to_f
     end
   end
   pairs = runs.map do |id, due_at, started|

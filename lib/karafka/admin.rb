@@ -1,62 +1,192 @@
 # frozen_string_literal: true
 
+require_relative 'messages/message'
+require_relative 'admin/cluster_info'
+require_relative 'admin/consumer_groups'
+require_relative 'admin/configs'
+
 module Karafka
-  # Topic administration and offset inspection against the configured cluster (Karafka's
-  # `Karafka::Admin` subset). Every call blocks with the GVL released.
-  module Admin
-    class << self
-      # @param name [String]
-      # @param partitions [Integer]
-      # @param replication_factor [Integer]
-      # @param topic_config [Hash] topic-level settings, e.g. `{ 'retention.ms': 86_400_000 }`
-      # @return [Boolean] false when the topic already existed (its settings are left alone)
-      def create_topic(name, partitions, replication_factor = 1, topic_config = {})
-        config = topic_config.map { |key, value| [key.to_s, value.to_s] }
-        Native::Admin._create_topic(kafka, name.to_s, partitions, replication_factor, config)
-      end
+  # Karafka's `Karafka::Admin`: topics, offsets and consumer groups of the configured cluster.
+  # Every call blocks with the GVL released. Class methods use `config.kafka`;
+  # `Karafka::Admin.new(kafka: { ... })` targets another cluster (its settings are merged
+  # over `config.kafka`), as in Karafka.
+  class Admin
+    include ConsumerGroups
 
-      # @return [Boolean] false when the topic did not exist
-      def delete_topic(name)
-        Native::Admin._delete_topic(kafka, name.to_s)
-      end
+    # How long a snapshot `read_topic` may take to read what the partition held when it began.
+    READ_TIMEOUT_MS = 30_000
 
-      # @return [Hash{String => Integer}] topic name => partition count
-      def topics
-        Native::Admin._topics(kafka)
-      end
+    # @param kafka [Hash] librdkafka settings merged over `config.kafka`
+    def initialize(kafka: {})
+      @custom_kafka = kafka
+    end
 
-      # @return [Array(Integer, Integer)] low and high watermark offsets
-      def watermark_offsets(topic, partition)
-        Native::Admin._watermarks(kafka, topic.to_s, partition)
-      end
+    # @param name [String]
+    # @param partitions [Integer]
+    # @param replication_factor [Integer]
+    # @param topic_config [Hash] topic-level settings, e.g. `{ 'retention.ms': 86_400_000 }`
+    # @return [Boolean] false when the topic already existed (its settings are left alone)
+    def create_topic(name, partitions, replication_factor = 1, topic_config = {})
+      config = topic_config.map { |key, value| [key.to_s, value.to_s] }
+      Native::Admin._create_topic(kafka, name.to_s, partitions, replication_factor, config)
+    end
 
-      # @param group [String] consumer group id
-      # @param topic [String]
-      # @return [Hash{Integer => Integer}] partition => next offset to consume (-1: none)
-      def committed_offsets(group, topic)
-        Native::Admin._committed(kafka, group.to_s, topic.to_s).to_h
-      end
+    # @return [Boolean] false when the topic did not exist
+    def delete_topic(name)
+      Native::Admin._delete_topic(kafka, name.to_s)
+    end
 
-      # Reads messages of one partition (no consumer group; nothing is committed).
-      # @param topic [String]
-      # @param partition [Integer]
-      # @param count [Integer] at most this many
-      # @param offset [Integer] first offset to read
-      # @param timeout_ms [Integer] how long to wait for `count` messages
-      # @return [Array<Hash>] `{ offset:, timestamp:, key:, payload:, headers: }` (strings are
-      #   binary; `timestamp` is a Time: when produced, or when the broker stored the message
-      #   on topics with `message.timestamp.type: LogAppendTime`)
-      def read_topic(topic, partition, count, offset = 0, timeout_ms: 10_000)
-        Native::Admin._read(kafka, topic.to_s, partition, offset, count, timeout_ms).map do |o, ms, key, payload, headers|
-          { offset: o, timestamp: ms && Time.at(ms / 1000r), key: key, payload: payload, headers: headers }
-        end
-      end
+    # Adds partitions until the topic has `partitions` (Kafka never removes any).
+    # @param name [String]
+    # @param partitions [Integer] the total wanted
+    # @return [true]
+    # @raise [Errors::AdminError] e.g. when the topic already has that many or more
+    def create_partitions(name, partitions)
+      Native::Admin._create_partitions(kafka, name.to_s, Integer(partitions))
+    end
 
-      private
+    # Reads messages of one partition without a consumer group (nothing is committed).
+    #
+    # As in Karafka, `start_offset` -1 (the default) reads the last `count` messages, -N the
+    # `count` messages ending N - 1 before the last one, a Time the first `count` messages
+    # stored at or after it; the read stops at the end of what the partition holds.
+    # `timeout_ms:` (karafka-rs) waits up to that long for `count` messages, including ones
+    # produced after the call began (specs and scripts waiting for messages to arrive).
+    # @param name [String]
+    # @param partition [Integer]
+    # @param count [Integer]
+    # @param start_offset [Integer, Time]
+    # @param settings [Hash] librdkafka settings for this read
+    # @param timeout_ms [Integer, nil]
+    # @return [Array<Messages::Message>]
+    def read_topic(name, partition, count, start_offset = -1, settings = {}, timeout_ms: nil)
+      name = name.to_s
+      pairs = kafka(settings)
+      low, high = Native::Admin._watermarks(pairs, name, partition)
+      start_offset = offset_at(name, partition, start_offset) if start_offset.is_a?(Time)
+      start = start_offset.negative? ? high - count - start_offset.abs + 1 : start_offset
+      start = low if start.negative?
+      if timeout_ms
+        rows = Native::Admin._read(pairs, name, partition, [start, low].max, count, nil, timeout_ms)
+      else
+        # Karafka's range: `count` offsets from `start`, of those the partition holds now.
+        first = [start, low].max
+        stop = [start + count, high].min
+        return [] if first >= stop
 
-      def kafka
-        App.config.kafka_pairs
+        rows = Native::Admin._read(pairs, name, partition, first, stop - first, stop, READ_TIMEOUT_MS)
       end
+      build_messages(name, partition, rows)
+    end
+
+    # @overload read_watermark_offsets(name, partition)
+    #   @return [Array(Integer, Integer)] low and high watermark offsets
+    # @overload read_watermark_offsets(topics_with_partitions)
+    #   @param topics_with_partitions [Hash{String => Array<Integer>}]
+    #   @return [Hash{String => Hash{Integer => Array(Integer, Integer)}}]
+    def read_watermark_offsets(name_or_hash, partition = nil)
+      return Native::Admin._watermarks(kafka, name_or_hash.to_s, partition) unless name_or_hash.is_a?(Hash)
+
+      name_or_hash.to_h do |name, partitions|
+        [name, Array(partitions).to_h { |p| [p, Native::Admin._watermarks(kafka, name.to_s, p)] }]
+      end
+    end
+
+    # @return [Array(Integer, Integer)] karafka-rs' name for {#read_watermark_offsets}
+    def watermark_offsets(topic, partition)
+      read_watermark_offsets(topic, partition)
+    end
+
+    # @return [Hash{String => Integer}] topic name => partition count (karafka-rs)
+    def topics
+      Native::Admin._topics(kafka)
+    end
+
+    # @param group [String] consumer group id
+    # @param topic [String]
+    # @return [Hash{Integer => Integer}] partition => next offset to consume (-1: none) (karafka-rs)
+    def committed_offsets(group, topic)
+      Native::Admin._committed(kafka, group.to_s, topic.to_s).to_h
+    end
+
+    # @return [ClusterInfo] `brokers` and `topics`, as Karafka's (`topic[:topic_name]`, ...)
+    def cluster_info
+      ClusterInfo.from_native(Native::Admin._cluster_info(kafka, nil))
+    end
+
+    # @param topic_name [String]
+    # @return [Hash] `{ topic_name:, partition_count:, partitions: [...] }`
+    # @raise [Errors::AdminError] when the topic does not exist
+    def topic_info(topic_name)
+      info = ClusterInfo.from_native(Native::Admin._cluster_info(kafka, topic_name.to_s))
+      info.topics.find { |topic| topic[:topic_name] == topic_name.to_s } ||
+        raise(Errors::AdminError, "unknown topic or partition: #{topic_name}")
+    end
+
+    # @api private (`karafka topics`): every setting of a topic as the broker reports it
+    # @return [Hash{String => Hash}] name => `{ value:, default:, read_only:, sensitive: }`
+    def topic_config(name)
+      Native::Admin._describe_config(kafka, name.to_s, false).to_h do |key, value, default, read_only, sensitive, _|
+        [key, { value: value, default: default, read_only: read_only, sensitive: sensitive }]
+      end
+    end
+
+    # @api private (`karafka topics align`): sets `changes`, keeping the topic's other settings
+    # @param changes [Hash{String => String}]
+    def alter_topic_config(name, changes)
+      Native::Admin._alter_topic_config(kafka, name.to_s, changes.map { |key, value| [key.to_s, value.to_s] }, [])
+    end
+
+    # Karafka's no-op: every call here opens and closes its own client.
+    # @return [nil]
+    def close
+      nil
+    end
+
+    # Karafka's Replication API plans a reassignment JSON for kafka-reassign-partitions.sh.
+    # @raise [Errors::UnsupportedFeatureError]
+    def plan_topic_replication(topic:, replication_factor:, brokers: nil)
+      raise Errors::UnsupportedFeatureError,
+            "Karafka::Admin.plan_topic_replication(topic: #{topic.inspect}, replication_factor: #{replication_factor}" \
+            "#{brokers ? ', brokers: ...' : ''}) is not supported by karafka-rs; use kafka-reassign-partitions.sh " \
+            '--generate (cluster_info shows the current replicas)'
+    end
+
+    # Karafka hands out its rdkafka clients here; karafka-rs has no Ruby Kafka client.
+    %i[with_consumer with_admin].each do |name|
+      define_method(name) do |*|
+        raise Errors::UnsupportedFeatureError,
+              "Karafka::Admin.#{name} yields an rdkafka-ruby client, which karafka-rs does not have; use " \
+              'read_topic, read_watermark_offsets, read_lags_with_offsets, seek_consumer_group or cluster_info'
+      end
+    end
+
+    private
+
+    # `config.kafka` (with any instance / per-call settings over it) as native pairs.
+    def kafka(extra = {})
+      App.config.kafka.merge(@custom_kafka, extra).map { |key, value| [key.to_s, value.to_s] }
+    end
+
+    # The first offset stored at or after `time` (the high watermark when there is none).
+    def offset_at(name, partition, time)
+      Native::Admin._offsets_for_times(kafka, name, [[partition, (time.to_r * 1000).to_i]]).first.last
+    end
+
+    def build_messages(name, partition, rows)
+      received_at = Time.now
+      rows.map do |offset, ms, key, payload, headers|
+        metadata = Messages::Metadata.new(topic: name, partition: partition, offset: offset,
+                                          timestamp: ms && Time.at(ms / 1000r), raw_key: key,
+                                          raw_headers: headers, received_at: received_at)
+        Messages::Message.new(payload, metadata)
+      end
+    end
+
+    # Karafka's class-level API (`Karafka::Admin.read_topic(...)`): the default cluster.
+    (public_instance_methods(false) + ConsumerGroups.public_instance_methods).each do |name|
+      singleton_class.define_method(name) { |*args, &block| new.public_send(name, *args, &block) }
+      singleton_class.send(:ruby2_keywords, name)
     end
   end
 end

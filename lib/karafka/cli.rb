@@ -1,100 +1,65 @@
 # frozen_string_literal: true
 
+require 'optparse'
+
 module Karafka
-  # `karafka server | topics create|list|delete | info | version`.
+  # `karafka COMMAND`: Karafka's CLI commands that make sense for an Active Job app. Every
+  # command lives in lib/karafka/cli/; unknown commands and flags print the usage and exit 1.
   class Cli
+    # A command line that does not parse (unknown command, flag or argument).
+    UsageError = Class.new(StandardError)
+
     USAGE = <<~TEXT
-      Usage: karafka COMMAND
-        server                 consume the routed topics and run their jobs
-        topics create          create every routed topic, dead letter and schedules topic
-                               (partitions from `config(partitions:)`)
-        topics list            list the cluster's topics
-        topics delete          delete every routed topic
-        info                   print settings and routes
+      Usage: karafka COMMAND [options]
+        server (s, consumer)   consume the routed topics and run their jobs
+                               (--include-topics a,b, --exclude-consumer-groups c, ...: `karafka help server`)
+        topics ACTION          declarative topics: migrate, plan, create, delete, reset,
+                               repartition, align, list (`karafka help topics`)
+        info                   print settings (secrets redacted) and routes
+        install                write karafka.rb and an example job into this directory
+        console (c)            an IRB session with the app loaded
         version                print the version
+        help [COMMAND]         this text, or a command's options
       The boot file is ./karafka.rb, or KARAFKA_BOOT_FILE.
     TEXT
+
+    # @return [Hash{String => Class}] command name or alias => command class
+    def self.commands
+      { 'server' => Server, 's' => Server, 'consumer' => Server, 'topics' => Topics, 'info' => Info,
+        'install' => Install, 'console' => Console, 'c' => Console, 'swarm' => Swarm }
+    end
 
     # @param argv [Array<String>]
     # @return [Integer] exit status
     def call(argv)
       command, *rest = argv
       case command
-      when 'server' then server
-      when 'topics' then boot && topics(rest.first)
-      when 'info' then boot && info
+      when nil, 'help', '-h', '--help' then help(rest.first)
       when 'version', '-v', '--version' then puts(Karafka::VERSION) || 0
       else
-        warn USAGE
-        command.nil? || %w[help -h --help].include?(command) ? 0 : 2
+        klass = self.class.commands[command] or raise UsageError, "unknown command #{command.inspect}"
+        klass.new.call(rest)
       end
+    rescue UsageError, OptionParser::ParseError => e
+      warn "karafka: #{e.message}"
+      warn klass && klass.const_defined?(:USAGE, false) ? klass::USAGE : USAGE
+      1
     end
 
     private
 
-    def server
-      # Log lines must reach files, pipes and journald as they happen, not at exit.
-      $stdout.sync = true
-      boot
-      Server.new.run ? 0 : 1
-    end
-
-    # Loads the Rails environment when this is a Rails app (the railtie then requires the
-    # boot file), then the boot file itself - as Karafka's CLI does.
-    def boot
-      boot_file = Karafka.boot_file
-      raise Errors::MissingBootFileError, "no boot file at #{boot_file}" unless File.exist?(boot_file)
-
-      rails_environment = File.join(Dir.pwd, 'config', 'environment.rb')
-      if File.exist?(rails_environment)
-        require 'rails'
-        # `karafka` was required before Rails was, so its railtie is not loaded yet.
-        require_relative 'railtie'
-        require rails_environment
-      end
-      require boot_file
-      true
-    end
-
-    def topics(action)
-      case action
-      when 'create'
-        routed_topics.each do |name, declaration|
-          settings = declaration.except(:partitions, :replication_factor)
-          created = Admin.create_topic(name, declaration[:partitions], declaration.fetch(:replication_factor, 1), settings)
-          puts "#{created ? 'Created' : 'Exists '} #{name}"
-        end
-      when 'delete'
-        routed_topics.each_key { |name| puts "#{Admin.delete_topic(name) ? 'Deleted' : 'Missing'} #{name}" }
-      when 'list'
-        Admin.topics.each { |name, partitions| puts "#{name} (#{partitions} partitions)" }
-      else
-        warn USAGE
-        return 2
-      end
-      0
-    end
-
-    # @return [Hash{String => Integer}] job, dead letter and schedules topics => partitions
-    # Topic name => its declaration (`config(partitions:, replication_factor:, **settings)`);
-    # dead letter and schedules topics get one partition.
-    def routed_topics
-      topics = App.routes.reject(&:pattern).to_h { |topic| [topic.name, topic.declaration] }
-      App.routes.each do |topic|
-        dlq = topic.dead_letter && topic.dead_letter[:topic]
-        topics[dlq] ||= { partitions: 1 } if dlq
-      end
-      App.routes.schedule_topics.each { |name| topics[name] ||= { partitions: 1 } }
-      topics
-    end
-
-    def info
-      config = App.config
-      puts "karafka-rs #{Karafka::VERSION} on #{RUBY_DESCRIPTION}"
-      puts "client_id: #{config.client_id}  group_id: #{config.group_id}  concurrency: #{config.concurrency}"
-      puts "kafka: #{config.kafka.inspect}"
-      puts "topics: #{App.routes.map(&:name).join(', ')}"
+    def help(command)
+      klass = command && self.class.commands[command]
+      puts klass&.const_defined?(:USAGE, false) ? klass::USAGE : USAGE
       0
     end
   end
 end
+
+require_relative 'cli/base'
+require_relative 'cli/server'
+require_relative 'cli/topics'
+require_relative 'cli/info'
+require_relative 'cli/install'
+require_relative 'cli/console'
+require_relative 'cli/swarm'

@@ -22,7 +22,7 @@ module Karafka
     def run
       @settings = EngineSettings.new(@app, @monitor)
       topics = @settings.job_topics
-      if topics.empty? && @app.routes.schedule_topics.empty?
+      if topics.empty? && @app.routes.active_schedule_topics.empty?
         raise Errors::InvalidConfigurationError, Contracts.message(:routing, :no_topics)
       end
 

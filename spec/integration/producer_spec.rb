@@ -29,7 +29,7 @@ RSpec.describe Karafka::Producer do
 
     expect(small.produce_many_async(Array.new(2_000) { |i| { topic: topic, payload: i.to_s } })).to eq(2_000)
     expect(small.flush(30_000)).to be(true)
-    payloads = Karafka::Admin.read_topic(topic, 0, 2_000).map { |message| message[:payload] }
+    payloads = Karafka::Admin.read_topic(topic, 0, 2_000).map(&:raw_payload)
     expect(payloads).to eq(Array.new(2_000) { |i| i.to_s })
     small.close(0)
   end

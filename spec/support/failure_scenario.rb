@@ -41,7 +41,10 @@ module FailureScenario
     Karafka.producer.produce_sync(topic: @topic, payload: payload, partition: partition)
   end
 
+  # @return [Array<Hash>] `{ payload:, headers:, key:, offset: }` of the dead letters
   def dead_letters(count, timeout_ms: 20_000)
-    Karafka::Admin.read_topic(@dlq_topic, 0, count, timeout_ms: timeout_ms)
+    Karafka::Admin.read_topic(@dlq_topic, 0, count, timeout_ms: timeout_ms).map do |message|
+      { payload: message.raw_payload, headers: message.headers, key: message.key, offset: message.offset }
+    end
   end
 end

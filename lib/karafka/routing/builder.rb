@@ -4,6 +4,7 @@ require_relative 'topic'
 require_relative 'contract'
 require_relative 'queue_name'
 require_relative 'virtual_partitions'
+require_relative 'filter'
 
 module Karafka
   module Routing
@@ -14,9 +15,14 @@ module Karafka
       # @return [Array<String>] schedules topics declared with {#scheduled_messages}
       attr_reader :schedule_topics
 
+      # @return [Filter] which routes this process runs (`karafka server --include-topics`, ...)
+      attr_accessor :filter
+
       def initialize
         @topics = []
         @schedule_topics = []
+        @schedule_groups = {}
+        @filter = Filter.new
       end
 
       # @param block [Proc] the routing DSL, evaluated on this builder
@@ -31,9 +37,7 @@ module Karafka
       # @param block [Proc] per-topic settings
       def active_job_topic(name, &block)
         topic = Topic.new(QueueName.topic_for(name))
-        topic.instance_eval(&block) if block
-        @topics << topic
-        topic
+        add(topic, &block)
       end
 
       # Declares a scheduled messages topic, as Karafka does: jobs enqueued for a future time
@@ -42,6 +46,7 @@ module Karafka
       # @param name [String, Symbol]
       def scheduled_messages(name)
         @schedule_topics << name.to_s
+        @schedule_groups[name.to_s] = [@consumer_group, @subscription_group]
       end
 
       # Routes every topic whose name matches `regex`, including topics created after the server
@@ -54,9 +59,7 @@ module Karafka
         raise Errors::InvalidConfigurationError, "active_job_pattern needs a Regexp, got #{regex.inspect}" unless regex.is_a?(Regexp)
 
         topic = Topic.new(QueueName.subscription_pattern(regex), pattern: regex)
-        topic.instance_eval(&block) if block
-        @topics << topic
-        topic
+        add(topic, &block)
       end
 
       # Karafka routes for hand-written consumers (`topic :x do consumer MyConsumer end`,
@@ -69,10 +72,27 @@ module Karafka
         end
       end
 
-      # Karafka's implicit consumer group wrapper: its topics are routed like any others.
-      # @param _name [String, Symbol]
-      def consumer_group(_name, &block)
+      # Karafka's consumer group: its topics remember the group's name (for
+      # `karafka server --include-consumer-groups`).
+      # @param name [String, Symbol]
+      def consumer_group(name, &block)
+        previous = @consumer_group
+        @consumer_group = name.to_s
         instance_eval(&block)
+      ensure
+        @consumer_group = previous
+      end
+
+      # Karafka's subscription group: here a name for its topics (for
+      # `karafka server --include-subscription-groups`); they share their consumer group's
+      # Kafka consumer.
+      # @param name [String, Symbol, nil] unnamed groups cannot be selected by name
+      def subscription_group(name = nil, &block)
+        previous = @subscription_group
+        @subscription_group = name&.to_s
+        instance_eval(&block)
+      ensure
+        @subscription_group = previous
       end
 
       # @yieldparam topic [Topic]
@@ -80,15 +100,51 @@ module Karafka
         @topics.each(&block)
       end
 
-      # @return [Array<Topic>] topics the server subscribes to
+      # @return [Array<Topic>] topics the server subscribes to (`active`, and let through by
+      #   {#filter})
       def active_topics
-        @topics.select(&:active?)
+        @filter.select(@topics.select(&:active?), default_group)
+      end
+
+      # @return [Array<String>] schedules topics the server runs (let through by {#filter})
+      def active_schedule_topics
+        @schedule_topics.select do |name|
+          group, subscription_group = @schedule_groups[name]
+          @filter.active?(topic: name, consumer_group: group || default_group, subscription_group: subscription_group)
+        end
+      end
+
+      # @return [Hash{Symbol => Array<String>}] the names {Filter} can select: topics,
+      #   consumer groups and (named) subscription groups of the routes
+      def names
+        groups = @topics.map { |topic| [topic.consumer_group_name, topic.subscription_group_name] } +
+                 @schedule_groups.values
+        { topics: @topics.reject(&:pattern).map(&:name) + @schedule_topics,
+          consumer_groups: groups.map { |group, _| group || default_group }.uniq,
+          subscription_groups: groups.filter_map(&:last).uniq }
       end
 
       # Forgets all routes (specs re-draw routes between examples).
       def clear
         @topics.clear
         @schedule_topics.clear
+        @schedule_groups.clear
+        @filter = Filter.new
+      end
+
+      private
+
+      def add(topic, &block)
+        topic.consumer_group_name = @consumer_group
+        topic.subscription_group_name = @subscription_group
+        topic.instance_eval(&block) if block
+        @topics << topic
+        topic
+      end
+
+      # Routes outside `consumer_group` belong to `config.group_id`, as in Karafka.
+      def default_group
+        App.config.group_id.to_s
       end
     end
   end

@@ -16,6 +16,11 @@ module Karafka
       # @return [Regexp, nil] for `active_job_pattern` routes
       attr_reader :pattern
 
+      # @return [String, nil] the `consumer_group` it was routed in (nil: `config.group_id`)
+      attr_accessor :consumer_group_name
+      # @return [String, nil] the named `subscription_group` it was routed in
+      attr_accessor :subscription_group_name
+
       # @param name [String, Symbol] topic name (for a pattern: librdkafka's `^regex` form)
       # @param pattern [Regexp, nil]
       def initialize(name, pattern: nil)

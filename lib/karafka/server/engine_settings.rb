@@ -16,7 +16,7 @@ module Karafka
         pause = @config.pause
         Native::Engine.new(kafka, job_topics, @config.max_messages, @config.max_wait_time, pause.timeout,
                            pause.max_timeout, pause.with_exponential_backoff, dead_letters,
-                           @app.routes.schedule_topics, virtual_partitions.map { |name, lanes, _| [name, lanes] })
+                           @app.routes.active_schedule_topics, virtual_partitions.map { |name, lanes, _| [name, lanes] })
       end
 
       # @return [Array<String>] job topics (pattern routes in librdkafka's `^regex` form)

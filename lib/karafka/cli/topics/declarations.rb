@@ -1,0 +1,41 @@
+# frozen_string_literal: true
+
+module Karafka
+  class Cli
+    class Topics < Base
+      # A topic as the routes declare it: `config(partitions:, replication_factor:, **settings)`.
+      Declaration = Struct.new(:name, :partitions, :replication_factor, :settings, keyword_init: true)
+
+      # The topics `karafka topics` manages: every routed job topic (inactive ones too, as in
+      # Karafka: `active false` stops consumption, not management) except patterns and
+      # `config(active: false)`, then dead letter and schedules topics not routed themselves
+      # (one partition). The first declaration of a name wins.
+      module Declarations
+        module_function
+
+        # @param routes [Routing::Builder]
+        # @return [Array<Declaration>]
+        def from(routes)
+          declared = {}
+          unmanaged = []
+          routes.each do |topic|
+            next if topic.pattern
+            next unmanaged << topic.name if topic.declaration[:active] == false
+
+            declared[topic.name] ||= build(topic.name, topic.declaration)
+          end
+          extra = routes.filter_map { |topic| topic.dead_letter && topic.dead_letter[:topic] } + routes.schedule_topics
+          extra.each { |name| declared[name] ||= build(name, {}) unless unmanaged.include?(name) }
+          declared.values
+        end
+
+        def build(name, declaration)
+          settings = declaration.except(:partitions, :replication_factor, :active)
+          Declaration.new(name: name, partitions: Integer(declaration.fetch(:partitions, 1)),
+                          replication_factor: Integer(declaration.fetch(:replication_factor, 1)),
+                          settings: settings.to_h { |key, value| [key.to_s, value.to_s] })
+        end
+      end
+    end
+  end
+end
