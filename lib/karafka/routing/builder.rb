@@ -17,6 +17,8 @@ module Karafka
       def initialize
         @topics = []
         @schedule_topics = []
+        @schedule_groups = {}
+        @current_group = nil
       end
 
       # @param block [Proc] the routing DSL, evaluated on this builder
@@ -30,7 +32,7 @@ module Karafka
       # @param name [String, Symbol] the job's queue name (Active Job's queue_name_prefix applies)
       # @param block [Proc] per-topic settings
       def active_job_topic(name, &block)
-        topic = Topic.new(QueueName.topic_for(name))
+        topic = Topic.new(QueueName.topic_for(name), consumer_group: @current_group)
         topic.instance_eval(&block) if block
         @topics << topic
         topic
@@ -42,6 +44,13 @@ module Karafka
       # @param name [String, Symbol]
       def scheduled_messages(name)
         @schedule_topics << name.to_s
+        @schedule_groups[name.to_s] = @current_group
+      end
+
+      # @param name [String] a schedules topic declared with {#scheduled_messages}
+      # @return [String] the consumer group it was declared in (Kafka group.id)
+      def schedule_topic_group(name)
+        @schedule_groups.fetch(name.to_s, nil) || Karafka::App.config.group_id
       end
 
       # Routes every topic whose name matches `regex`, including topics created after the server
@@ -53,7 +62,7 @@ module Karafka
       def active_job_pattern(regex, &block)
         raise Errors::InvalidConfigurationError, "active_job_pattern needs a Regexp, got #{regex.inspect}" unless regex.is_a?(Regexp)
 
-        topic = Topic.new(QueueName.subscription_pattern(regex), pattern: regex)
+        topic = Topic.new(QueueName.subscription_pattern(regex), pattern: regex, consumer_group: @current_group)
         topic.instance_eval(&block) if block
         @topics << topic
         topic
@@ -69,10 +78,25 @@ module Karafka
         end
       end
 
-      # Karafka's implicit consumer group wrapper: its topics are routed like any others.
-      # @param _name [String, Symbol]
-      def consumer_group(_name, &block)
+      # Routes inside the block are consumed under the Kafka group.id `name` (as-is, as in
+      # Karafka 2.4+), so committed offsets carry over from Karafka; routes outside any
+      # consumer_group block belong to `config.group_id`. Blocks with the same name add to
+      # one group. Each group gets its own consumer in `karafka server` (see README).
+      # @param name [String, Symbol]
+      # @param block [Proc] routes of the group
+      def consumer_group(name, &block)
+        raise Errors::InvalidConfigurationError, 'consumer_group blocks do not nest' if @current_group
+
+        @current_group = name.to_s
         instance_eval(&block)
+      ensure
+        @current_group = nil
+      end
+
+      # @return [Array<String>] group ids of the active topics and schedules topics, in
+      #   declaration order
+      def consumer_groups
+        (active_topics.map(&:consumer_group) + @schedule_topics.map { |name| schedule_topic_group(name) }).uniq
       end
 
       # @yieldparam topic [Topic]
@@ -89,6 +113,7 @@ module Karafka
       def clear
         @topics.clear
         @schedule_topics.clear
+        @schedule_groups.clear
       end
     end
   end

@@ -18,13 +18,23 @@ module Karafka
 
       # @param name [String, Symbol] topic name (for a pattern: librdkafka's `^regex` form)
       # @param pattern [Regexp, nil]
-      def initialize(name, pattern: nil)
+      # @param consumer_group [String, nil] the enclosing `consumer_group` block's name; nil
+      #   for routes outside one (they belong to `config.group_id`)
+      def initialize(name, pattern: nil, consumer_group: nil)
         @name = name.to_s
         @pattern = pattern
+        @consumer_group = consumer_group
         @declaration = { partitions: 1 }
         @active = true
         @dead_letter = nil
         @long_running_job = false
+      end
+
+      # @return [String] the Kafka group.id this topic is consumed under: its
+      #   `consumer_group` block's name, else `config.group_id` (read when asked, so routes
+      #   drawn before `setup` follow it, as Karafka's default group does)
+      def consumer_group
+        @consumer_group || Karafka::App.config.group_id
       end
 
       # Jobs longer than `max.poll.interval.ms` are safe on every karafka-rs topic: the
