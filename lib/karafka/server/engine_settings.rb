@@ -67,8 +67,11 @@ module Karafka
       def kafka
         settings = @config.kafka.merge('group.id': @group_id, 'client.id': @config.client_id) { |_k, user, _| user }
         settings = settings.reject { |key, _| key.to_s == 'group.id' }.merge('group.id': @group_id) if @group_id != @config.group_id
-        # Pattern routes notice new topics on a metadata refresh (librdkafka's default: 5 min).
-        if topics.any?(&:pattern) && settings.keys.none? { |k| k.to_s == 'topic.metadata.refresh.interval.ms' }
+        # A routed topic created after the start (a queue added in a deploy, a target topic
+        # first created by a scheduled dispatch) and pattern routes' new topics are noticed
+        # on a metadata refresh: librdkafka's default of 5 min left such jobs waiting that
+        # long. One small metadata request per 5 s per consumer.
+        if settings.keys.none? { |k| k.to_s == 'topic.metadata.refresh.interval.ms' }
           settings[:'topic.metadata.refresh.interval.ms'] = 5_000
         end
         settings.map { |key, value| [key.to_s, value.to_s] }
