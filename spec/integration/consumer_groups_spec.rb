@@ -59,20 +59,4 @@ RSpec.describe 'Consumer groups (migration from Karafka)' do
     expect(committed_total(named_group, named_topic)).to eq(6)
     expect(committed_total(default_group, default_topic)).to eq(5)
   end
-
-  it 'names each route’s group: the block’s name, else config.group_id' do
-    routes = Karafka::Routing::Builder.new.draw do
-      active_job_topic :outside
-      consumer_group :orders do
-        active_job_topic :inside
-      end
-      consumer_group 'orders' do
-        active_job_topic :also_inside
-      end
-    end
-
-    expect(routes.map { |topic| [topic.name, topic.consumer_group] })
-      .to eq([['outside', Karafka::App.config.group_id], %w[inside orders], %w[also_inside orders]])
-    expect(routes.consumer_groups).to eq([Karafka::App.config.group_id, 'orders'])
-  end
 end
