@@ -21,7 +21,11 @@ RSpec.describe 'Consumer groups (migration from Karafka)' do
 
   # Commits `offset` for `group` on partition 0 of `topic`, as a stopped Karafka would have.
   def commit_as_karafka(group, topic, offset)
-    libs = File.join(ENV.fetch('KAFKA_HOME', '/work/main/vendor/kafka'), 'libs', '*')
+    # bin/kafka's jars (KAFKA_HOME: another checkout's vendor/kafka, for a worktree without them).
+    home = ENV.fetch('KAFKA_HOME', File.join(ServerProcess::ROOT, 'vendor/kafka'))
+    raise "no Kafka jars in #{home}/libs (bin/kafka install, or set KAFKA_HOME)" unless Dir.exist?(File.join(home, 'libs'))
+
+    libs = File.join(home, 'libs', '*')
     command = ['java', '-cp', libs, 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
                '--bootstrap-server', SpecKafka.bootstrap, '--group', group, '--topic', "#{topic}:0",
                '--reset-offsets', '--to-offset', offset.to_s, '--execute']
