@@ -6,6 +6,8 @@ module Karafka
   # Threads (all created here, in Ruby): the main thread waits for a signal; one listener
   # thread runs the native consumer loop; `concurrency` worker threads each enter the native
   # engine, which calls the executor for every job. See ext/README.md for the native side.
+  # Each consumer group of the routes has an engine of its own (its own Kafka consumer,
+  # listener and workers); with one group, that is the only engine.
   class Server
     SIGNALS = %w[INT TERM QUIT].freeze
 
@@ -20,17 +22,17 @@ module Karafka
     # Runs until SIGINT/SIGTERM/SIGQUIT (or a fatal error), then shuts down gracefully.
     # @return [Boolean] true when everything stopped cleanly
     def run
-      @settings = EngineSettings.new(@app, @monitor)
-      topics = @settings.job_topics
+      groups = @app.routes.consumer_groups.map { |group| EngineSettings.new(@app, @monitor, group) }
+      topics = groups.flat_map(&:job_topics)
       if topics.empty? && @app.routes.active_schedule_topics.empty?
         raise Errors::InvalidConfigurationError, Contracts.message(:routing, :no_topics)
       end
 
       subscribe_default_logger
-      @engine = @settings.build
+      @engines = build_engines(groups)
       trap_signals
-      @workers = start_workers
-      @listener = start_listener
+      @workers = @engines.flat_map { |settings, engine| start_workers(engine, thread_suffix(settings)) }
+      @listeners = @engines.map { |settings, engine| start_listener(settings, engine) }
       @app.state = :running
       @monitor.instrument('app.running', { topics: topics })
       @stop_requests.pop
@@ -56,25 +58,41 @@ module Karafka
       SIGNALS.each { |signal| trap(signal) { request_stop(signal) } }
     end
 
-    def start_workers
+    # `[[EngineSettings, Native::Engine], ...]`; an engine that fails to build closes the
+    # ones built before it.
+    def build_engines(groups)
+      groups.each_with_object([]) do |settings, built|
+        built << [settings, settings.build]
+      rescue StandardError
+        built.each { |_, engine| engine._close }
+        raise
+      end
+    end
+
+    # Thread names stay `karafka.listener` / `karafka.worker#N` with one consumer group.
+    def thread_suffix(settings)
+      @engines.size > 1 ? "[#{settings.group_id}]" : ''
+    end
+
+    def start_workers(engine, suffix)
       executor = ActiveJob::Executor.new(@monitor)
       Array.new(@config.concurrency) do |index|
         Thread.new do
-          Thread.current.name = "karafka.worker##{index}"
-          guarded("worker ##{index}") { @engine._work(executor) }
+          Thread.current.name = "karafka.worker#{suffix}##{index}"
+          guarded("worker ##{index}") { engine._work(executor) }
         end
       end
     end
 
-    def start_listener
+    def start_listener(settings, engine)
       Thread.new do
-        Thread.current.name = 'karafka.listener'
+        Thread.current.name = "karafka.listener#{thread_suffix(settings)}"
         guarded('listener') do
           loop do
-            case @engine._run_loop
+            case engine._run_loop
             when :stopped then break
-            when :events then publish(@engine._take_events)
-            when :classify then @settings.classify(@engine)
+            when :events then publish(engine._take_events)
+            when :classify then settings.classify(engine)
             end
           end
         end
@@ -105,12 +123,12 @@ module Karafka
     def stop
       @app.state = :stopping
       @monitor.instrument('app.stopping', {})
-      @engine._stop
+      @engines.each { |_, engine| engine._stop }
       deadline = monotonic + (@config.shutdown_timeout / 1000.0)
-      alive = (@workers + [@listener]).reject { |thread| thread.join([deadline - monotonic, 0].max) }
+      alive = (@workers + @listeners).reject { |thread| thread.join([deadline - monotonic, 0].max) }
       raise Errors::ForcefulShutdownError, "#{alive.size} thread(s) still busy after shutdown_timeout" unless alive.empty?
 
-      @engine._close
+      @engines.each { |_, engine| engine._close }
       Karafka.producer.close if Karafka.producer?
       @app.state = :stopped
       @monitor.instrument('app.stopped', {})

@@ -100,7 +100,9 @@ RSpec.describe 'Scheduled jobs' do
   end
 
   it 'honours each job’s scheduled_at in perform_all_later' do
-    start_server
+    server = start_server
+    # A server still booting 2 s later would start the due-now job after `at`.
+    wait_until(message: -> { "the server to boot; log:\n#{server.log}" }) { server.log.include?('Running in') }
     at = Time.now.to_f + 2
     later = job_for(topic, ScheduledJob, 'bulk-later', at).tap { |j| j.scheduled_at = at }
     now = job_for(topic, ScheduledJob, 'bulk-now', Time.now.to_f)

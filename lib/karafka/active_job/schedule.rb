@@ -5,26 +5,38 @@ require 'securerandom'
 module Karafka
   module ActiveJob
     # The message that holds a job in a schedules topic until it is due: the job's own
-    # message as payload, where and when it must go as `schedule_target_*` headers (read by
-    # the engine's scheduler, ext/karafka_rs/src/core/schedules.rs).
+    # message as payload, where and when it must go as `schedule_*` headers (read by the
+    # engine's scheduler, ext/karafka_rs/src/core/schedules.rs). The headers are Karafka Pro's
+    # documented schedule format (`schedule_schema_version`, `schedule_source_type`,
+    # `schedule_target_epoch` in seconds, `schedule_target_topic` / `_key` /
+    # `_partition_key` / `_partition`), so a switch back to Karafka finds its schedules, plus
+    # `schedule_target_epoch_ms` for karafka-rs' millisecond timer.
     module Schedule
+      SCHEMA_VERSION = '1.0.0'
+
       module_function
 
       # @param target [Hash] the job's message (`topic:`, `payload:`, `key:` / `partition_key:` /
-      #   `partition:`), as it would be produced without a schedule
+      #   `partition:`, `headers:`), as it would be produced without a schedule
       # @param schedules_topic [String]
       # @param timestamp [Numeric] epoch seconds when the job is due
       # @return [Hash] the schedule message
       def envelope(target, schedules_topic, timestamp)
-        headers = {
+        headers = (target[:headers] || {}).merge(
+          'schedule_schema_version' => SCHEMA_VERSION,
+          'schedule_source_type' => 'schedule',
           'schedule_target_topic' => target[:topic].to_s,
+          # Whole seconds, rounded up: a reader of seconds never dispatches early.
+          'schedule_target_epoch' => timestamp.ceil.to_s,
           'schedule_target_epoch_ms' => (timestamp * 1000).round.to_s
-        }
+        )
         headers['schedule_target_key'] = target[:key] if target[:key]
         headers['schedule_target_partition_key'] = target[:partition_key] if target[:partition_key]
         headers['schedule_target_partition'] = target[:partition].to_s if target[:partition]
-        # A unique key per schedule: the tombstone written after dispatch names it.
-        { topic: schedules_topic.to_s, key: SecureRandom.uuid, payload: target[:payload], headers: headers }
+        # A unique key per schedule ("<target topic>-<uuid>", as Karafka's documented default):
+        # the tombstone written after dispatch names it.
+        { topic: schedules_topic.to_s, key: "#{target[:topic]}-#{SecureRandom.uuid}", payload: target[:payload],
+          headers: headers }
       end
 
       # @param job [ActiveJob::Base]

@@ -49,6 +49,12 @@ module Karafka
         @schedule_groups[name.to_s] = [@consumer_group, @subscription_group]
       end
 
+      # @param name [String] a schedules topic declared with {#scheduled_messages}
+      # @return [String] the consumer group it was declared in (Kafka group.id)
+      def schedule_topic_group(name)
+        @schedule_groups.fetch(name.to_s, nil)&.first || default_group
+      end
+
       # Routes every topic whose name matches `regex`, including topics created after the server
       # started (found on librdkafka's metadata refresh, every 5 s by default here). librdkafka
       # matches its own POSIX-like regex dialect: keep patterns simple (`.`, `*`, `+`, `[]`, `^`,
@@ -72,15 +78,20 @@ module Karafka
         end
       end
 
-      # Karafka's consumer group: its topics remember the group's name (for
-      # `karafka server --include-consumer-groups`).
+      # Routes inside the block are consumed under the Kafka group.id `name` (as-is, as in
+      # Karafka 2.4+), so committed offsets carry over from Karafka; routes outside any
+      # consumer_group block belong to `config.group_id`. Blocks with the same name add to
+      # one group. Each group gets its own consumer in `karafka server` (see README). The
+      # name also selects the group's routes in `karafka server --include-consumer-groups`.
       # @param name [String, Symbol]
+      # @param block [Proc] routes of the group
       def consumer_group(name, &block)
-        previous = @consumer_group
+        raise Errors::InvalidConfigurationError, 'consumer_group blocks do not nest' if @consumer_group
+
         @consumer_group = name.to_s
         instance_eval(&block)
       ensure
-        @consumer_group = previous
+        @consumer_group = nil
       end
 
       # Karafka's subscription group: here a name for its topics (for
@@ -104,6 +115,12 @@ module Karafka
       #   {#filter})
       def active_topics
         @filter.select(@topics.select(&:active?), default_group)
+      end
+
+      # @return [Array<String>] group ids of the active topics and schedules topics, in
+      #   declaration order
+      def consumer_groups
+        (active_topics.map(&:consumer_group) + active_schedule_topics.map { |name| schedule_topic_group(name) }).uniq
       end
 
       # @return [Array<String>] schedules topics the server runs (let through by {#filter})

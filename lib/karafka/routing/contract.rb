@@ -7,6 +7,7 @@ module Karafka
     # Validates drawn routes, naming the topic and the problem.
     class Contract
       TOPIC_NAME = /\A[a-zA-Z0-9._-]{1,249}\z/
+      GROUP_NAME = /\A[a-zA-Z0-9._-]+\z/
 
       # @param topics [Array<Topic>]
       # @param schedule_topics [Array<String>]
@@ -16,6 +17,9 @@ module Karafka
         schedule_topics.each do |name|
           errors << "scheduled_messages '#{name}' name #{Contracts.message(:routing, :topic_name_format)}" unless TOPIC_NAME.match?(name)
           errors << "scheduled_messages '#{name}' #{Contracts.message(:routing, :schedules_is_job_topic)}" if topics.any? { |t| t.name == name }
+        end
+        topics.map(&:consumer_group).uniq.each do |group|
+          errors << "consumer_group '#{group}' name #{Contracts.message(:setup, :group_id_format)}" unless GROUP_NAME.match?(group.to_s)
         end
         topics.map(&:name).tally.each do |name, count|
           errors << "active_job_topic '#{name}' #{Contracts.message(:routing, :duplicated_topic)}" if count > 1

@@ -32,6 +32,13 @@ module Karafka
         @long_running_job = false
       end
 
+      # @return [String] the Kafka group.id this topic is consumed under: its
+      #   `consumer_group` block's name, else `config.group_id` (read when asked, so routes
+      #   drawn before `setup` follow it, as Karafka's default group does)
+      def consumer_group
+        @consumer_group_name || Karafka::App.config.group_id.to_s
+      end
+
       # Jobs longer than `max.poll.interval.ms` are safe on every karafka-rs topic: the
       # consumer loop keeps polling on its own thread while workers run jobs, and a busy
       # partition's next jobs wait in its queue. Accepted (and shown by `karafka info`) so

@@ -2,13 +2,20 @@
 
 module Karafka
   class Server
-    # Turns `setup` and the routes into the native engine's positional arguments, and runs
-    # the routes' virtual-partition partitioners when the engine asks.
+    # Turns `setup` and the routes of one consumer group into the native engine's positional
+    # arguments, and runs the routes' virtual-partition partitioners when the engine asks.
     class EngineSettings
-      def initialize(app, monitor)
+      # @return [String] the Kafka group.id of this engine's routes
+      attr_reader :group_id
+
+      # @param app [Class<App>]
+      # @param monitor [Instrumentation::Monitor]
+      # @param group_id [String, nil] the consumer group (nil: `config.group_id`)
+      def initialize(app, monitor, group_id = nil)
         @app = app
         @config = app.config
         @monitor = monitor
+        @group_id = (group_id || @config.group_id).to_s
       end
 
       # @return [Native::Engine] subscribed to every routed job and schedules topic
@@ -16,12 +23,17 @@ module Karafka
         pause = @config.pause
         Native::Engine.new(kafka, job_topics, @config.max_messages, @config.max_wait_time, pause.timeout,
                            pause.max_timeout, pause.with_exponential_backoff, dead_letters,
-                           @app.routes.active_schedule_topics, virtual_partitions.map { |name, lanes, _| [name, lanes] })
+                           schedule_topics, virtual_partitions.map { |name, lanes, _| [name, lanes] })
       end
 
       # @return [Array<String>] job topics (pattern routes in librdkafka's `^regex` form)
       def job_topics
-        @app.routes.active_topics.map(&:name)
+        topics.map(&:name)
+      end
+
+      # @return [Array<String>] schedules topics declared in this consumer group
+      def schedule_topics
+        @app.routes.active_schedule_topics.select { |name| @app.routes.schedule_topic_group(name) == @group_id }
       end
 
       # Runs the partitioners (Ruby) for the messages the engine holds back and hands the
@@ -45,11 +57,21 @@ module Karafka
 
       private
 
-      # `config.kafka` plus the group and client ids (the user's own entries win).
+      # The active routes of this consumer group.
+      def topics
+        @app.routes.active_topics.select { |topic| topic.consumer_group == @group_id }
+      end
+
+      # `config.kafka` plus the group and client ids. The user's own entries win for the
+      # default group (as before consumer groups); a named group's id is its name.
       def kafka
-        settings = @config.kafka.merge('group.id': @config.group_id, 'client.id': @config.client_id) { |_k, user, _| user }
-        # Pattern routes notice new topics on a metadata refresh (librdkafka's default: 5 min).
-        if @app.routes.active_topics.any?(&:pattern) && settings.keys.none? { |k| k.to_s == 'topic.metadata.refresh.interval.ms' }
+        settings = @config.kafka.merge('group.id': @group_id, 'client.id': @config.client_id) { |_k, user, _| user }
+        settings = settings.reject { |key, _| key.to_s == 'group.id' }.merge('group.id': @group_id) if @group_id != @config.group_id
+        # A routed topic created after the start (a queue added in a deploy, a target topic
+        # first created by a scheduled dispatch) and pattern routes' new topics are noticed
+        # on a metadata refresh: librdkafka's default of 5 min left such jobs waiting that
+        # long. One small metadata request per 5 s per consumer.
+        if settings.keys.none? { |k| k.to_s == 'topic.metadata.refresh.interval.ms' }
           settings[:'topic.metadata.refresh.interval.ms'] = 5_000
         end
         settings.map { |key, value| [key.to_s, value.to_s] }
@@ -57,7 +79,7 @@ module Karafka
 
       # `[source, dlq_topic_or_nil, max_retries, independent]` per topic with a DLQ.
       def dead_letters
-        @app.routes.active_topics.filter_map do |topic|
+        topics.filter_map do |topic|
           dlq = topic.dead_letter or next
           [topic.name, dlq[:topic] || nil, dlq[:max_retries], dlq[:independent]]
         end
@@ -65,7 +87,7 @@ module Karafka
 
       # `[topic, lanes, VirtualPartitions]` per topic with virtual partitions.
       def virtual_partitions
-        @virtual_partitions ||= @app.routes.active_topics.filter_map do |topic|
+        @virtual_partitions ||= topics.filter_map do |topic|
           vp = topic.virtual_partitions_config or next
           [topic.name, vp.max_partitions || @config.concurrency, vp]
         end

@@ -10,7 +10,8 @@ pub type KafkaSettings = Vec<(String, String)>;
 /// call against 38-46 µs, and a worse latency tail under load (p99 17 ms against 4-6 ms at
 /// 1,000 jobs/s), for ~1 ms more median latency (bench/RESULTS.md). Sync dispatches do not
 /// linger (JobProducer::wait_sync). librdkafka's own default is 5 ms.
-/// `murmur2_random`: keyed jobs land where the Java client would put them (see partitioner.rs).
+/// `consistent_random` (librdkafka's and WaterDrop's default, CRC32): keyed jobs land where
+/// Karafka put them (see partitioner.rs); set `partitioner` for the Java client's `murmur2_random`.
 /// `sticky.partitioning.linger.ms=0`: jobs without a key each go to a random partition.
 /// librdkafka's default (twice `linger.ms`) keeps them on one partition for that long, so a
 /// `perform_all_later` of keyless jobs all landed on one partition: one worker, one server.
@@ -24,7 +25,7 @@ const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
     ("linger.ms", "0.5"),
     ("sticky.partitioning.linger.ms", "0"),
     ("max.in.flight.requests.per.connection", "5"),
-    ("partitioner", "murmur2_random"),
+    ("partitioner", "consistent_random"),
     ("message.timeout.ms", "300000"),
 ];
 
@@ -77,7 +78,7 @@ mod tests {
         assert_eq!(producer_config(&settings).get("linger.ms"), Some("5"));
         assert_eq!(
             producer_config(&settings).get("partitioner"),
-            Some("murmur2_random")
+            Some("consistent_random")
         );
     }
 

@@ -18,7 +18,7 @@ use rdkafka::producer::{
 use crate::core::config::{producer_config, KafkaSettings};
 use crate::core::delivery::{AsyncFailures, Delivered, DeliveryFailure, Report, SyncBatch};
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::partitioner::partition_for_key;
+use crate::core::partitioner::Partitioner;
 use crate::core::wait::{lock, Interrupt};
 
 /// One message to produce, converted from Ruby before the GVL is released.
@@ -123,6 +123,8 @@ pub struct JobProducer {
     inner: ThreadedProducer<DeliveryContext>,
     async_failures: Arc<AsyncFailures>,
     partition_counts: Mutex<HashMap<String, (i32, Instant)>>,
+    /// `partitioner` of the producer's settings, for `partition_key` (as rdkafka-ruby does).
+    partitioner: Partitioner,
 }
 
 impl JobProducer {
@@ -131,13 +133,20 @@ impl JobProducer {
         let context = DeliveryContext {
             async_failures: Arc::clone(&async_failures),
         };
-        let inner = producer_config(settings)
+        let config = producer_config(settings);
+        // librdkafka rejects an unknown name when the client is created, below.
+        let partitioner = config
+            .get("partitioner")
+            .and_then(Partitioner::parse)
+            .unwrap_or(Partitioner::DEFAULT);
+        let inner = config
             .create_with_context(context)
             .map_err(CoreError::ClientCreation)?;
         Ok(Self {
             inner,
             async_failures,
             partition_counts: Mutex::new(HashMap::new()),
+            partitioner,
         })
     }
 
@@ -160,7 +169,10 @@ impl JobProducer {
             }
             if let Some(partition_key) = &message.partition_key {
                 let count = self.partition_count(&message.topic)?;
-                message.partition = Some(partition_for_key(partition_key, count));
+                message.partition = Some(
+                    self.partitioner
+                        .partition_for_partition_key(partition_key, count),
+                );
             }
         }
         Ok(())

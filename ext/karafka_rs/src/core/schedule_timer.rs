@@ -13,7 +13,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::core::delivery::SyncBatch;
 use crate::core::producer::{JobProducer, OutgoingMessage};
-use crate::core::schedules::{Due, ScheduleStore};
+use crate::core::schedules::{
+    Due, ScheduleStore, SCHEMA_VERSION, SOURCE_TYPE, WRITTEN_SCHEMA_VERSION,
+};
 use crate::core::shared::{Event, Shared};
 use crate::core::wait::{lock, wait_on, Interrupt};
 
@@ -154,6 +156,14 @@ fn dispatch(producer: &JobProducer, mut due: Vec<Due>) -> (Vec<Due>, Vec<(Due, S
             topic: d.tp.topic.to_string(),
             key: Some(d.key.clone()),
             partition: Some(d.tp.partition),
+            // The format's headers, with a source type that is not `schedule`: a removal.
+            headers: vec![
+                (SOURCE_TYPE.into(), b"tombstone".to_vec()),
+                (
+                    SCHEMA_VERSION.into(),
+                    WRITTEN_SCHEMA_VERSION.as_bytes().to_vec(),
+                ),
+            ],
             ..Default::default()
         })
         .collect();

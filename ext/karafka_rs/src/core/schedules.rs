@@ -1,9 +1,14 @@
 //! Scheduled jobs waiting in a schedules topic, and which of them are due.
 //!
 //! A schedule is a message of the schedules topic: the job's payload plus `schedule_target_*`
-//! headers (target topic, key / partition key / partition, due time in ms). After the timer
-//! has dispatched it to its target, a tombstone (same key, no payload) is written to the
-//! schedules topic. On assignment a partition is *loading* until the high watermark of that
+//! headers (target topic, key / partition key / partition, due time). Karafka Pro's format
+//! (its public docs, Pro/Scheduled-Messages): `schedule_schema_version` 1.x,
+//! `schedule_source_type` (`schedule`; anything else, like a null payload, removes the
+//! key's schedule: a cancel or a tombstone), `schedule_target_epoch` in seconds. karafka-rs
+//! writes that format plus `schedule_target_epoch_ms` (its millisecond timer reads that
+//! first), so schedules written by either survive a switch. Other headers are the target
+//! message's own and go with it. After the timer has dispatched a schedule to its target, a
+//! tombstone (same key, no payload) is written to the schedules topic. On assignment a partition is *loading* until the high watermark of that
 //! moment has been read, so tombstones of schedules dispatched before a restart are seen
 //! before anything is dispatched; only then do its schedules become due-able.
 //!
@@ -19,6 +24,14 @@ use crate::core::scheduler::TopicPartition;
 
 pub const TARGET_TOPIC: &str = "schedule_target_topic";
 pub const TARGET_EPOCH_MS: &str = "schedule_target_epoch_ms";
+/// Karafka Pro's due time, in epoch seconds.
+pub const TARGET_EPOCH: &str = "schedule_target_epoch";
+pub const SCHEMA_VERSION: &str = "schedule_schema_version";
+pub const SOURCE_TYPE: &str = "schedule_source_type";
+/// What karafka-rs writes in [`SCHEMA_VERSION`] (Karafka Pro's current schema).
+pub const WRITTEN_SCHEMA_VERSION: &str = "1.0.0";
+/// Every header of the schedule format starts so; others belong to the target message.
+const SCHEDULE_HEADER_PREFIX: &str = "schedule_";
 pub const TARGET_KEY: &str = "schedule_target_key";
 pub const TARGET_PARTITION_KEY: &str = "schedule_target_partition_key";
 pub const TARGET_PARTITION: &str = "schedule_target_partition";
@@ -122,6 +135,10 @@ impl ScheduleStore {
             offset,
             reason: reason.into(),
         };
+        // A cancel (or any non-schedule source type) removes the key's schedule, as a
+        // tombstone does.
+        let removal = header(headers, SOURCE_TYPE).is_some_and(|t| t != b"schedule");
+        let payload = if removal { None } else { payload };
         let result = match (key, payload) {
             (None, _) => Err(invalid("a schedule needs a key")),
             (Some(key), None) => {
@@ -278,16 +295,34 @@ fn header<'a>(headers: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a [u8]> 
 
 fn parse(payload: &[u8], headers: &[(String, Vec<u8>)]) -> Result<(i64, OutgoingMessage), String> {
     let text = |name: &str| header(headers, name).map(|v| String::from_utf8_lossy(v).into_owned());
+    if let Some(version) = text(SCHEMA_VERSION) {
+        if version.split('.').next() != Some("1") {
+            return Err(format!(
+                "unsupported {SCHEMA_VERSION} {version:?} (this version reads 1.x)"
+            ));
+        }
+    }
     let topic = text(TARGET_TOPIC)
         .filter(|t| !t.is_empty())
         .ok_or(format!("missing {TARGET_TOPIC}"))?;
-    let due_ms = text(TARGET_EPOCH_MS)
-        .and_then(|v| v.parse::<i64>().ok())
-        .ok_or(format!("missing or invalid {TARGET_EPOCH_MS}"))?;
+    let due_ms = match (text(TARGET_EPOCH_MS), text(TARGET_EPOCH)) {
+        (Some(ms), _) => ms.trim().parse::<i64>().ok(),
+        (None, Some(seconds)) => seconds
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite())
+            .map(|s| (s * 1000.0).round() as i64),
+        (None, None) => None,
+    }
+    .ok_or(format!(
+        "missing or invalid {TARGET_EPOCH_MS} / {TARGET_EPOCH}"
+    ))?;
     let partition = match text(TARGET_PARTITION) {
         None => None,
         Some(v) => Some(
-            v.parse::<i32>()
+            v.trim()
+                .parse::<i32>()
                 .map_err(|_| format!("invalid {TARGET_PARTITION}"))?,
         ),
     };
@@ -297,7 +332,11 @@ fn parse(payload: &[u8], headers: &[(String, Vec<u8>)]) -> Result<(i64, Outgoing
         key: header(headers, TARGET_KEY).map(<[u8]>::to_vec),
         partition_key: header(headers, TARGET_PARTITION_KEY).map(<[u8]>::to_vec),
         partition,
-        headers: Vec::new(),
+        headers: headers
+            .iter()
+            .filter(|(name, _)| !name.starts_with(SCHEDULE_HEADER_PREFIX))
+            .cloned()
+            .collect(),
     };
     Ok((due_ms, target))
 }
@@ -411,6 +450,80 @@ mod tests {
         store.revoke(&tp());
         assert!(store.take_due_all(i64::MAX).is_empty());
         assert_eq!(store.dispatched(&due[0]), None);
+    }
+
+    /// A schedule as Karafka Pro writes it (its documented headers), plus a user header.
+    fn karafka_headers(epoch_seconds: i64) -> Vec<(String, Vec<u8>)> {
+        vec![
+            ("trace-id".into(), b"t-1".to_vec()),
+            (SCHEMA_VERSION.into(), b"1.0.0".to_vec()),
+            (TARGET_EPOCH.into(), epoch_seconds.to_string().into_bytes()),
+            (SOURCE_TYPE.into(), b"schedule".to_vec()),
+            (TARGET_TOPIC.into(), b"jobs".to_vec()),
+            (TARGET_PARTITION_KEY.into(), b"user-7".to_vec()),
+            (TARGET_PARTITION.into(), b"2".to_vec()),
+        ]
+    }
+
+    #[test]
+    fn reads_karafka_pros_format_in_seconds_and_passes_user_headers_on() {
+        let mut store = loaded_store(0);
+        store
+            .push(
+                &tp(),
+                0,
+                Some(b"jobs-uuid"),
+                Some(b"job"),
+                &karafka_headers(1_700),
+            )
+            .unwrap();
+
+        assert!(store.take_due_all(1_699_999).is_empty());
+        let due = store.take_due_all(1_700_000);
+        assert_eq!(due.len(), 1);
+        let target = &due[0].target;
+        assert_eq!(target.topic, "jobs");
+        assert_eq!(target.partition, Some(2));
+        assert_eq!(target.partition_key.as_deref(), Some(&b"user-7"[..]));
+        assert_eq!(target.key, None);
+        assert_eq!(target.headers, vec![("trace-id".into(), b"t-1".to_vec())]);
+    }
+
+    #[test]
+    fn milliseconds_win_over_seconds_when_both_are_written() {
+        let mut store = loaded_store(0);
+        let mut headers = karafka_headers(2);
+        headers.push((TARGET_EPOCH_MS.into(), b"1500".to_vec()));
+        store
+            .push(&tp(), 0, Some(b"k"), Some(b"job"), &headers)
+            .unwrap();
+        assert_eq!(store.take_due_all(1_500).len(), 1);
+    }
+
+    #[test]
+    fn a_karafka_cancel_removes_the_schedule() {
+        let mut store = loaded_store(0);
+        store
+            .push(&tp(), 0, Some(b"k"), Some(b"job"), &karafka_headers(0))
+            .unwrap();
+        let cancel = vec![(SOURCE_TYPE.into(), b"cancel".to_vec())];
+        store
+            .push(&tp(), 1, Some(b"k"), Some(b""), &cancel)
+            .unwrap();
+
+        assert!(store.take_due_all(i64::MAX).is_empty());
+        assert_eq!(store.commit_offset(&tp()), Some(2));
+    }
+
+    #[test]
+    fn rejects_a_schema_version_it_cannot_read() {
+        let mut store = loaded_store(0);
+        let mut headers = karafka_headers(0);
+        headers[1].1 = b"2.0.0".to_vec();
+        let error = store
+            .push(&tp(), 0, Some(b"k"), Some(b"job"), &headers)
+            .unwrap_err();
+        assert!(error.reason.contains(SCHEMA_VERSION), "{}", error.reason);
     }
 
     #[test]
