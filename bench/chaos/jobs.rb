@@ -35,9 +35,10 @@ module ChaosRecorder
   end
 end
 
-# A job without a key (lands on a random partition).
+# A job without a key (lands on a random partition). `_padding` makes the message bigger, so
+# fewer fit in the server's prefetch.
 class ChaosJob < ActiveJob::Base
-  def perform(id, sleep_ms = 0)
+  def perform(id, sleep_ms = 0, _padding = nil)
     ChaosRecorder.run(id, nil, provider_job_id, sleep_ms)
   end
 end

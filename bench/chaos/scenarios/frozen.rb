@@ -33,6 +33,7 @@ Chaos.scenario('frozen', "a server frozen (SIGSTOP) for #{2 * session_ms / 1000}
   s.wait_until(timeout: 60, what: 'both servers to run jobs') do
     s.records.refresh.runs.map { |r| r['pid'] }.uniq.size >= 2
   end
+  frozen_at = Chaos.epoch
   frozen.signal('STOP')
   s.disruption('SIGSTOP')
   sleep 2 * session_ms / 1000.0
@@ -46,6 +47,9 @@ Chaos.scenario('frozen', "a server frozen (SIGSTOP) for #{2 * session_ms / 1000}
   runs = s.records.runs
   early = runs.select { |r| r['pid'] == frozen.pid && r['s'].between?(resumed, resumed + 1.0) }
   s.figure('jobs_started_by_the_frozen_server_within_1s_of_SIGCONT', early.size)
+  taken = runs.select { |r| r['pid'] == other.pid && r['s'].between?(frozen_at, resumed) }.map { |r| r['p'] }.uniq
+  s.figure('... of them on partitions the other server had taken over during the freeze',
+           "#{early.count { |r| taken.include?(r['p']) }} (partitions taken over: #{taken.sort.inspect})")
   # A job frozen mid-run overlaps its re-run by the new owner whatever the consumer does;
   # a job the frozen server *starts* after SIGCONT on a partition it lost need not.
   others = runs.reject { |r| r['pid'] == frozen.pid }.group_by { |r| r['k'] }
