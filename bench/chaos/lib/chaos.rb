@@ -244,7 +244,11 @@ module Chaos
       @extra.each { |k, v| out << "   #{k}: #{v.is_a?(String) ? v : v.inspect}" }
       @notes.each { |n| out << "   note: #{n}" }
       out << "   ERROR: #{figures['error']}" if figures['error']
-      out << "   #{figures['lost'].positive? ? 'LOST JOBS' : 'nothing lost'} (#{figures['runtime_s']} s; files: #{@dir.sub("#{ROOT}/", '')})"
+      verdict = if figures['error'] then 'FAILED: the run did not finish, its figures are partial'
+                elsif figures['lost'].positive? then 'LOST JOBS'
+                else 'nothing lost'
+                end
+      out << "   #{verdict} (#{figures['runtime_s']} s; files: #{@dir.sub("#{ROOT}/", '')})"
       puts out
       File.write(File.join(@dir, 'figures.json'), JSON.pretty_generate(figures))
       return unless ENV['CHAOS_SUMMARY']
