@@ -43,6 +43,21 @@ Chaos.scenario(name, "#{kills} x kill -9 of karafka server over a #{total}-job d
   s.figure('done_but_uncommitted_at_kills', "sum #{uncommitted.sum}, median #{sorted[sorted.size / 2]}, " \
                                              "max #{sorted.last} (the repeats a kill may cause)")
   s.note("duplicates are expected up to the sum of done_but_uncommitted_at_kills (#{uncommitted.sum})")
+  if vp
+    # Lane fairness per server lifetime and partition (lane = Karafka's reducer,
+    # key.sum % 8): a lane that runs nothing while its siblings run holds the commit point.
+    lifetimes = s.records.runs.group_by { |r| [r['pid'], r['p']] }.values.select { |rs| rs.size >= 200 }
+    lanes = lifetimes.map do |rs|
+      counts = Array.new(8, 0)
+      rs.each { |r| counts[r['k'].sum % 8] += 1 }
+      counts
+    end
+    starved = lanes.count { |c| c.min.zero? && c.max >= 100 }
+    ratios = lanes.map { |c| c.min.fdiv(c.max) }.sort
+    s.figure('vp_lane_fairness', "#{lanes.size} server lifetimes x partitions with >= 200 jobs; #{starved} with a lane at " \
+                                 "0 jobs while another ran >= 100; smallest / largest lane: median " \
+                                 "#{ratios.empty? ? '-' : ratios[ratios.size / 2].round(2)}, min #{ratios.first&.round(2)}")
+  end
   committed = Karafka::Admin.committed_offsets(s.group, topic).values.sum { |o| [o, 0].max }
   s.figure('committed_at_end', "#{committed} of #{total}")
 end
