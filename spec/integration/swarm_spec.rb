@@ -14,6 +14,20 @@ class SwarmProcess < ServerProcess
     @env['KARAFKA_BOOT_FILE'] = File.join(ROOT, 'spec/fixtures/swarm_karafka.rb')
   end
 
+  # @return [Boolean] the supervisor exited (its status is kept for #wait)
+  def exited?
+    @status ||= Process.wait2(@pid, Process::WNOHANG)&.last
+    !@status.nil?
+  end
+
+  def wait(timeout)
+    @status || super
+  end
+
+  def alive?
+    !exited?
+  end
+
   def start
     @pid = Process.spawn(@env, RbConfig.ruby, '-I', File.join(ROOT, 'lib'), File.join(ROOT, 'exe/karafka'),
                          'swarm', *@args, chdir: ROOT, out: @log_path, err: @log_path)
@@ -63,6 +77,8 @@ RSpec.describe 'karafka swarm' do
   # four until the second joins and the group rebalances).
   def wait_for_both_members(swarm)
     wait_until(timeout: 60, message: -> { "both nodes assigned; log:\n#{swarm.log[-3000..]}" }) do
+      raise "karafka swarm exited: #{swarm.wait(0).inspect}; log:\n#{swarm.log[-3000..]}" if swarm.exited?
+
       swarm.assigned_pids.size >= 2
     end
   end
@@ -181,6 +197,13 @@ RSpec.describe 'karafka swarm' do
       nodes.none? { |pid| File.exist?("/proc/#{pid}") && !File.read("/proc/#{pid}/stat").split[2].eql?('Z') }
     end
     expect(swarm.log.scan('Stopped Karafka server').size).to eq(2)
+  end
+
+  it 'refuses a filter naming no route, as karafka server does, before forking anything' do
+    swarm = start_swarm(args: ['--include-topics', 'no-such-topic'])
+    expect(swarm.wait(30).exitstatus).to eq(1)
+    expect(swarm.log).to include('karafka swarm --include-topics no-such-topic: no route has topics no-such-topic')
+    expect(swarm.log).not_to include('node 0 started')
   end
 
   it 'exits 1 with the nodes\' error when they cannot start' do
