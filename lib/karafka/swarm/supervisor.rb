@@ -96,15 +96,17 @@ module Karafka
         loop do
           @nodes.each { |node| start(node) if node.state == :dead && node.restart_at <= now }
           wait_for_activity
-          reap
-          read_reports
-          return :broken if broken?
-
+          # Signals first: with Ctrl-C the nodes get SIGINT too, and their exits are part of
+          # the shutdown, not deaths to restart.
           signal = drain_signals
           if signal
             @logger.info("karafka swarm: #{signal} received, stopping #{@nodes.count(&:alive?)} node(s)")
             return :stop
           end
+
+          reap
+          read_reports
+          return :broken if broken?
 
           control
           if now - last_control >= @settings.supervision_interval / 1000.0
