@@ -214,3 +214,29 @@ RSpec.describe 'karafka swarm' do
     expect(swarm.log).to include('karafka swarm: nodes cannot start:')
   end
 end
+
+RSpec.describe 'config.swarm and config.internal.swarm' do
+  after { configure_spec_app }
+
+  it 'defaults to one node per CPU and to Karafka\'s supervision timeouts' do
+    config = Karafka::App.config
+    expect(config.swarm.nodes).to eq(Etc.nprocessors)
+    expect(config.swarm.node).to be(false)
+    expect(config.internal.swarm).to have_attributes(liveness_interval: 10_000, node_report_timeout: 60_000,
+                                                     node_restart_timeout: 5_000, supervision_interval: 30_000,
+                                                     orphaned_exit_code: 3, forceful_exit_code: 2)
+    config.internal.swarm.node_report_timeout = 2_000
+    expect(config.internal.swarm.node_report_timeout).to eq(2_000)
+  end
+
+  it 'refuses a node count or a timeout that is not a positive integer, naming the setting' do
+    require 'karafka/swarm/supervisor'
+    Karafka::App.config.swarm.nodes = 0
+    expect { Karafka::Swarm::Supervisor.new.run }
+      .to raise_error(Karafka::Errors::InvalidConfigurationError, /config\.swarm\.nodes must be a positive integer/)
+    Karafka::App.config.swarm.nodes = 2
+    Karafka::App.config.internal.swarm.node_report_timeout = -1
+    expect { Karafka::Swarm::Supervisor.new.run }
+      .to raise_error(Karafka::Errors::InvalidConfigurationError, /config\.internal\.swarm\.node_report_timeout/)
+  end
+end

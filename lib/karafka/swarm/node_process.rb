@@ -8,7 +8,7 @@ module Karafka
     # `Karafka::Server` (which creates the node's own engine, producer and threads) and exits
     # with its outcome. `config.swarm.node` is this object inside the node.
     class NodeProcess
-      SIGNALS = %w[INT TERM QUIT CHLD].freeze
+      STOP_SIGNALS = %w[INT TERM QUIT].freeze
 
       # @return [Integer] the node's index, 0...config.swarm.nodes
       attr_reader :id
@@ -37,9 +37,9 @@ module Karafka
       def run
         code = 1
         begin
-          detach_from_supervisor
-          adopt_node_settings
           server = Server.new(@app)
+          detach_from_supervisor(server)
+          adopt_node_settings
           @reporter = Reporter.new(@pipes, @config.internal.swarm.liveness_interval / 1000.0, lambda {
             @orphaned = true
             server.request_stop(:orphaned)
@@ -68,10 +68,12 @@ module Karafka
 
       private
 
-      # The supervisor's signal handlers and pipe ends came with the fork; the node has its
-      # own (Karafka::Server traps INT / TERM / QUIT when it starts).
-      def detach_from_supervisor
-        SIGNALS.each { |signal| trap(signal, 'DEFAULT') }
+      # The supervisor's signal handlers and pipe ends came with the fork. A stop signal that
+      # arrives before the server runs is kept for it (Karafka::Server traps the same signals
+      # when it starts, and stops at once when a stop was requested before).
+      def detach_from_supervisor(server)
+        STOP_SIGNALS.each { |signal| trap(signal) { server.request_stop(signal) } }
+        trap('CHLD', 'DEFAULT')
         @inherited.each { |io| io.close unless io.closed? }
         Process.setproctitle("karafka##{@config.client_id} node #{id}")
       end
