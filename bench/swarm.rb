@@ -63,8 +63,9 @@ def run(mode, round)
       enqueued = now - started
       finished = wait_for_jobs(dir, pid, started)
       rss = consumers.to_h { |consumer| [consumer, memory_mib(consumer).round(1)] }
+      pss = (consumers + (mode == 'swarm' ? [pid] : [])).sum { |process| pss_mib(process) }
       { mode: mode, rate: JOBS / (finished - started), seconds: finished - started, enqueued: enqueued,
-        rss: rss, supervisor_rss: mode == 'swarm' ? memory_mib(pid).round(1) : nil,
+        rss: rss, pss: pss.round(1), supervisor_rss: mode == 'swarm' ? memory_mib(pid).round(1) : nil,
         cores: (consumers.sum { |consumer| cpu_seconds(consumer) } - cpu_before) / (finished - started),
         per_process: progress(dir, 'count').values.map { |text| Integer(text.split.first) } }
     ensure
@@ -88,10 +89,16 @@ def wait_for_jobs(dir, pid, started)
   end
 end
 
+# Proportional set size in MiB: pages shared copy-on-write with the supervisor count in part.
+def pss_mib(pid)
+  Integer(File.read("/proc/#{pid}/smaps_rollup")[/^Pss:\s+(\d+) kB/, 1]) / 1024.0
+end
+
 def describe(result)
   rss = result[:rss].values.map { |mib| "#{mib} MiB" }.join(' + ')
   "#{result[:rate].round} jobs/s (#{result[:seconds].round(2)} s, enqueue #{result[:enqueued].round(2)} s, " \
     "#{result[:cores].round(2)} cores, RSS #{rss}#{result[:supervisor_rss] ? ", supervisor #{result[:supervisor_rss]} MiB" : ''}, " \
+    "PSS of all its processes #{result[:pss]} MiB, " \
     "jobs per process #{result[:per_process].sort.inspect})"
 end
 
