@@ -131,7 +131,8 @@ RSpec.describe 'karafka swarm' do
     enqueue(2_000, 'job', topic, 5)
     wait_until(timeout: 60, message: 'some progress') { records.size >= 300 }
 
-    victim = swarm.node_pids.fetch(0)
+    victim, survivor = swarm.node_pids.values_at(0, 1)
+    log_before = swarm.log.size
     Process.kill('KILL', victim)
     killed_at = Process.clock_gettime(Process::CLOCK_MONOTONIC)
     replacement = wait_until(timeout: 30, message: -> { "node 0 restarted; log:\n#{swarm.log[-3000..]}" }) do
@@ -146,6 +147,9 @@ RSpec.describe 'karafka swarm' do
     expect(swarm.stop('TERM', timeout: 60).exitstatus).to eq(0)
 
     expect(swarm.log).to match(/node 0 \(pid #{victim}\) exited with signal KILL; restarting in/)
+    # Static membership: the replacement took node 0's partitions back without a rebalance,
+    # so the other node kept its partitions (and its jobs running) throughout.
+    expect(swarm.log[log_before..]).not_to match(/##{survivor}\]\s+INFO -- : Revoked partitions/)
     # A job runs twice only when the killed node had finished it without committing it yet.
     repeated = records.group_by { |record| record['id'] }.select { |_, runs| runs.size > 1 }
     expect(repeated.values.map { |runs| runs.first['pid'] }.uniq - [victim]).to be_empty

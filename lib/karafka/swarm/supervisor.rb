@@ -32,7 +32,9 @@ module Karafka
       end
 
       # @return [Integer] exit status: 0 when every node stopped cleanly; `forceful_exit_code`
-      #   when nodes had to be killed at shutdown; 1 when the nodes could not start
+      #   when nodes had to be killed at shutdown; 1 when the nodes could not start or a
+      #   restart found native Kafka state in the supervisor
+      # @raise [UnsafeForkError] when the first fork would copy native Kafka state
       def run
         validate!
         Process.setproctitle("karafka##{@config.client_id} supervisor")
@@ -41,7 +43,15 @@ module Karafka
         trap_signals
         @nodes = Array.new(@config.swarm.nodes) { |id| Node.new(id) }
         @logger.info("karafka swarm: supervisor #{Process.pid} starting #{@nodes.size} node(s)")
-        outcome = supervise
+        outcome = begin
+          supervise
+        rescue UnsafeForkError => e
+          # The first fork raises to the CLI; a later one (a restart) must stop the running nodes.
+          raise if @nodes.none?(&:alive?)
+
+          @failure = e
+          :unsafe
+        end
         shutdown(outcome)
       ensure
         @wake_reader&.close
@@ -234,6 +244,11 @@ module Karafka
           @logger.error("karafka swarm: node #{node.id} failed to start #{node.start_failures} times in a row; " \
                         "giving up. Last error: #{node.last_error}")
           warn "karafka swarm: nodes cannot start: #{node.last_error}"
+          return 1
+        end
+        if outcome == :unsafe
+          @logger.error("karafka swarm: #{@failure.class}: #{@failure.message}")
+          warn "karafka swarm: #{@failure.class}: #{@failure.message}"
           return 1
         end
         unless killed.empty?
