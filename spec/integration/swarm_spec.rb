@@ -231,6 +231,8 @@ RSpec.describe 'config.swarm and config.internal.swarm' do
                                                      orphaned_exit_code: 3, forceful_exit_code: 2)
     config.internal.swarm.node_report_timeout = 2_000
     expect(config.internal.swarm.node_report_timeout).to eq(2_000)
+    expect { config.internal.swarm.liveness_listener = Object.new }
+      .to raise_error(Karafka::Errors::UnsupportedFeatureError, /config\.internal\.swarm\.liveness_listener is not a karafka-rs setting/)
   end
 
   it 'refuses a node count or a timeout that is not a positive integer, naming the setting' do

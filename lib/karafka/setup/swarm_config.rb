@@ -57,6 +57,20 @@ module Karafka
           value.nil? ? default : value
         end
       end
+
+      # Karafka's other internal swarm settings (`manager`, `liveness_listener`, the pidfd
+      # syscalls) replace parts karafka-rs implements differently: an error naming them.
+      def method_missing(name, *args)
+        return super if name.to_s.end_with?('?', '!') || name.to_s.start_with?('to_')
+
+        raise Errors::UnsupportedFeatureError,
+              "config.internal.swarm.#{name.to_s.delete_suffix('=')} is not a karafka-rs setting; " \
+              "known: #{DEFAULTS.keys.join(', ')}"
+      end
+
+      def respond_to_missing?(_name, _include_private = false)
+        false
+      end
     end
 
     # `config.internal`: only its `swarm` part is defined here.
