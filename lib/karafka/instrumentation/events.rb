@@ -17,6 +17,13 @@ module Karafka
       message.produced_sync
       messages.produced_async
       messages.produced_sync
+      app.before_warmup
+      swarm.manager.before_fork
+      swarm.manager.after_fork
+      swarm.node.after_fork
+      swarm.manager.control
+      swarm.manager.stopping
+      swarm.manager.terminating
     ].freeze
   end
 end

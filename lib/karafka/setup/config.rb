@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require_relative 'pause_config'
+require_relative 'swarm_config'
 
 module Karafka
   module Setup
@@ -25,12 +26,16 @@ module Karafka
       attr_accessor :logger
       # @return [PauseConfig]
       attr_reader :pause
+      # @return [SwarmConfig] `karafka swarm`'s nodes
+      attr_reader :swarm
+      # @return [InternalConfig] `internal.swarm` (supervision timeouts)
+      attr_reader :internal
 
       # Karafka settings that are accepted so an existing karafka.rb keeps working, but have
       # no effect here (documented in the README).
       COMPATIBILITY_ONLY = %i[
         consumer_persistence strict_topics_namespacing strict_declarative_topics
-        initial_offset swarm internal
+        initial_offset
       ].freeze
 
       COMPATIBILITY_ONLY.each { |name| attr_accessor name }
@@ -45,6 +50,8 @@ module Karafka
         @shutdown_timeout = 60_000
         @pause = PauseConfig.new
         @logger = nil
+        @swarm = SwarmConfig.new
+        @internal = InternalConfig.new
       end
 
       # Karafka's flat pause settings (older karafka.rb files use these).
