@@ -27,6 +27,7 @@ module Karafka
       end
 
       subscribe_default_logger
+      @statistics = Instrumentation::Statistics.new(@monitor, @config.consumer_group_id)
       @engine = @settings.build
       trap_signals
       @workers = start_workers
@@ -61,6 +62,7 @@ module Karafka
       Array.new(@config.concurrency) do |index|
         Thread.new do
           Thread.current.name = "karafka.worker##{index}"
+          Thread.current.priority = @config.worker_thread_priority if @config.worker_thread_priority
           guarded("worker ##{index}") { @engine._work(executor) }
         end
       end
@@ -95,6 +97,7 @@ module Karafka
         case kind
         when :assigned then @monitor.instrument('rebalance.partitions_assigned', { partitions: detail })
         when :revoked then @monitor.instrument('rebalance.partitions_revoked', { partitions: detail })
+        when :statistics then @statistics.publish(detail)
         when :error
           @monitor.instrument('error.occurred', { type: detail, error: Errors::BaseError.new(message) })
         end

@@ -45,11 +45,16 @@ module Karafka
 
       private
 
-      # `config.kafka` plus the group and client ids (the user's own entries win).
+      # `config.kafka` plus the group and client ids, `initial_offset` as `auto.offset.reset`
+      # and, when `statistics.emitted` has a subscriber, Karafka's `statistics.interval.ms` of
+      # 5 s (the user's own entries win).
       def kafka
-        settings = @config.kafka.merge('group.id': @config.group_id, 'client.id': @config.client_id) { |_k, user, _| user }
+        derived = { 'group.id': @config.group_id, 'client.id': @config.client_id,
+                    'auto.offset.reset': @config.initial_offset.to_s }
+        derived[:'statistics.interval.ms'] = 5_000 if @monitor.listening?('statistics.emitted')
+        settings = @config.kafka.transform_keys(&:to_sym).merge(derived) { |_k, user, _| user }
         # Pattern routes notice new topics on a metadata refresh (librdkafka's default: 5 min).
-        if @app.routes.active_topics.any?(&:pattern) && settings.keys.none? { |k| k.to_s == 'topic.metadata.refresh.interval.ms' }
+        if @app.routes.active_topics.any?(&:pattern) && !settings.key?(:'topic.metadata.refresh.interval.ms')
           settings[:'topic.metadata.refresh.interval.ms'] = 5_000
         end
         settings.map { |key, value| [key.to_s, value.to_s] }
