@@ -15,23 +15,45 @@ module Karafka
       # Frozen once: a literal option hash is a new Hash per job.
       PARSE_OPTIONS = { create_additions: false }.freeze
 
-      def initialize(monitor)
+      # Karafka's per-job and per-batch events: built only while someone listens to one.
+      CONSUME_EVENTS = %w[active_job.consume active_job.consumed consumer.consume consumer.consumed].freeze
+
+      # @param monitor [Instrumentation::Monitor]
+      # @param config [Setup::Config]
+      def initialize(monitor, config = App.config)
         @monitor = monitor
+        @deserializer = config.internal.active_job.deserializer
+        @custom_deserializer = !@deserializer.instance_of?(Deserializer)
+        @group_id = config.consumer_group_id
+        @generation = nil
       end
 
       # @return [true, Array(String, String)]
-      def call(payload, topic, partition, offset, _key, _headers, attempt)
-        job = parse(payload)
+      def call(payload, topic, partition, offset, key, headers, attempt, timestamp_ms = nil)
+        message = nil
+        instrumented = instrumented?
+        if @custom_deserializer || instrumented
+          message = build_message(payload, topic, partition, offset, key, headers, timestamp_ms)
+          job = @custom_deserializer ? deserialize(message) : parse(payload)
+          message.payload = job
+        else
+          job = parse(payload)
+        end
         # Where the job is stored, visible to the job as provider_job_id (like Sidekiq's jid).
         job['provider_job_id'] ||= "#{topic}/#{partition}/#{offset}"
         meta = { job_class: job['job_class'], job_id: job['job_id'], topic: topic, partition: partition,
                  offset: offset, attempt: attempt }
         @monitor.instrument('worker.processed', meta) do
-          CurrentAttributes.around(job) { ::ActiveJob::Base.execute(job) }
+          if instrumented
+            execute_instrumented(job, message, attempt)
+          else
+            CurrentAttributes.around(job) { ::ActiveJob::Base.execute(job) }
+          end
         end
         true
       rescue StandardError => e
-        report(e, job, topic, partition, offset)
+        message ||= build_message(payload, topic, partition, offset, key, headers, timestamp_ms)
+        report(e, job, message, attempt)
         [e.class.name, self.class.truncate(e.message.to_s)]
       end
 
@@ -66,6 +88,47 @@ module Karafka
 
       private
 
+      # Whether anyone listens to {CONSUME_EVENTS}; looked up again only after a subscription
+      # changed, so the check costs one comparison per job.
+      def instrumented?
+        generation = @monitor.generation
+        return @instrumented if generation == @generation
+
+        @instrumented = CONSUME_EVENTS.any? { |name| @monitor.listening?(name) }
+        @generation = generation
+        @instrumented
+      end
+
+      # Karafka's order: consumer.consume, active_job.consume, the job, active_job.consumed
+      # (with :time), consumer.consumed (with :time). A failing job publishes neither
+      # "consumed" event (error.occurred instead), as in Karafka.
+      def execute_instrumented(job, message, attempt)
+        consumer = Consumer.new(message, @group_id, attempt)
+        @monitor.instrument('consumer.consume', { caller: consumer })
+        @monitor.instrument('consumer.consumed', { caller: consumer }) do
+          payload = { caller: consumer, job: job, message: message }
+          @monitor.instrument('active_job.consume', payload)
+          @monitor.instrument('active_job.consumed', payload.dup) do
+            CurrentAttributes.around(job) { ::ActiveJob::Base.execute(job) }
+          end
+        end
+      end
+
+      def build_message(payload, topic, partition, offset, key, headers, timestamp_ms)
+        Consumer::Message.new(raw_payload: payload, topic: topic, partition: partition, offset: offset,
+                              raw_key: key, raw_headers: headers || {},
+                              timestamp: timestamp_ms && Time.at(timestamp_ms / 1000r), received_at: nil)
+      end
+
+      # A custom `config.internal.active_job.deserializer`.
+      def deserialize(message)
+        job = @deserializer.deserialize(message)
+        return job if job.is_a?(Hash) && job['job_class'].is_a?(String)
+
+        raise Errors::InvalidJobPayloadError,
+              "#{@deserializer.class}#deserialize did not return a serialized Active Job (#{job.class})"
+      end
+
       # JSON only: a payload is never evaluated as Ruby (no Marshal, no YAML, no JSON additions).
       def parse(payload)
         raise Errors::InvalidJobPayloadError, 'payload is not valid UTF-8' unless payload.valid_encoding?
@@ -76,11 +139,13 @@ module Karafka
         raise Errors::InvalidJobPayloadError, "not a serialized Active Job (#{payload.byteslice(0, 80).inspect})"
       end
 
-      def report(error, job, topic, partition, offset)
+      # `caller` is the consumer view Karafka's error listeners read (AppSignal, Datadog).
+      def report(error, job, message, attempt)
         job = {} unless job.is_a?(Hash)
         @monitor.instrument('error.occurred',
-                            { type: 'consumer.consume.error', error: error, job_class: job['job_class'],
-                              job_id: job['job_id'], topic: topic, partition: partition, offset: offset })
+                            { type: 'consumer.consume.error', error: error, caller: Consumer.new(message, @group_id, attempt),
+                              job_class: job['job_class'], job_id: job['job_id'], topic: message.topic,
+                              partition: message.partition, offset: message.offset })
       end
     end
   end
