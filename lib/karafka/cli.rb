@@ -15,6 +15,10 @@ module Karafka
       The boot file is ./karafka.rb, or KARAFKA_BOOT_FILE.
     TEXT
 
+    SWARM_UNSUPPORTED = 'karafka swarm is not available in karafka-rs: start `karafka server` once per ' \
+                        'process you want (config.swarm.nodes is accepted and not used) under your process ' \
+                        'manager; each server runs config.concurrency worker threads.'
+
     # @param argv [Array<String>]
     # @return [Integer] exit status
     def call(argv)
@@ -24,6 +28,7 @@ module Karafka
       when 'topics' then boot && topics(rest.first)
       when 'info' then boot && info
       when 'version', '-v', '--version' then puts(Karafka::VERSION) || 0
+      when 'swarm' then warn(SWARM_UNSUPPORTED) || 1
       else
         warn USAGE
         command.nil? || %w[help -h --help].include?(command) ? 0 : 2
