@@ -78,6 +78,29 @@ RSpec.describe 'Boot and configuration with karafka server' do
     expect(ran_ids).not_to include('before-start')
   end
 
+  it 'dispatches jobs through config.producer built the WaterDrop way' do
+    custom = WaterDrop::Producer.new do |config|
+      config.kafka = { 'bootstrap.servers': SpecKafka.bootstrap }
+      config.max_wait_timeout = 30_000
+    end
+    Karafka::App.reset!
+    Karafka::App.setup do |config|
+      config.kafka = { 'bootstrap.servers': SpecKafka.bootstrap }
+      config.logger = Logger.new(nil)
+      config.producer = custom
+    end
+    topic = create_topic('surface-producer')
+    produced = []
+    custom.monitor.subscribe('message.produced_sync') { |event| produced << event[:messages].first[:topic] }
+    SyncRecordingJob.set(queue: topic).perform_later('through-custom')
+
+    expect(produced).to eq([topic])
+    expect(topic_size(topic, 1)).to eq(1)
+    expect(Karafka.producer?).to be(false), 'the default producer was never built'
+  ensure
+    custom&.close(5_000)
+  end
+
   it 'writes and reads jobs through a custom config.internal.active_job.deserializer' do
     Karafka::App.setup { |config| config.internal.active_job.deserializer = EnvelopeDeserializer.new }
     topic = create_topic('surface-envelope')
