@@ -15,6 +15,26 @@ module Karafka
       # Frozen once: a literal option hash is a new Hash per job.
       PARSE_OPTIONS = { create_additions: false }.freeze
 
+      # `jobs_queue` of `worker.processed`, as Karafka's Datadog listener reads it
+      # (`statistics[:busy]`): jobs running now on this server's workers, counted while
+      # Karafka's consume events have a subscriber (Datadog's listener has), so the job path
+      # pays nothing otherwise. `enqueued` (jobs waiting for a worker) lives in the Rust
+      # scheduler and is not reported (0).
+      class JobsQueue
+        def initialize
+          @busy = 0
+        end
+
+        # Counted under the GVL; a plain counter (no lock) is exact enough for a gauge.
+        # @api private
+        attr_accessor :busy
+
+        # @return [Hash{Symbol => Integer}] `busy:`, `enqueued:`
+        def statistics
+          { busy: @busy, enqueued: 0 }
+        end
+      end
+
       # Karafka's per-job and per-batch events: built only while someone listens to one.
       CONSUME_EVENTS = %w[active_job.consume active_job.consumed consumer.consume consumer.consumed].freeze
 
@@ -26,6 +46,7 @@ module Karafka
         @custom_deserializer = !@deserializer.instance_of?(Deserializer)
         @group_id = config.consumer_group_id
         @generation = nil
+        @jobs_queue = JobsQueue.new
       end
 
       # @return [true, Array(String, String)]
@@ -42,7 +63,7 @@ module Karafka
         # Where the job is stored, visible to the job as provider_job_id (like Sidekiq's jid).
         job['provider_job_id'] ||= "#{topic}/#{partition}/#{offset}"
         meta = { job_class: job['job_class'], job_id: job['job_id'], topic: topic, partition: partition,
-                 offset: offset, attempt: attempt }
+                 offset: offset, attempt: attempt, jobs_queue: @jobs_queue }
         @monitor.instrument('worker.processed', meta) do
           if instrumented
             execute_instrumented(job, message, attempt)
@@ -103,6 +124,7 @@ module Karafka
       # (with :time), consumer.consumed (with :time). A failing job publishes neither
       # "consumed" event (error.occurred instead), as in Karafka.
       def execute_instrumented(job, message, attempt)
+        @jobs_queue.busy += 1
         consumer = Consumer.new(message, @group_id, attempt)
         @monitor.instrument('consumer.consume', { caller: consumer })
         @monitor.instrument('consumer.consumed', { caller: consumer }) do
@@ -112,6 +134,8 @@ module Karafka
             CurrentAttributes.around(job) { ::ActiveJob::Base.execute(job) }
           end
         end
+      ensure
+        @jobs_queue.busy -= 1
       end
 
       def build_message(payload, topic, partition, offset, key, headers, timestamp_ms)

@@ -96,6 +96,19 @@ RSpec.describe Karafka::ActiveJob::Executor, 'instrumentation' do
     expect(lags.first).to be_between(2_900, 10_000)
   end
 
+  it 'gives worker.processed the jobs_queue statistics Karafka’s Datadog listener gauges' do
+    stats = []
+    during = []
+    monitor.subscribe('worker.processed') { |event| stats << event[:jobs_queue].statistics }
+    monitor.subscribe('active_job.consume') { |_event| during << executor.instance_variable_get(:@jobs_queue).statistics }
+    executor.call(payload('ok'), 'jobs', 0, 1, nil, nil, 0)
+    executor.call(payload('fail'), 'jobs', 0, 2, nil, nil, 0)
+
+    expect(during).to eq([{ busy: 1, enqueued: 0 }] * 2)
+    expect(stats).to eq([{ busy: 0, enqueued: 0 }]) # a failed job publishes error.occurred instead
+    expect(executor.instance_variable_get(:@jobs_queue).busy).to eq(0)
+  end
+
   it 'starts publishing when a listener subscribes after the executor was built (block form too)' do
     executor.call(payload('ok'), 'jobs', 0, 1, nil, nil, 0)
     offsets = []
