@@ -81,8 +81,8 @@ module Karafka
       # The engine paused a partition after a failure; the job will be retried.
       def paused(topic, partition, offset, attempt, timeout_ms)
         @monitor.instrument('consumer.consuming.pause',
-                            { topic: topic, partition: partition, offset: offset, attempt: attempt,
-                              timeout: timeout_ms })
+                            { caller: stored_consumer(topic, partition, offset, attempt - 1), topic: topic,
+                              partition: partition, offset: offset, attempt: attempt, timeout: timeout_ms })
         nil
       end
 
@@ -94,8 +94,11 @@ module Karafka
           @monitor.instrument('error.occurred', { type: 'dead_letter_queue.dispatch_error',
                                                   error: Errors::ProduceError.new(dispatch_error), **location })
         else
+          # AppSignal's listener reads caller.topic / caller.partition here.
+          consumer = stored_consumer(topic, partition, offset, attempts - 1)
           @monitor.instrument('dead_letter_queue.dispatched',
-                              { dead_letter_topic: dead_letter_topic, attempts: attempts, **location })
+                              { caller: consumer, message: consumer.messages.last, dead_letter_topic: dead_letter_topic,
+                                attempts: attempts, **location })
         end
         nil
       end
@@ -142,6 +145,13 @@ module Karafka
         Consumer::Message.new(raw_payload: payload, topic: topic, partition: partition, offset: offset,
                               raw_key: key, raw_headers: headers || {},
                               timestamp: timestamp_ms && Time.at(timestamp_ms / 1000r), received_at: nil)
+      end
+
+      # The consumer view for events about a stored job whose payload the engine kept (pause,
+      # dead letter): where it is, without its payload. `failed_before` excludes the failure
+      # being reported, so `pause_tracker.attempt` counts it, as Karafka's does.
+      def stored_consumer(topic, partition, offset, failed_before)
+        Consumer.new(build_message(nil, topic, partition, offset, nil, nil, nil), @group_id, failed_before)
       end
 
       # A custom `config.internal.active_job.deserializer`.

@@ -109,6 +109,19 @@ RSpec.describe Karafka::ActiveJob::Executor, 'instrumentation' do
     expect(executor.instance_variable_get(:@jobs_queue).busy).to eq(0)
   end
 
+  it 'gives dead_letter_queue.dispatched and consumer.consuming.pause a caller (AppSignal tags DLQ counts with it)' do
+    tags = []
+    monitor.subscribe('dead_letter_queue.dispatched') do |event|
+      consumer = event[:caller]
+      tags << [consumer.topic.name, consumer.topic.consumer_group.id, consumer.partition, event[:message].offset]
+    end
+    monitor.subscribe('consumer.consuming.pause') { |event| tags << [event[:caller].partition, event[:caller].coordinator.pause_tracker.attempt] }
+    executor.paused('jobs', 3, 9, 1, 1_000)
+    executor.dead_lettered('jobs', 3, 9, 'jobs-dlq', 4, nil)
+
+    expect(tags).to eq([[3, 1], ['jobs', Karafka::App.config.consumer_group_id, 3, 9]])
+  end
+
   it 'starts publishing when a listener subscribes after the executor was built (block form too)' do
     executor.call(payload('ok'), 'jobs', 0, 1, nil, nil, 0)
     offsets = []
