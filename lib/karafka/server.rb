@@ -79,19 +79,21 @@ module Karafka
       Array.new(@config.concurrency) do |index|
         Thread.new do
           Thread.current.name = "karafka.worker#{suffix}##{index}"
+          Thread.current.priority = @config.worker_thread_priority if @config.worker_thread_priority
           guarded("worker ##{index}") { engine._work(executor) }
         end
       end
     end
 
     def start_listener(settings, engine)
+      statistics = Instrumentation::Statistics.new(@monitor, settings.group_id)
       Thread.new do
         Thread.current.name = "karafka.listener#{thread_suffix(settings)}"
         guarded('listener') do
           loop do
             case engine._run_loop
             when :stopped then break
-            when :events then publish(engine._take_events)
+            when :events then publish(engine._take_events, statistics)
             when :classify then settings.classify(engine)
             end
           end
@@ -108,11 +110,12 @@ module Karafka
       request_stop(:failure)
     end
 
-    def publish(events)
+    def publish(events, statistics)
       events.each do |kind, detail, message|
         case kind
         when :assigned then @monitor.instrument('rebalance.partitions_assigned', { partitions: detail })
         when :revoked then @monitor.instrument('rebalance.partitions_revoked', { partitions: detail })
+        when :statistics then statistics.publish(detail)
         when :error
           @monitor.instrument('error.occurred', { type: detail, error: Errors::BaseError.new(message) })
         end

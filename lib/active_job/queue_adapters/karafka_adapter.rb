@@ -23,8 +23,8 @@ module ActiveJob
       # `scheduled_messages_topic`.
       # @param job [ActiveJob::Base]
       # @param timestamp [Numeric] epoch seconds
-      # @raise [Karafka::Errors::InvalidConfigurationError] for a future time when the job class
-      #   has no `scheduled_messages_topic`
+      # @raise [Karafka::Errors::SchedulingNotConfiguredError] (a NotImplementedError, as
+      #   Karafka raises) for a future time when the job class has no `scheduled_messages_topic`
       def enqueue_at(job, timestamp)
         return enqueue(job) if timestamp <= Time.now.to_f
 

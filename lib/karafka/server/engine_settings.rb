@@ -62,16 +62,20 @@ module Karafka
         @app.routes.active_topics.select { |topic| topic.consumer_group == @group_id }
       end
 
-      # `config.kafka` plus the group and client ids. The user's own entries win for the
-      # default group (as before consumer groups); a named group's id is its name.
+      # `config.kafka` plus the group and client ids, `initial_offset` as `auto.offset.reset`
+      # and, when `statistics.emitted` has a subscriber, Karafka's `statistics.interval.ms` of
+      # 5 s. The user's own entries win, except a named consumer group's id, which is its name.
       def kafka
-        settings = @config.kafka.merge('group.id': @group_id, 'client.id': @config.client_id) { |_k, user, _| user }
-        settings = settings.reject { |key, _| key.to_s == 'group.id' }.merge('group.id': @group_id) if @group_id != @config.group_id
+        derived = { 'group.id': @group_id, 'client.id': @config.client_id,
+                    'auto.offset.reset': @config.initial_offset.to_s }
+        derived[:'statistics.interval.ms'] = 5_000 if @monitor.listening?('statistics.emitted')
+        settings = @config.kafka.transform_keys(&:to_sym).merge(derived) { |_k, user, _| user }
+        settings[:'group.id'] = @group_id if @group_id != @config.group_id.to_s
         # A routed topic created after the start (a queue added in a deploy, a target topic
         # first created by a scheduled dispatch) and pattern routes' new topics are noticed
         # on a metadata refresh: librdkafka's default of 5 min left such jobs waiting that
         # long. One small metadata request per 5 s per consumer.
-        if settings.keys.none? { |k| k.to_s == 'topic.metadata.refresh.interval.ms' }
+        unless settings.key?(:'topic.metadata.refresh.interval.ms')
           settings[:'topic.metadata.refresh.interval.ms'] = 5_000
         end
         settings.map { |key, value| [key.to_s, value.to_s] }

@@ -94,7 +94,8 @@ impl Engine {
         Ok(ruby.to_symbol(name))
     }
 
-    /// `[[:assigned, [[topic, partition], ...]], [:revoked, ...], [:error, kind, message]]`
+    /// `[[:assigned, [[topic, partition], ...]], [:revoked, ...], [:error, kind, message],
+    /// [:statistics, json, nil]]`
     fn take_events(ruby: &Ruby, rb_self: &Self) -> Result<RArray, Error> {
         let out = ruby.ary_new();
         for event in rb_self.core.take_events() {
@@ -113,6 +114,11 @@ impl Engine {
                     ruby.to_symbol("error"),
                     ruby.str_new(kind).as_value(),
                     ruby.str_new(&message).as_value(),
+                ),
+                Event::Statistics(json) => (
+                    ruby.to_symbol("statistics"),
+                    ruby.enc_str_new(&json, ruby.utf8_encoding()).as_value(),
+                    ruby.qnil().as_value(),
                 ),
             };
             out.push(row)?;
@@ -278,7 +284,7 @@ fn dead_letter(
     Ok(())
 }
 
-/// `executor.call(payload, topic, partition, offset, key, headers, attempt)`: `true` on
+/// `executor.call(payload, topic, partition, offset, key, headers, attempt, timestamp_ms)`: `true` on
 /// success, `[error_class, error_message]` when the job failed.
 fn call_executor(ruby: &Ruby, executor: Value, job: &Job) -> Result<Option<JobError>, Error> {
     let payload = ruby.enc_str_new(&job.payload, ruby.utf8_encoding());
@@ -305,6 +311,7 @@ fn call_executor(ruby: &Ruby, executor: Value, job: &Job) -> Result<Option<JobEr
             key,
             headers,
             job.attempt,
+            job.timestamp_ms,
         ),
     )?;
     if result.to_bool() && RArray::from_value(result).is_none() {

@@ -104,7 +104,13 @@ impl Engine {
             let producer_settings: Vec<_> = settings
                 .kafka
                 .iter()
-                .filter(|(k, _)| !k.starts_with("group."))
+                // Consumer-only settings (librdkafka warns about them on a producer); the
+                // statistics are the consumer's (`statistics.emitted`).
+                .filter(|(k, _)| {
+                    !k.starts_with("group.")
+                        && k != "auto.offset.reset"
+                        && k != "statistics.interval.ms"
+                })
                 .cloned()
                 .collect();
             Some(Arc::new(JobProducer::new(&producer_settings)?))

@@ -19,7 +19,14 @@ pub struct EngineContext {
     pub(crate) refusals: Mutex<RefusalReports>,
 }
 
-impl ClientContext for EngineContext {}
+impl ClientContext for EngineContext {
+    /// Runs on whichever thread serves librdkafka's main queue: the JSON is only stored, and
+    /// the consumer loop hands it to Ruby with the other events (`statistics.emitted`).
+    fn stats_raw(&self, statistics: &[u8]) {
+        let json = String::from_utf8_lossy(statistics).into_owned();
+        self.shared.event(Event::Statistics(json));
+    }
+}
 
 impl ConsumerContext for EngineContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {

@@ -24,6 +24,9 @@ pub enum Event {
         kind: &'static str,
         message: String,
     },
+    /// librdkafka's statistics JSON (`statistics.interval.ms`), as librdkafka wrote it: Ruby
+    /// parses it once, and only when `statistics.emitted` has a subscriber.
+    Statistics(String),
 }
 
 /// State shared by the consumer loop, its rebalance callbacks and the workers.
