@@ -67,9 +67,10 @@ module Karafka
   @producer_mutex = Mutex.new
 end
 
-# Deliver what async dispatches left in librdkafka's queue before the process exits
-# (a `rails runner` that enqueues and exits must not lose jobs).
-at_exit { Karafka.producer.close(10_000) if Karafka.producer? }
+# Deliver what async dispatches left in librdkafka's queue before the process exits (a
+# `rails runner` that enqueues and exits must not lose jobs); what cannot be delivered is
+# reported and fails the exit status (see Karafka::Producer::ExitFlush).
+at_exit { Karafka::Producer::ExitFlush.run if Karafka.producer? }
 
 begin
   require 'active_job'

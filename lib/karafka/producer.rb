@@ -2,6 +2,8 @@
 
 require_relative 'producer/message'
 require_relative 'producer/delivery_report'
+require_relative 'producer/undelivered'
+require_relative 'producer/exit_flush'
 
 module Karafka
   # The WaterDrop-compatible producer behind `Karafka.producer`: `produce_sync`,
@@ -24,6 +26,7 @@ module Karafka
       @reporter = nil
       @reporter_mutex = Mutex.new
       @variants = {}
+      @undelivered_count = 0
     end
 
     # @param message [Hash]
@@ -91,12 +94,22 @@ module Karafka
       @native._flush(timeout_ms)
     end
 
-    # Flushes (at most `timeout_ms`) and releases the librdkafka handle; idempotent.
+    # Flushes (at most `timeout_ms`) and releases the librdkafka handle; idempotent. Messages
+    # still undelivered then are given up on and reported (see {Undelivered}).
+    # @return [Boolean] true when every message was delivered
     def close(timeout_ms = 30_000)
-      @variants.each_value { |variant| variant.close(timeout_ms) }
-      flushed = @native._close(timeout_ms)
-      @reporter&.join(5)
-      flushed
+      delivered = @variants.each_value.map { |variant| variant.close(timeout_ms) }.all?
+      stop_reporter
+      flushed, rows, dropped = @native._close(timeout_ms)
+      undelivered = Undelivered.new(rows, dropped)
+      @undelivered_count = undelivered_count + undelivered.count
+      undelivered.report(@monitor, during: "when the producer closed (flush bound #{timeout_ms} ms)")
+      delivered && flushed && undelivered.none?
+    end
+
+    # @return [Integer] messages this producer and its variants gave up on when they closed
+    def undelivered_count
+      @undelivered_count + @variants.each_value.sum(&:undelivered_count)
     end
 
     private
@@ -135,20 +148,33 @@ module Karafka
       end
     end
 
+    # Close takes over from here: what fails from now on is reported by `close`, in one place.
+    def stop_reporter
+      return unless @reporter
+
+      @native._stop_reporting
+      @reporter.join(5)
+    rescue Errors::ClosedError
+      nil
+    end
+
     def report_failures
-      loop do
-        @native._take_failures(1_000).each do |topic, partition, code, message|
-          error = Errors::ProduceError.new("#{code}: #{message}")
-          payload = { type: 'librdkafka.dispatch_error', error: error, topic: topic, partition: partition }
-          if @monitor.listening?('error.occurred')
-            @monitor.instrument('error.occurred', payload)
-          else
-            Karafka.logger.error("Async delivery to #{topic}/#{partition} failed: #{code}: #{message}")
-          end
-        end
+      while (taken = @native._take_failures(1_000))
+        rows, dropped = taken
+        rows.each { |row| report_failure(*row) }
+        Karafka.logger.error("#{dropped} more async delivery failures were not kept (too many)") if dropped.positive?
       end
     rescue Errors::ClosedError
       nil
+    end
+
+    def report_failure(topic, partition, code, message, job_class = nil, job_id = nil)
+      if @monitor.listening?('error.occurred')
+        @monitor.instrument('error.occurred', Undelivered.event(topic, partition, code, message, job_class, job_id))
+      else
+        job = job_class ? " (#{job_class} #{job_id})" : ''
+        Karafka.logger.error("Async delivery to #{topic}/#{partition} failed#{job}: #{code}: #{message}")
+      end
     end
   end
 end

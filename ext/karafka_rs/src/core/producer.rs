@@ -16,7 +16,9 @@ use rdkafka::producer::{
 };
 
 use crate::core::config::{producer_config, KafkaSettings};
-use crate::core::delivery::{AsyncFailures, Delivered, DeliveryFailure, Report, SyncBatch};
+use crate::core::delivery::{
+    AsyncFailures, Delivered, DeliveryFailure, JobLabel, Report, SyncBatch,
+};
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::partitioner::partition_for_key;
 use crate::core::wait::{lock, Interrupt};
@@ -103,6 +105,7 @@ impl ProducerContext for DeliveryContext {
                     .map(|c| format!("{c:?}"))
                     .unwrap_or_else(|| "Unknown".into()),
                 message: error.to_string(),
+                job: JobLabel::read(message.payload()),
             }),
         };
         match (&target.batch, report) {
@@ -115,6 +118,9 @@ impl ProducerContext for DeliveryContext {
 
 /// Milliseconds of one flush step of [`JobProducer::wait_sync`].
 const SYNC_FLUSH_STEP_MS: i32 = 1;
+
+/// How long [`JobProducer::purge_undelivered`] waits for the purged messages' reports.
+const PURGE_REPORTS_WAIT: Duration = Duration::from_secs(2);
 
 /// How long a topic's partition count is trusted for `partition_key` routing.
 const PARTITION_COUNT_TTL: Duration = Duration::from_secs(30);
@@ -273,6 +279,16 @@ impl JobProducer {
                 )
             };
         }
+    }
+
+    /// Gives up on every message not delivered yet (queued or in flight): each is reported as
+    /// failed (`PurgeQueue` / `PurgeInflight`), so a producer that closes with messages it could
+    /// not deliver says which, instead of dropping them with its handle.
+    pub fn purge_undelivered(&self) {
+        use rdkafka::producer::PurgeConfig;
+        self.inner.purge(PurgeConfig::default().queue().inflight());
+        // The purged messages' reports are served by the flush (or the poll thread).
+        let _ = self.flush(PURGE_REPORTS_WAIT);
     }
 
     /// Waits until everything queued so far is delivered or failed.
