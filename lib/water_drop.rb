@@ -1,3 +1,4 @@
 # frozen_string_literal: true
 
+require_relative 'water_drop/errors'
 require_relative 'water_drop/instrumentation/logger_listener'

@@ -17,11 +17,26 @@ module Karafka
     # @return [Hash] librdkafka settings of this producer
     attr_reader :kafka
 
+    # WaterDrop's default `max_wait_timeout` (ms): the longest a sync dispatch waits.
+    DEFAULT_MAX_WAIT_TIMEOUT = 60_000
+    # librdkafka looks for timed-out messages once a second: a report can come that late.
+    REPORT_GRACE_MS = 1_000
+
+    # @return [Integer] ms a sync dispatch waits at most (for room in librdkafka's queue and
+    #   for its delivery reports) before it raises
+    attr_reader :max_wait_timeout
+
     # @param kafka [Hash] librdkafka settings
     # @param monitor [Instrumentation::Monitor]
-    def initialize(kafka:, monitor: Instrumentation::Monitor.new)
+    # @param max_wait_timeout [Integer] ms (WaterDrop's setting of that name)
+    def initialize(kafka:, monitor: Instrumentation::Monitor.new, max_wait_timeout: DEFAULT_MAX_WAIT_TIMEOUT)
+      unless max_wait_timeout.is_a?(Integer) && max_wait_timeout.positive?
+        raise Errors::InvalidConfigurationError, "max_wait_timeout must be a positive Integer (ms), got #{max_wait_timeout.inspect}"
+      end
+
       @kafka = kafka
       @monitor = monitor
+      @max_wait_timeout = max_wait_timeout
       @native = Native::Producer.new(kafka.map { |key, value| [key.to_s, value.to_s] })
       @reporter = nil
       @reporter_mutex = Mutex.new
@@ -31,7 +46,8 @@ module Karafka
 
     # @param message [Hash]
     # @return [DeliveryReport]
-    # @raise [Errors::DeliveryError] when the broker did not take the message
+    # @raise [Errors::DeliveryError] (a `WaterDrop::Errors::ProduceError`) when the broker did
+    #   not take the message, or gave no report within {max_wait_timeout} (code `WaitTimeout`)
     def produce_sync(message)
       produce_many_sync([message]).first
     end
@@ -63,7 +79,7 @@ module Karafka
     # @return [Array<DeliveryReport>]
     def produce_rows_sync(rows, messages = nil)
       instrument(rows.size == 1 ? 'message.produced_sync' : 'messages.produced_sync', rows, messages) do
-        reports(@native._produce_sync(rows))
+        reports(@native._produce_sync(rows, @max_wait_timeout))
       end
     end
 
@@ -78,12 +94,16 @@ module Karafka
 
     # A variant: the same API with its own topic settings (acks, compression, timeouts).
     # @param topic_config [Hash] librdkafka topic settings, e.g. `{ 'acks': 'all' }`
-    # @param max_wait_timeout [Integer, nil] ms a sync dispatch may wait (message.timeout.ms)
+    # @param max_wait_timeout [Integer, nil] ms a message may take to be delivered: the
+    #   variant's message.timeout.ms; its sync dispatches wait {REPORT_GRACE_MS} longer, so the
+    #   delivery report (MessageTimedOut) arrives with its cause before the wait gives up
     # @return [Producer]
     def with(topic_config: {}, max_wait_timeout: nil)
       settings = topic_config.dup
       settings[:'message.timeout.ms'] = max_wait_timeout if max_wait_timeout
-      @variants[settings] ||= self.class.new(kafka: kafka.merge(settings), monitor: monitor)
+      wait = max_wait_timeout ? max_wait_timeout + REPORT_GRACE_MS : @max_wait_timeout
+      @variants[[settings, wait]] ||= self.class.new(kafka: kafka.merge(settings), monitor: monitor,
+                                                     max_wait_timeout: wait)
     end
     alias variant with
 

@@ -2,7 +2,7 @@
 //! API, validation and instrumentation; these methods are positional and `_`-prefixed).
 
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use magnus::{function, method, prelude::*, Error, IntoValue, RArray, RModule, Ruby, Value};
 
@@ -110,9 +110,17 @@ impl Producer {
         .map_err(|e| to_ruby(ruby, e))
     }
 
-    /// Produces and waits for every delivery report. Returns one entry per message:
+    /// Produces and waits for every delivery report, at most `max_wait_ms` (WaterDrop's
+    /// `max_wait_timeout`: a full queue or a missing report past it is a failure, not a longer
+    /// wait). Returns one entry per message:
     /// `[topic, partition, offset, nil, nil]` or `[topic, partition, nil, code, message]`.
-    fn produce_sync(ruby: &Ruby, rb_self: &Self, list: RArray) -> Result<RArray, Error> {
+    fn produce_sync(
+        ruby: &Ruby,
+        rb_self: &Self,
+        list: RArray,
+        max_wait_ms: u64,
+    ) -> Result<RArray, Error> {
+        let deadline = Instant::now() + Duration::from_millis(max_wait_ms);
         let producer = rb_self.producer(ruby)?;
         let messages = Self::prepare(ruby, &producer, list)?;
         let batch = Arc::new(SyncBatch::new(messages.len()));
@@ -125,19 +133,27 @@ impl Producer {
             || {
                 while let Some(message) = messages.get(next) {
                     let target = Some((Arc::clone(&batch), next));
-                    match producer.send_blocking(message, target, &interrupt) {
+                    match producer.send_blocking_until(message, target, &interrupt, Some(deadline))
+                    {
                         Ok(()) => {}
                         Err(CoreError::Interrupted) => return None,
                         Err(e) => batch.report(next, Err(enqueue_failure(message, e))),
                     }
                     next += 1;
                 }
-                producer.wait_sync(&batch, &interrupt)
+                producer.wait_sync(&batch, &interrupt, Some(deadline))
             },
             || batch.interrupt(&interrupt),
         )?;
         let out = ruby.ary_new_capa(reports.len());
-        for report in reports {
+        for (report, message) in reports.into_iter().zip(&messages) {
+            let report = report.map_err(|mut failure| {
+                if failure.topic.is_empty() {
+                    failure.topic = message.topic.clone();
+                    failure.partition = message.partition.unwrap_or(-1);
+                }
+                failure
+            });
             out.push(report_row(report))?;
         }
         Ok(out)
@@ -248,7 +264,7 @@ pub fn define(ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     let class = native.define_class("Producer", ruby.class_object())?;
     class.define_singleton_method("new", function!(Producer::new, 1))?;
     class.define_method("_produce_async", method!(Producer::produce_async, 1))?;
-    class.define_method("_produce_sync", method!(Producer::produce_sync, 1))?;
+    class.define_method("_produce_sync", method!(Producer::produce_sync, 2))?;
     class.define_method("_take_failures", method!(Producer::take_failures, 1))?;
     class.define_method("_stop_reporting", method!(Producer::stop_reporting, 0))?;
     class.define_method("_flush", method!(Producer::flush, 1))?;

@@ -80,6 +80,8 @@ struct Reports {
     /// Messages not reported yet: counted, not scanned for (a batch can hold 100,000, and
     /// scanning on every report made large batches quadratic).
     remaining: usize,
+    /// Taken before it was complete: later reports are dropped.
+    abandoned: bool,
 }
 
 impl Reports {
@@ -100,6 +102,7 @@ impl SyncBatch {
         let reports = Reports {
             by_index: vec![None; size],
             remaining: size,
+            abandoned: false,
         };
         Self {
             reports: Mutex::new(reports),
@@ -110,6 +113,9 @@ impl SyncBatch {
     /// Called on librdkafka's thread.
     pub fn report(&self, index: usize, report: Report) {
         let mut reports = lock(&self.reports);
+        if reports.abandoned {
+            return; // the caller stopped waiting (take_timed_out)
+        }
         if reports.by_index[index].replace(report).is_none() {
             reports.remaining -= 1;
         }
@@ -136,6 +142,29 @@ impl SyncBatch {
     pub fn take_if_complete(&self) -> Option<Vec<Report>> {
         let mut reports = lock(&self.reports);
         reports.complete().then(|| reports.take())
+    }
+
+    /// Every report so far, the missing ones as `WaitTimeout` failures; the batch takes no
+    /// report after this (the sync wait's bound ran out).
+    pub fn take_timed_out(&self) -> Vec<Report> {
+        let mut reports = lock(&self.reports);
+        reports.abandoned = true;
+        reports.remaining = 0;
+        reports
+            .by_index
+            .iter_mut()
+            .map(|r| {
+                r.take().unwrap_or_else(|| {
+                    Err(DeliveryFailure {
+                        topic: String::new(),
+                        partition: -1,
+                        code: "WaitTimeout".into(),
+                        message: "no delivery report within max_wait_timeout".into(),
+                        job: None,
+                    })
+                })
+            })
+            .collect()
     }
 
     /// Like [`SyncBatch::wait`], but gives up after `timeout` (`None`), for callers that poll
@@ -248,6 +277,16 @@ mod tests {
             batch.take_if_complete(),
             Some(vec![delivered(10), delivered(11)])
         );
+    }
+
+    #[test]
+    fn a_timed_out_sync_batch_reports_the_missing_and_ignores_late_reports() {
+        let batch = SyncBatch::new(2);
+        batch.report(0, delivered(10));
+        let reports = batch.take_timed_out();
+        assert_eq!(reports[0], delivered(10));
+        assert_eq!(reports[1].as_ref().unwrap_err().code, "WaitTimeout");
+        batch.report(1, delivered(11)); // late: ignored (no underflow, no panic)
     }
 
     #[test]

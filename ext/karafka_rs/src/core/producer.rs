@@ -246,12 +246,30 @@ impl JobProducer {
         target: Option<(Arc<SyncBatch>, usize)>,
         interrupt: &Interrupt,
     ) -> CoreResult<()> {
+        self.send_blocking_until(message, target, interrupt, None)
+    }
+
+    /// Like [`JobProducer::send_blocking`], but a queue still full at `deadline` is an
+    /// `Enqueue` error (`QueueFull`) instead of a longer wait.
+    pub fn send_blocking_until(
+        &self,
+        message: &OutgoingMessage,
+        target: Option<(Arc<SyncBatch>, usize)>,
+        interrupt: &Interrupt,
+        deadline: Option<Instant>,
+    ) -> CoreResult<()> {
         loop {
             if self.try_send(message.as_ref(), target.clone())? {
                 return Ok(());
             }
             if interrupt.is_set() {
                 return Err(CoreError::Interrupted);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(CoreError::Enqueue {
+                    topic: message.topic.clone(),
+                    source: KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull),
+                });
             }
             // The ThreadedProducer's thread serves delivery reports; give it a moment.
             std::thread::sleep(Duration::from_millis(1));
@@ -263,13 +281,24 @@ impl JobProducer {
     /// waits for its acknowledgement anyway, so lingering would only add `linger.ms` to every
     /// call. Each flush returns when nothing is in flight or after [`SYNC_FLUSH_STEP_MS`], so the
     /// interrupt flag is seen within that.
-    pub fn wait_sync(&self, batch: &SyncBatch, interrupt: &Interrupt) -> Option<Vec<Report>> {
+    ///
+    /// At `deadline` (WaterDrop's `max_wait_timeout`) the wait ends: messages not reported by
+    /// then get a `WaitTimeout` failure (they may still be delivered later, as in WaterDrop).
+    pub fn wait_sync(
+        &self,
+        batch: &SyncBatch,
+        interrupt: &Interrupt,
+        deadline: Option<Instant>,
+    ) -> Option<Vec<Report>> {
         loop {
             if let Some(reports) = batch.take_if_complete() {
                 return Some(reports);
             }
             if interrupt.is_set() {
                 return None;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Some(batch.take_timed_out());
             }
             // SAFETY: the client handle is alive for as long as `self.inner`.
             unsafe {
