@@ -235,7 +235,7 @@ impl Producer {
 fn failure_rows(ruby: &Ruby, failures: Vec<DeliveryFailure>) -> Result<RArray, Error> {
     let out = ruby.ary_new_capa(failures.len());
     for f in failures {
-        let job = f.job.unwrap_or_default();
+        let job = f.job.map(|job| *job).unwrap_or_default();
         out.push((f.topic, f.partition, f.code, f.message, job.class, job.id))?;
     }
     Ok(out)

@@ -87,10 +87,9 @@ fn idempotence_fits(settings: &KafkaSettings) -> bool {
     if last(&["enable.idempotence"]).is_some() {
         return true;
     }
-    let acks_all =
-        last(&["acks", "request.required.acks"]).map_or(true, |v| v == "all" || v == "-1");
+    let acks_all = last(&["acks", "request.required.acks"]).is_none_or(|v| v == "all" || v == "-1");
     let in_flight_ok = last(&["max.in.flight.requests.per.connection", "max.in.flight"])
-        .map_or(true, |v| v.parse::<u64>().map_or(false, |n| n <= 5));
+        .is_none_or(|v| v.parse::<u64>().is_ok_and(|n| n <= 5));
     acks_all && in_flight_ok
 }
 

@@ -28,8 +28,9 @@ pub struct DeliveryFailure {
     /// librdkafka's error code name, e.g. `MessageTimedOut`.
     pub code: String,
     pub message: String,
-    /// `job_class` and `job_id` read from the payload, when it is a serialized Active Job.
-    pub job: Option<JobLabel>,
+    /// `job_class` and `job_id` read from the payload, when it is a serialized Active Job
+    /// (boxed: reports are moved around by value, and most carry none).
+    pub job: Option<Box<JobLabel>>,
 }
 
 /// Which job a message carried, so an undelivered one can be reported by class and id.
@@ -48,14 +49,14 @@ const LABEL_MAX_CHARS: usize = 200;
 impl JobLabel {
     /// Reads `"job_class":"..."` and `"job_id":"..."` from a JSON payload (without parsing
     /// it: only failures pay for this, and they may be anything). `None` when neither is there.
-    pub fn read(payload: Option<&[u8]>) -> Option<Self> {
+    pub fn read(payload: Option<&[u8]>) -> Option<Box<Self>> {
         let payload = payload?;
         let head = &payload[..payload.len().min(LABEL_SCAN_BYTES)];
         let label = Self {
             class: string_field(head, b"\"job_class\":\""),
             id: string_field(head, b"\"job_id\":\""),
         };
-        (label.class.is_some() || label.id.is_some()).then_some(label)
+        (label.class.is_some() || label.id.is_some()).then(|| Box::new(label))
     }
 }
 
@@ -352,10 +353,10 @@ mod tests {
         let payload = br#"{"job_class":"WelcomeJob","job_id":"3f1c-9a","provider_job_id":null}"#;
         assert_eq!(
             JobLabel::read(Some(payload)),
-            Some(JobLabel {
+            Some(Box::new(JobLabel {
                 class: Some("WelcomeJob".into()),
                 id: Some("3f1c-9a".into())
-            })
+            }))
         );
         assert_eq!(JobLabel::read(Some(b"not json")), None);
         assert_eq!(JobLabel::read(None), None);
