@@ -122,7 +122,7 @@ module Karafka
       stop_reporter
       flushed, rows, dropped = @native._close(timeout_ms)
       undelivered = Undelivered.new(rows, dropped)
-      @undelivered_count = undelivered_count + undelivered.count
+      @undelivered_count += undelivered.count
       undelivered.report(@monitor, during: "when the producer closed (flush bound #{timeout_ms} ms)")
       delivered && flushed && undelivered.none?
     end
