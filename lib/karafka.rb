@@ -107,12 +107,12 @@ module Karafka
   @producer_mutex = Mutex.new
 end
 
-# Deliver what async dispatches left in librdkafka's queue before the process exits
-# (a `rails runner` that enqueues and exits must not lose jobs).
+# Deliver what async dispatches left in librdkafka's queue before the process exits (a
+# `rails runner` that enqueues and exits must not lose jobs); what cannot be delivered is
+# reported and fails the exit status (see Karafka::Producer::ExitFlush). A custom
+# `config.producer` that is a Karafka::Producer is `Karafka.producer`, flushed the same way.
 at_exit do
-  Karafka.producer.close(10_000) if Karafka.producer?
-  custom = Karafka::App.config.producer
-  custom.close(10_000) if custom.is_a?(Karafka::Producer)
+  Karafka::Producer::ExitFlush.run if Karafka.producer? || Karafka::App.config.producer.is_a?(Karafka::Producer)
 end
 
 begin

@@ -88,18 +88,23 @@ module Karafka
 
       # The engine dispatched (or skipped) a job that spent its retries.
       # @param dispatch_error [String, nil] why the dispatch failed (the job will be retried)
-      def dead_lettered(topic, partition, offset, dead_letter_topic, attempts, dispatch_error)
+      # @param reduced [String, nil] what was left out of a dead letter too large to send whole
+      def dead_lettered(topic, partition, offset, dead_letter_topic, attempts, dispatch_error, reduced = nil)
         location = { topic: topic, partition: partition, offset: offset }
         if dispatch_error
           @monitor.instrument('error.occurred', { type: 'dead_letter_queue.dispatch_error',
                                                   error: Errors::ProduceError.new(dispatch_error), **location })
-        else
-          # AppSignal's listener reads caller.topic / caller.partition here.
-          consumer = stored_consumer(topic, partition, offset, attempts - 1)
-          @monitor.instrument('dead_letter_queue.dispatched',
-                              { caller: consumer, message: consumer.messages.last, dead_letter_topic: dead_letter_topic,
-                                attempts: attempts, **location })
+          return
         end
+        if reduced
+          @monitor.instrument('error.occurred', { type: 'dead_letter_queue.truncated', dead_letter_topic: dead_letter_topic,
+                                                  error: Errors::ProduceError.new(reduced), **location })
+        end
+        # AppSignal's listener reads caller.topic / caller.partition here.
+        consumer = stored_consumer(topic, partition, offset, attempts - 1)
+        @monitor.instrument('dead_letter_queue.dispatched',
+                            { caller: consumer, message: consumer.messages.last, dead_letter_topic: dead_letter_topic,
+                              attempts: attempts, truncated: !reduced.nil?, **location })
         nil
       end
 

@@ -10,7 +10,7 @@
 //! A Ruby exception escaping the executor is returned as an `Err` (re-raised by magnus after
 //! our frames are gone), after the job was recorded as failed so its partition is not stuck.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use magnus::{function, method, prelude::*, Error, RArray, RModule, Ruby, Symbol, Value};
@@ -20,7 +20,7 @@ use crate::bridge::errors::to_ruby;
 use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
 use crate::core::backoff::Backoff;
 use crate::core::consumer::{Engine as CoreEngine, EngineSettings, Event, LoopExit};
-use crate::core::dead_letter::JobError;
+use crate::core::dead_letter::{Dispatch, JobError, Shape};
 use crate::core::error::CoreError;
 use crate::core::scheduler::{Completion, DeadLetterPolicy, Job, Outcome};
 use crate::core::wait::Interrupt;
@@ -28,6 +28,8 @@ use crate::core::wait::Interrupt;
 #[magnus::wrap(class = "Karafka::Native::Engine", free_immediately, size)]
 pub struct Engine {
     core: Arc<CoreEngine>,
+    /// Dead letters are dispatched one at a time (see core::dead_letter::Dispatch).
+    dead_letter_gate: Mutex<()>,
 }
 
 impl Engine {
@@ -74,6 +76,7 @@ impl Engine {
         let core = CoreEngine::new(settings).map_err(|e| to_ruby(ruby, e))?;
         Ok(Self {
             core: Arc::new(core),
+            dead_letter_gate: Mutex::new(()),
         })
     }
 
@@ -205,7 +208,8 @@ impl Engine {
                     attempts,
                 } => {
                     let error = result.as_ref().ok().cloned().flatten().unwrap_or_default();
-                    dead_letter(ruby, core, executor, job, target, attempts, &error)?;
+                    let gate = &rb_self.dead_letter_gate;
+                    dead_letter(ruby, core, gate, executor, job, target, attempts, &error)?;
                 }
             }
             result?;
@@ -230,11 +234,14 @@ impl Engine {
 }
 
 /// Dispatches a job that spent its retries to its dead letter topic (GVL released while
-/// waiting for the broker), reports it to the executor, and lets its partition move on.
-/// A failed dispatch retries the job after a back-off instead: nothing is lost.
+/// waiting for the broker; smaller if it is refused as too large), reports it to the executor,
+/// and lets its partition move on. A failed dispatch retries the job after a back-off
+/// instead: nothing is lost.
+#[allow(clippy::too_many_arguments)]
 fn dead_letter(
     ruby: &Ruby,
     core: &CoreEngine,
+    gate: &Mutex<()>,
     executor: Value,
     job: Job,
     target: Option<String>,
@@ -242,28 +249,31 @@ fn dead_letter(
     error: &JobError,
 ) -> Result<(), Error> {
     let dispatched = match &target {
-        None => Ok(()),
-        Some(topic) => match core.send_dead_letter(&job, topic, attempts, error) {
-            Err(e) => Err(e.to_string()),
-            Ok(batch) => {
-                let interrupt = Interrupt::new();
-                let waited = blocking(
-                    ruby,
-                    &interrupt,
-                    || CoreEngine::await_dead_letter(&batch, &interrupt),
-                    || interrupt.set(),
-                );
-                match waited {
-                    Ok(result) => result,
-                    Err(exception) => {
-                        core.complete(job, Outcome::Abandoned);
-                        return Err(exception);
-                    }
+        None => Ok(Shape::Full),
+        Some(topic) => {
+            let interrupt = Interrupt::new();
+            let mut dispatch = Dispatch::new(&job, topic, attempts, error);
+            let waited = blocking(
+                ruby,
+                &interrupt,
+                || dispatch.run(core, gate, &interrupt),
+                || interrupt.set(),
+            );
+            drop(dispatch);
+            match waited {
+                Ok(result) => result,
+                Err(exception) => {
+                    core.complete(job, Outcome::Abandoned);
+                    return Err(exception);
                 }
             }
-        },
+        }
     };
     let (source, partition, offset) = (job.tp.topic.clone(), job.tp.partition, job.offset);
+    let reduced = dispatched
+        .as_ref()
+        .ok()
+        .and_then(|shape| shape.describe(&job));
     let outcome = if dispatched.is_ok() {
         Outcome::DeadLettered
     } else {
@@ -279,6 +289,7 @@ fn dead_letter(
             target,
             attempts,
             dispatched.err(),
+            reduced,
         ),
     )?;
     Ok(())

@@ -353,9 +353,10 @@ impl Engine {
         topic: &str,
         attempts: u32,
         error: &JobError,
+        shape: dead_letter::Shape,
     ) -> CoreResult<Arc<SyncBatch>> {
         let producer = self.producer.as_ref().ok_or(CoreError::Closed)?;
-        let message = dead_letter::message(job, topic, &self.group, attempts, error);
+        let message = dead_letter::message(job, topic, &self.group, attempts, error, shape);
         let batch = Arc::new(SyncBatch::new(1));
         producer.send_blocking(&message, Some((Arc::clone(&batch), 0)), &Interrupt::new())?;
         Ok(batch)

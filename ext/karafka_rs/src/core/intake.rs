@@ -156,6 +156,7 @@ fn to_job(message: &BorrowedMessage<'_>) -> Job {
         message.offset(),
         message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
     );
+    job.null_payload = message.payload().is_none();
     job.key = message.key().map(<[u8]>::to_vec);
     job.timestamp_ms = message.timestamp().to_millis();
     job.headers = headers_of(message);

@@ -44,6 +44,8 @@ pub struct Job {
     pub tp: TopicPartition,
     pub offset: i64,
     pub payload: Vec<u8>,
+    /// The message had no payload at all (a tombstone), not an empty one.
+    pub null_payload: bool,
     pub key: Option<Vec<u8>>,
     pub headers: Vec<(String, Vec<u8>)>,
     pub timestamp_ms: Option<i64>,
@@ -62,6 +64,7 @@ impl Job {
             tp,
             offset,
             payload,
+            null_payload: false,
             key: None,
             headers: Vec::new(),
             timestamp_ms: None,
