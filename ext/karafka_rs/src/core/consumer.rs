@@ -92,6 +92,8 @@ impl Engine {
     pub fn new(settings: EngineSettings) -> CoreResult<Self> {
         let buffered = settings.max_messages.max(1) * BUFFERED_BATCHES;
         let mut scheduler = Scheduler::new(buffered, settings.backoff);
+        // Virtual partitions may run one batch ahead of their commit point.
+        scheduler.set_run_ahead(settings.max_messages.max(1));
         for (topic, policy) in &settings.dead_letters {
             scheduler.set_dead_letter(topic, policy.clone());
         }

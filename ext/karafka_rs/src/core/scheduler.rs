@@ -133,6 +133,8 @@ pub struct Retry {
 pub struct Scheduler {
     /// Buffered jobs per partition; the consumer loop takes no more than this.
     max_buffered: usize,
+    /// How far virtual partitions' lanes may run ahead of their commit point (offsets).
+    run_ahead: usize,
     backoff: Backoff,
     dead_letter: HashMap<String, DeadLetterPolicy>,
     /// Topics with virtual partitions: their lane count.
@@ -152,6 +154,7 @@ impl Scheduler {
     pub fn new(max_buffered: usize, backoff: Backoff) -> Self {
         Self {
             max_buffered: max_buffered.max(1),
+            run_ahead: (max_buffered / 10).max(1),
             backoff,
             dead_letter: HashMap::new(),
             virtual_lanes: HashMap::new(),
@@ -171,6 +174,12 @@ impl Scheduler {
         self.dead_letter.insert(topic.to_string(), policy);
     }
 
+    /// Lets virtual partitions' lanes start jobs up to `offsets` above the commit point (for
+    /// partitions assigned later): what a kill -9 may run again beyond the last commit round.
+    pub fn set_run_ahead(&mut self, offsets: usize) {
+        self.run_ahead = offsets.max(1);
+    }
+
     /// Gives `topic`'s partitions `lanes` virtual partitions (for partitions assigned later).
     pub fn set_virtual_partitions(&mut self, topic: &str, lanes: usize) {
         self.virtual_lanes.insert(topic.to_string(), lanes.max(1));
@@ -182,7 +191,7 @@ impl Scheduler {
             self.next_generation += 1;
             let lanes = self.virtual_lanes.get(&*tp.topic).copied().unwrap_or(1);
             self.partitions
-                .insert(tp, PartitionState::new(generation, lanes));
+                .insert(tp, PartitionState::new(generation, lanes, self.run_ahead));
         }
     }
 
@@ -265,11 +274,16 @@ impl Scheduler {
             if !state.lanes[lane].in_ready {
                 continue;
             }
-            state.lanes[lane].in_ready = false;
-            if !state.can_start(lane) {
+            let Some(best) = state.lowest_ready_lane() else {
+                state.lanes[lane].in_ready = false;
                 continue;
+            };
+            if best != lane {
+                // `lane` keeps its place; `best`'s own entry further back becomes stale.
+                self.ready.push_front((tp.clone(), lane));
             }
-            let job = state.start(lane).expect("can_start checked the queue");
+            state.lanes[best].in_ready = false;
+            let job = state.start(best).expect("can_start checked the queue");
             if state.full && state.queued() <= self.max_buffered / 2 {
                 state.full = false;
                 self.refill = true;
@@ -838,6 +852,53 @@ mod tests {
             (a.offset, b.offset),
             (5, 6),
             "lanes parallel again after the collapse"
+        );
+    }
+
+    #[test]
+    fn one_worker_runs_a_virtual_partition_in_offset_order_so_no_lane_starves() {
+        let mut s = vp_scheduler(3);
+        let now = Instant::now();
+        // Lane 1 holds the lowest offsets; first-come-first-served sent the worker to lane 0
+        // and lane 2 each round while lane 1's offset 1 held the commit point.
+        for (offset, lane) in [(0, 1), (1, 1), (2, 0), (3, 2), (4, 0), (5, 2), (6, 1)] {
+            s.push(vp_job(offset, lane));
+        }
+        let mut order = vec![];
+        while let Next::Run(j) = s.next_job(now) {
+            order.push(j.offset);
+            s.complete(j, Outcome::Success, now);
+        }
+        assert_eq!(order, (0..7).collect::<Vec<_>>(), "lowest offset first");
+        assert_eq!(s.take_commits(), vec![(tp(0), 7)]);
+    }
+
+    #[test]
+    fn lanes_run_at_most_run_ahead_offsets_beyond_the_commit_point() {
+        let mut s = Scheduler::new(1000, Backoff::default());
+        s.set_run_ahead(20);
+        s.set_virtual_partitions("jobs", 2);
+        s.assign([tp(0)]);
+        let now = Instant::now();
+        s.push(vp_job(0, 0)); // a slow job holding the commit point
+        for offset in 1..500 {
+            s.push(vp_job(offset, 1));
+        }
+        let slow = run(&mut s, now);
+        assert_eq!(slow.offset, 0);
+        let mut ran = 0;
+        while let Next::Run(j) = s.next_job(now) {
+            ran += 1;
+            s.complete(j, Outcome::Success, now);
+        }
+        assert_eq!(ran, 19, "offsets 1..=19 only, while offset 0 runs");
+        assert_eq!(s.take_commits(), vec![(tp(0), 0)]);
+        s.complete(slow, Outcome::Success, now);
+        assert_eq!(s.take_commits(), vec![(tp(0), 20)]);
+        assert_eq!(
+            run(&mut s, now).offset,
+            20,
+            "the lane goes on once the commit point moved"
         );
     }
 
