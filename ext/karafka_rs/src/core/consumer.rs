@@ -24,6 +24,7 @@ use crate::core::config::{consumer_config, KafkaSettings};
 use crate::core::dead_letter::{self, JobError};
 use crate::core::delivery::SyncBatch;
 use crate::core::error::{CoreError, CoreResult};
+use crate::core::ownership::{Ownership, OwnershipProbe, ProbeAnswer};
 use crate::core::producer::JobProducer;
 use crate::core::rebalance::{commit_async, commit_list, EngineContext};
 use crate::core::schedule_timer::{ScheduleTimer, Schedules};
@@ -79,6 +80,8 @@ const DEAD_LETTER_POLL: Duration = Duration::from_millis(50);
 
 pub struct Engine {
     pub(crate) shared: Arc<Shared>,
+    /// Declared before `consumer`: its queue must go before the client does.
+    probe: Mutex<Option<OwnershipProbe>>,
     consumer: Mutex<Option<Arc<BaseConsumer<EngineContext>>>>,
     max_wait: Duration,
     commit_interval: Duration,
@@ -94,6 +97,7 @@ impl Engine {
         let mut scheduler = Scheduler::new(buffered, settings.backoff);
         // Virtual partitions may run one batch ahead of their commit point.
         scheduler.set_run_ahead(settings.max_messages.max(1));
+        scheduler.ownership = Ownership::new(ownership_limit(&settings.kafka));
         for (topic, policy) in &settings.dead_letters {
             scheduler.set_dead_letter(topic, policy.clone());
         }
@@ -173,6 +177,7 @@ impl Engine {
         };
         Ok(Self {
             shared,
+            probe: Mutex::new(None),
             consumer: Mutex::new(Some(consumer)),
             max_wait: settings.max_wait,
             commit_interval: commit_interval(&settings.kafka),
@@ -192,7 +197,9 @@ impl Engine {
             if interrupt.is_set() {
                 return Ok(LoopExit::Interrupted);
             }
+            self.mark_round();
             let taken = self.take_messages(consumer);
+            self.verify_ownership(consumer);
             self.load_schedules(consumer);
             let (stopping, busy) = {
                 let scheduler = lock(&self.shared.scheduler);
@@ -230,6 +237,57 @@ impl Engine {
                 };
                 self.shared.listener.wait(nap);
             }
+        }
+    }
+
+    /// Tells the workers the loop is alive; a gap since the last round means we may have lost
+    /// our partitions (see ownership.rs), so jobs wait until the group confirms them.
+    fn mark_round(&self) {
+        let gap = lock(&self.shared.scheduler).ownership.round(Instant::now());
+        if let Some(gap) = gap {
+            // A probe of an earlier gap must not confirm this one.
+            *lock(&self.probe) = None;
+            self.shared.event(Event::Error {
+                kind: "consumer.ownership",
+                message: format!(
+                    "the consumer loop did not run for {:.1} s (frozen or starved): no job starts \
+                     until the group confirms this member still owns its partitions",
+                    gap.as_secs_f64()
+                ),
+            });
+        }
+    }
+
+    /// After a gap: serve revocations first (the poll in `take_messages` did), then confirm
+    /// with an offset commit that only the current generation's member may make.
+    fn verify_ownership(&self, consumer: &BaseConsumer<EngineContext>) {
+        let points = {
+            let scheduler = lock(&self.shared.scheduler);
+            if !scheduler.ownership.is_unverified() {
+                return;
+            }
+            scheduler.commit_points()
+        };
+        let mut probe = lock(&self.probe);
+        let probe = probe.get_or_insert_with(|| OwnershipProbe::new(consumer));
+        let confirmed = match probe.answer() {
+            ProbeAnswer::Confirmed => true,
+            // Lost (librdkafka will revoke) or not yet known: nothing to confirm yet.
+            _ if consumer.assignment_lost() => false,
+            ProbeAnswer::Waiting | ProbeAnswer::Refused(_) if points.is_empty() => true,
+            ProbeAnswer::Waiting | ProbeAnswer::Refused(_) => {
+                if let Err(e) = probe.send(consumer, &commit_list(&points), Instant::now()) {
+                    self.shared.event(Event::Error {
+                        kind: "consumer.ownership",
+                        message: format!("could not send the ownership probe: {e}"),
+                    });
+                }
+                false
+            }
+        };
+        if confirmed {
+            lock(&self.shared.scheduler).ownership.confirmed();
+            self.shared.work.notify_all();
         }
     }
 
@@ -400,6 +458,7 @@ impl Engine {
             timer.join();
         }
         self.commit(&consumer, CommitMode::Sync);
+        drop(lock(&self.probe).take());
         consumer.unsubscribe();
         // The partition queues hold the consumer too; dropping the last handle polls until
         // librdkafka has closed it (rebalance callbacks run meanwhile).
@@ -416,6 +475,19 @@ fn commit_interval(kafka: &KafkaSettings) -> Duration {
         .find(|(key, _)| key == "auto.commit.interval.ms")
         .and_then(|(_, value)| value.parse().ok())
         .map_or(DEFAULT_COMMIT_INTERVAL, Duration::from_millis)
+}
+
+/// See [`Ownership::limit_for`]; librdkafka's defaults where `config.kafka` is silent.
+fn ownership_limit(kafka: &KafkaSettings) -> Duration {
+    let ms = |key: &str, default: u64| {
+        let value = kafka.iter().rev().find(|(k, _)| k == key);
+        Duration::from_millis(value.and_then(|(_, v)| v.parse().ok()).unwrap_or(default))
+    };
+    Ownership::limit_for(
+        ms("session.timeout.ms", 45_000),
+        ms("heartbeat.interval.ms", 3_000),
+        ms("max.poll.interval.ms", 300_000),
+    )
 }
 
 #[cfg(test)]

@@ -135,6 +135,11 @@ impl PartitionState {
         commit
     }
 
+    /// Whether a job was fetched since the assignment (only then is `commit_offset` known).
+    pub fn has_seen_jobs(&self) -> bool {
+        self.next_offset > 0
+    }
+
     pub fn commit_offset(&self) -> i64 {
         self.undone.first().copied().unwrap_or(self.next_offset)
     }

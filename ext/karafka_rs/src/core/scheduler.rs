@@ -21,7 +21,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::core::backoff::Backoff;
+use crate::core::ownership::Ownership;
 use crate::core::partition::PartitionState;
+
+/// How often a worker looks again while job starts are held back (see ownership.rs).
+const OWNERSHIP_RECHECK: Duration = Duration::from_millis(20);
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicPartition {
@@ -148,6 +152,8 @@ pub struct Scheduler {
     pending_commits: HashMap<TopicPartition, i64>,
     /// A full partition drained to half: the consumer loop should take messages again.
     refill: bool,
+    /// Whether the group may have given our partitions away (no job starts then).
+    pub(crate) ownership: Ownership,
 }
 
 impl Scheduler {
@@ -166,6 +172,7 @@ impl Scheduler {
             stopping: false,
             pending_commits: HashMap::new(),
             refill: false,
+            ownership: Ownership::new(Duration::from_secs(3600)),
         }
     }
 
@@ -263,6 +270,9 @@ impl Scheduler {
 
     /// Hands out the next runnable job, moving back-off pauses that are due to ready first.
     pub fn next_job(&mut self, now: Instant) -> Next {
+        if !self.ownership.may_start(now) {
+            return Next::Wait(Some(OWNERSHIP_RECHECK));
+        }
         if self.stopping {
             return self.next_gap_job();
         }
@@ -307,10 +317,14 @@ impl Scheduler {
             let ready = self.partitions.values().any(|s| s.gap_lane().is_some());
             let waiting = self.partitions.values().any(PartitionState::has_gaps);
             return match (ready, waiting) {
+                (true, _) if !self.ownership.may_start(now) => Next::Wait(Some(OWNERSHIP_RECHECK)),
                 (true, _) => Next::Wait(Some(std::time::Duration::ZERO)),
                 (false, true) => Next::Wait(None),
                 (false, false) => Next::Stopped,
             };
+        }
+        if !self.ownership.may_start(now) {
+            return Next::Wait(Some(OWNERSHIP_RECHECK));
         }
         self.release_due(now);
         while let Some((tp, lane)) = self.ready.front() {
@@ -414,6 +428,19 @@ impl Scheduler {
         let mut commits: Vec<_> = self.pending_commits.drain().collect();
         commits.sort();
         commits
+    }
+
+    /// The commit point of every owned partition that has fetched jobs (what an ownership
+    /// probe commits: the next regular commit would send the same).
+    pub fn commit_points(&self) -> Vec<(TopicPartition, i64)> {
+        let mut points: Vec<_> = self
+            .partitions
+            .iter()
+            .filter(|(_, s)| s.has_seen_jobs())
+            .map(|(tp, s)| (tp.clone(), s.commit_offset()))
+            .collect();
+        points.sort();
+        points
     }
 
     pub fn has_pending_commits(&self) -> bool {
