@@ -111,6 +111,8 @@ module Karafka
       raise Errors::ForcefulShutdownError, "#{alive.size} thread(s) still busy after shutdown_timeout" unless alive.empty?
 
       @engine._close
+      # The final commit's failure (and anything else since the listener stopped) is news too.
+      publish(@engine._take_events)
       Karafka.producer.close if Karafka.producer?
       @app.state = :stopped
       @monitor.instrument('app.stopped', {})

@@ -222,6 +222,7 @@ impl Engine {
                 self.commit(consumer, CommitMode::Async);
                 last_commit = Instant::now();
             }
+            self.report_abandoned();
             if !lock(&self.shared.events).is_empty() {
                 return Ok(LoopExit::Events);
             }
@@ -301,10 +302,44 @@ impl Engine {
             CommitMode::Async => commit_async(consumer, &list),
             CommitMode::Sync => consumer.commit(&list, mode),
         };
-        if let Err(e) = committed {
+        let mut scheduler = lock(&self.shared.scheduler);
+        match committed {
+            Ok(()) if matches!(mode, CommitMode::Sync) => scheduler.committed(&commits),
+            Ok(()) => {}
+            Err(e) if matches!(mode, CommitMode::Async) => {
+                // Not even sent: they go out again with the next round.
+                let ranges = scheduler.describe(&commits);
+                for (tp, offset) in commits {
+                    scheduler.retry_commit(tp, offset);
+                }
+                drop(scheduler);
+                self.shared.event(Event::Error {
+                    kind: "consumer.commit",
+                    message: format!("{e}: {ranges} not committed yet, sent again next round"),
+                });
+            }
+            // The shutdown commit: there is no next round.
+            Err(e) => {
+                let ranges = scheduler.describe(&commits);
+                drop(scheduler);
+                self.shared.event(Event::Error {
+                    kind: "consumer.commit",
+                    message: format!(
+                        "abandoned the shutdown commit ({e}): {ranges} finished but not \
+                         committed, they run again on the next start"
+                    ),
+                });
+            }
+        }
+    }
+
+    /// Finished jobs whose offsets can no longer be committed, reported once each.
+    fn report_abandoned(&self) {
+        let abandoned = lock(&self.shared.scheduler).take_abandoned();
+        if !abandoned.is_empty() {
             self.shared.event(Event::Error {
                 kind: "consumer.commit",
-                message: e.to_string(),
+                message: format!("{} job(s): {}", abandoned.len(), abandoned.join("; ")),
             });
         }
     }

@@ -45,6 +45,9 @@ pub(crate) struct PartitionState {
     max_started: Option<i64>,
     /// How far above the commit point a lane may start a job (virtual partitions).
     run_ahead: i64,
+    /// The highest offset the broker is known to hold for us: the first fetched offset
+    /// (where the group's commit stood), then each accepted commit.
+    pub confirmed: Option<i64>,
 }
 
 impl PartitionState {
@@ -53,6 +56,7 @@ impl PartitionState {
         let lanes = lanes.max(1);
         Self {
             run_ahead: run_ahead.max(lanes * 4) as i64,
+            confirmed: None,
             generation,
             lanes: (0..lanes).map(|_| Lane::default()).collect(),
             running: 0,
@@ -76,6 +80,7 @@ impl PartitionState {
 
     /// Buffers a fetched job; returns the lane it joined.
     pub fn add(&mut self, job: Job) -> usize {
+        self.confirmed.get_or_insert(job.offset);
         self.undone.insert(job.offset);
         self.next_offset = self.next_offset.max(job.offset + 1);
         let lane = self.lane_for(&job);
@@ -133,6 +138,25 @@ impl PartitionState {
             self.uncollapse();
         }
         commit
+    }
+
+    /// The commit point when it is ahead of what the broker is known to hold.
+    pub fn unconfirmed(&self) -> Option<i64> {
+        let done = self.commit_offset();
+        (self.has_seen_jobs() && self.confirmed.is_none_or(|c| done > c)).then_some(done)
+    }
+
+    /// "topic/partition offsets 10..19 (10 jobs)": the finished jobs up to `offset` that the
+    /// broker is not known to hold.
+    pub fn describe_up_to(&self, topic: &str, partition: i32, offset: i64) -> String {
+        match self.confirmed {
+            Some(from) if from < offset => format!(
+                "{topic}/{partition} offsets {from}..{} ({} jobs)",
+                offset - 1,
+                offset - from
+            ),
+            _ => format!("{topic}/{partition} offsets below {offset}"),
+        }
     }
 
     /// Whether a job was fetched since the assignment (only then is `commit_offset` known).

@@ -31,14 +31,18 @@ impl ConsumerContext for EngineContext {
             }
             self.shared
                 .with_schedules(&tps, |store, tp| store.revoke(tp));
-            let owed = lock(&self.shared.scheduler).revoke(&tps);
+            let revoked = lock(&self.shared.scheduler).revoke(&tps);
             // Commit what finished before we hand the partitions over, or the next owner
-            // would run those jobs again.
-            if !owed.is_empty() {
-                if let Err(e) = consumer.commit(&commit_list(&owed), CommitMode::Sync) {
+            // would run those jobs again. Refused now, it is abandoned for good: say which.
+            if !revoked.owed.is_empty() {
+                if let Err(e) = consumer.commit(&commit_list(&revoked.owed), CommitMode::Sync) {
                     self.shared.event(Event::Error {
                         kind: "consumer.commit",
-                        message: e.to_string(),
+                        message: format!(
+                            "abandoned the commit of revoked partitions ({e}): {} finished but \
+                             not committed, their next owner runs them again",
+                            revoked.ranges.join("; ")
+                        ),
                     });
                 }
             }
@@ -83,11 +87,26 @@ impl ConsumerContext for EngineContext {
         if let Err(e) = result {
             failures.insert(0, e.to_string());
         }
+        let mut scheduler = lock(&self.shared.scheduler);
+        if !whole_request {
+            let accepted: Vec<_> = offsets
+                .elements()
+                .iter()
+                .filter(|e| e.error().is_ok())
+                .filter_map(|e| match e.offset() {
+                    Offset::Offset(offset) => {
+                        Some((TopicPartition::new(e.topic(), e.partition()), offset))
+                    }
+                    _ => None,
+                })
+                .collect();
+            scheduler.committed(&accepted);
+        }
         if failures.is_empty() {
+            drop(scheduler);
             lock(&self.refusals).accepted();
             return;
         }
-        let mut scheduler = lock(&self.shared.scheduler);
         for (tp, offset) in retries {
             scheduler.retry_commit(tp, offset);
         }

@@ -42,6 +42,15 @@ impl TopicPartition {
     }
 }
 
+/// What [`Scheduler::revoke`] leaves to commit before the partitions are handed over.
+#[derive(Debug, Default)]
+pub struct Revoked {
+    pub owed: Vec<(TopicPartition, i64)>,
+    /// One "topic/partition offsets a..b (n jobs)" per owed commit, for the report if the
+    /// commit fails.
+    pub ranges: Vec<String>,
+}
+
 /// A fetched message waiting to run as a job.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -152,6 +161,8 @@ pub struct Scheduler {
     pending_commits: HashMap<TopicPartition, i64>,
     /// A full partition drained to half: the consumer loop should take messages again.
     refill: bool,
+    /// Finished jobs whose offsets will not be committed, for the consumer loop to report.
+    abandoned: Vec<String>,
     /// Whether the group may have given our partitions away (no job starts then).
     pub(crate) ownership: Ownership,
 }
@@ -172,6 +183,7 @@ impl Scheduler {
             stopping: false,
             pending_commits: HashMap::new(),
             refill: false,
+            abandoned: Vec::new(),
             ownership: Ownership::new(Duration::from_secs(3600)),
         }
     }
@@ -203,16 +215,51 @@ impl Scheduler {
     }
 
     /// Forgets the partitions. Returns the commits still owed for them, which the caller
-    /// commits before the partitions are handed over.
-    pub fn revoke(&mut self, tps: &[TopicPartition]) -> Vec<(TopicPartition, i64)> {
-        let mut owed = Vec::new();
+    /// commits before the partitions are handed over: what is pending, or the commit point
+    /// when the broker has not confirmed it - an async commit still in flight may yet be
+    /// refused, and its answer would find the partition gone.
+    pub fn revoke(&mut self, tps: &[TopicPartition]) -> Revoked {
+        let mut revoked = Revoked::default();
         for tp in tps {
-            self.partitions.remove(tp);
-            if let Some(offset) = self.pending_commits.remove(tp) {
-                owed.push((tp.clone(), offset));
+            let state = self.partitions.remove(tp);
+            let pending = self.pending_commits.remove(tp);
+            let unconfirmed = state.as_ref().and_then(PartitionState::unconfirmed);
+            let Some(offset) = pending.max(unconfirmed) else {
+                continue;
+            };
+            revoked.owed.push((tp.clone(), offset));
+            revoked.ranges.push(match &state {
+                Some(s) => s.describe_up_to(&tp.topic, tp.partition, offset),
+                None => format!("{}/{} offsets below {offset}", tp.topic, tp.partition),
+            });
+        }
+        revoked
+    }
+
+    /// The broker accepted these offsets.
+    pub fn committed(&mut self, commits: &[(TopicPartition, i64)]) {
+        for (tp, offset) in commits {
+            if let Some(state) = self.partitions.get_mut(tp) {
+                state.confirmed = state.confirmed.max(Some(*offset));
             }
         }
-        owed
+    }
+
+    /// "t/0 offsets 10..19 (10 jobs); t/1 ...": what committing `commits` would confirm.
+    pub fn describe(&self, commits: &[(TopicPartition, i64)]) -> String {
+        let ranges: Vec<String> = commits
+            .iter()
+            .map(|(tp, offset)| match self.partitions.get(tp) {
+                Some(s) => s.describe_up_to(&tp.topic, tp.partition, *offset),
+                None => format!("{}/{} offsets below {offset}", tp.topic, tp.partition),
+            })
+            .collect();
+        ranges.join("; ")
+    }
+
+    /// Reports of finished jobs whose offsets will never be committed.
+    pub fn take_abandoned(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.abandoned)
     }
 
     /// Records an offset to commit for a partition that does not run jobs (a schedules
@@ -373,6 +420,13 @@ impl Scheduler {
             Some(state) if state.generation == job.generation => state,
             // Revoked (or revoked and assigned again) while running: not ours to commit.
             _ => {
+                if matches!(outcome, Outcome::Success | Outcome::DeadLettered) {
+                    self.abandoned.push(format!(
+                        "{}/{} offset {} finished after its partition was revoked: not \
+                         committed, its next owner runs it again",
+                        job.tp.topic, job.tp.partition, job.offset
+                    ));
+                }
                 self.running = self.running.saturating_sub(1);
                 return Completion::Done;
             }
@@ -537,7 +591,7 @@ mod tests {
         s.retry_commit(tp(0), 5);
         assert_eq!(s.take_commits(), vec![(tp(0), 9)], "the later offset wins");
 
-        s.revoke(&[tp(1)]);
+        let _ = s.revoke(&[tp(1)]);
         s.retry_commit(tp(1), 3);
         assert!(
             !s.has_pending_commits(),
@@ -652,7 +706,7 @@ mod tests {
         s.push(job(0, 0));
         s.push(job(0, 1));
         let running = run(&mut s, now);
-        let owed = s.revoke(&[tp(0)]);
+        let owed = s.revoke(&[tp(0)]).owed;
         assert!(owed.is_empty());
         s.complete(running, Outcome::Success, now);
         assert!(
@@ -675,7 +729,7 @@ mod tests {
         let now = Instant::now();
         s.push(job(0, 0));
         let old = run(&mut s, now);
-        s.revoke(&[tp(0)]);
+        let _ = s.revoke(&[tp(0)]);
         s.assign([tp(0)]);
         s.complete(old, Outcome::Success, now);
         assert!(s.take_commits().is_empty());
@@ -690,7 +744,50 @@ mod tests {
         s.push(job(0, 4));
         let j = run(&mut s, now);
         s.complete(j, Outcome::Success, now);
-        assert_eq!(s.revoke(&[tp(0)]), vec![(tp(0), 5)]);
+        assert_eq!(s.revoke(&[tp(0)]).owed, vec![(tp(0), 5)]);
+    }
+
+    #[test]
+    fn revoke_owes_what_an_async_commit_in_flight_took_until_the_broker_confirms_it() {
+        let mut s = scheduler();
+        let now = Instant::now();
+        for offset in 100..110 {
+            s.push(job(0, offset));
+            let j = run(&mut s, now);
+            s.complete(j, Outcome::Success, now);
+        }
+        assert_eq!(s.take_commits(), vec![(tp(0), 110)], "sent asynchronously");
+        // Revoked before the answer came: that commit may still be refused.
+        let revoked = s.revoke(&[tp(0)]);
+        assert_eq!(revoked.owed, vec![(tp(0), 110)]);
+        assert_eq!(revoked.ranges, vec!["jobs/0 offsets 100..109 (10 jobs)"]);
+
+        s.assign([tp(1)]);
+        s.push(job(1, 7));
+        let j = run(&mut s, now);
+        s.complete(j, Outcome::Success, now);
+        let commits = s.take_commits();
+        s.committed(&commits);
+        assert!(
+            s.revoke(&[tp(1)]).owed.is_empty(),
+            "confirmed: nothing owed"
+        );
+    }
+
+    #[test]
+    fn a_job_finishing_after_its_partition_was_revoked_is_reported() {
+        let mut s = scheduler();
+        let now = Instant::now();
+        s.push(job(0, 3));
+        let j = run(&mut s, now);
+        let _ = s.revoke(&[tp(0)]);
+        s.complete(j, Outcome::Success, now);
+        let reports = s.take_abandoned();
+        assert_eq!(reports.len(), 1);
+        assert!(
+            reports[0].starts_with("jobs/0 offset 3 finished after"),
+            "{reports:?}"
+        );
     }
 
     #[test]
