@@ -29,6 +29,7 @@ module Karafka
       subscribe_default_logger
       @engine = @settings.build
       trap_signals
+      Karafka.logger.info("Consumer group #{@config.group_id}: #{membership}")
       @workers = start_workers
       @listener = start_listener
       @app.state = :running
@@ -81,6 +82,11 @@ module Karafka
       end
     end
 
+    def membership
+      id = @settings.instance_id
+      id ? "static member #{id} (group.instance.id)" : 'dynamic membership (no group.instance.id)'
+    end
+
     # A thread that dies on an error stops the server instead of leaving it half-alive.
     def guarded(name)
       yield
@@ -111,8 +117,8 @@ module Karafka
       raise Errors::ForcefulShutdownError, "#{alive.size} thread(s) still busy after shutdown_timeout" unless alive.empty?
 
       @engine._close
-      # The final commit's failure (and anything else since the listener stopped) is news too.
-      publish(@engine._take_events)
+      # A failed final commit is news too (the revocation that closing causes is not).
+      publish(@engine._take_events.select { |kind, _| kind == :error })
       Karafka.producer.close if Karafka.producer?
       @app.state = :stopped
       @monitor.instrument('app.stopped', {})
