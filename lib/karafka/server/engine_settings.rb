@@ -1,10 +1,16 @@
 # frozen_string_literal: true
 
+require_relative 'static_membership'
+
 module Karafka
   class Server
     # Turns `setup` and the routes into the native engine's positional arguments, and runs
     # the routes' virtual-partition partitioners when the engine asks.
     class EngineSettings
+      # @return [String, nil] this server's `group.instance.id` (nil: dynamic membership),
+      #   known once {#build} ran
+      attr_reader :instance_id
+
       def initialize(app, monitor)
         @app = app
         @config = app.config
@@ -48,11 +54,26 @@ module Karafka
       # `config.kafka` plus the group and client ids (the user's own entries win).
       def kafka
         settings = @config.kafka.merge('group.id': @config.group_id, 'client.id': @config.client_id) { |_k, user, _| user }
+        static_membership(settings)
         # Pattern routes notice new topics on a metadata refresh (librdkafka's default: 5 min).
         if @app.routes.active_topics.any?(&:pattern) && settings.keys.none? { |k| k.to_s == 'topic.metadata.refresh.interval.ms' }
           settings[:'topic.metadata.refresh.interval.ms'] = 5_000
         end
         settings.map { |key, value| [key.to_s, value.to_s] }
+      end
+
+      # Static membership by default (see StaticMembership); `group.instance.id` given in
+      # `config.kafka` wins, and `false`, `nil` or `''` there mean dynamic membership.
+      def static_membership(settings)
+        key = settings.keys.find { |k| k.to_s == 'group.instance.id' }
+        if key
+          settings.delete(key) if [false, nil, ''].include?(settings[key])
+          @instance_id = settings[key]&.to_s
+          return
+        end
+
+        @instance_id = StaticMembership.instance_id(@config.group_id, @config.client_id)
+        settings[:'group.instance.id'] = @instance_id if @instance_id
       end
 
       # `[source, dlq_topic_or_nil, max_retries, independent]` per topic with a DLQ.
