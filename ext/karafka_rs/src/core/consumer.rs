@@ -142,6 +142,7 @@ impl Engine {
                 .map(|(t, _)| t.clone())
                 .collect(),
             unclassified: Mutex::new(Vec::new()),
+            commit_in_flight: Mutex::new(None),
         });
         let context = EngineContext {
             shared: Arc::clone(&shared),
@@ -209,11 +210,16 @@ impl Engine {
                 (scheduler.is_stopping(), busy)
             };
             if stopping {
-                // Shutdown: offsets must be on the broker before the process exits.
-                self.commit(consumer, CommitMode::Sync);
+                // Shutdown: offsets must be on the broker before the process exits. An async
+                // commit still unanswered is waited for first: landing after this one, it
+                // would set the offsets back.
+                let answered = !self.shared.commit_pending_answer(Instant::now());
+                if answered {
+                    self.commit(consumer, CommitMode::Sync);
+                }
                 let idle = {
                     let scheduler = lock(&self.shared.scheduler);
-                    scheduler.running() == 0 && !scheduler.has_pending_commits()
+                    answered && scheduler.running() == 0 && !scheduler.has_pending_commits()
                 };
                 if idle {
                     return Ok(LoopExit::Stopped);
@@ -293,9 +299,16 @@ impl Engine {
     }
 
     fn commit(&self, consumer: &BaseConsumer<EngineContext>, mode: CommitMode) {
+        let asynchronous = matches!(mode, CommitMode::Async);
+        if asynchronous && self.shared.commit_pending_answer(Instant::now()) {
+            return; // the offsets stay pending and go out with the next one
+        }
         let commits = lock(&self.shared.scheduler).take_commits();
         if commits.is_empty() {
             return;
+        }
+        if asynchronous {
+            *lock(&self.shared.commit_in_flight) = Some(Instant::now());
         }
         let list = commit_list(&commits);
         let committed = match mode {
@@ -306,7 +319,8 @@ impl Engine {
         match committed {
             Ok(()) if matches!(mode, CommitMode::Sync) => scheduler.committed(&commits),
             Ok(()) => {}
-            Err(e) if matches!(mode, CommitMode::Async) => {
+            Err(e) if asynchronous => {
+                *lock(&self.shared.commit_in_flight) = None;
                 // Not even sent: they go out again with the next round.
                 let ranges = scheduler.describe(&commits);
                 for (tp, offset) in commits {

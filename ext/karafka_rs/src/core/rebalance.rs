@@ -72,6 +72,7 @@ impl ConsumerContext for EngineContext {
     /// commit, and the refusal is reported (once per [`RefusalReports`] interval while it
     /// persists). Errors come for the whole request or per partition.
     fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
+        *lock(&self.shared.commit_in_flight) = None;
         let whole_request = result.is_err();
         let mut failures = Vec::new();
         let mut retries = Vec::new();

@@ -48,6 +48,22 @@ pub struct Shared {
     pub(crate) virtual_topics: Vec<String>,
     /// Fetched messages of virtual-partition topics, in order, waiting for their lanes.
     pub(crate) unclassified: Mutex<Vec<Job>>,
+    /// When the async commit still unanswered was sent. One at a time: commits queued while
+    /// the coordinator was away went out in a burst when it came back, after the shutdown's
+    /// sync commit, and set the group's offsets back thousands of jobs (the broker keeps the
+    /// last commit, not the highest).
+    pub(crate) commit_in_flight: Mutex<Option<std::time::Instant>>,
+}
+
+/// After this long without an answer, an async commit no longer holds the next one back.
+pub(crate) const COMMIT_ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Shared {
+    /// Whether an async commit is unanswered (and not yet given up on).
+    pub(crate) fn commit_pending_answer(&self, now: std::time::Instant) -> bool {
+        lock(&self.commit_in_flight)
+            .is_some_and(|sent| now.saturating_duration_since(sent) < COMMIT_ANSWER_TIMEOUT)
+    }
 }
 
 impl Shared {

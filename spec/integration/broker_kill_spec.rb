@@ -1,0 +1,71 @@
+# frozen_string_literal: true
+
+require 'English'
+require 'spec_helper'
+
+# Issue 12, defect 7: a broker kill -9 and restart made the client rejoin as a new member
+# and wait 48-58 s for the old one to expire, and finished offsets went uncommitted without
+# a report. It kills the broker of this checkout's bin/kafka, so it runs only where that
+# broker is the one the specs use (bin/test, or KAFKA_PORT set to its port); never against a
+# broker someone else started.
+RSpec.describe 'A broker killed with -9 and restarted' do
+  root = File.expand_path('../..', __dir__)
+  own_port = File.read(File.join(root, 'tmp/kafka/kafka.port')).strip if File.exist?(File.join(root, 'tmp/kafka/kafka.port'))
+  before { skip "this checkout's bin/kafka broker is not the specs' broker" unless own_port && SpecKafka.bootstrap.end_with?(":#{own_port}") }
+
+  let(:topic) { create_topic('broker-kill', partitions: 2) }
+  let(:group) { unique_group }
+  let(:output) { File.join(Dir.tmpdir, "broker-kill-#{SecureRandom.hex(4)}.jsonl") }
+  let(:ids) { Array.new(6000) { |i| "job-#{i}" } }
+  let(:kafka_script) { File.join(root, 'bin/kafka') }
+
+  after do
+    @server&.ensure_stopped
+    # Leave the broker running for the specs after this one, even if this one failed.
+    system(kafka_script, 'start', out: File::NULL, err: File::NULL) unless system(kafka_script, 'status', out: File::NULL)
+  end
+
+  def performed
+    JobRecorder.read(output).map { |r| r['id'] }
+  end
+
+  it 'resumes within seconds of the restart, loses nothing, and commits everything by the end' do
+    # Known open defect (issue 12, defect 7): when every job finished during the outage and
+    # the server stops right after the broker is back (its coordinator still loading the
+    # group), the shutdown and revocation commits are answered without an error, yet the
+    # broker keeps the offsets of before the kill (~100 per partition): those jobs run again
+    # on the next start, and nothing is reported. Remove this line once fixed.
+    pending 'commits right after a broker restart are acknowledged but not stored'
+    ActiveJob.perform_all_later(ids.map { |id| job_for(topic, RecordingJob, id, nil, 5) })
+    expect(Karafka.producer.flush(30_000)).to be(true)
+    @server = ServerProcess.new(topics: [topic], group: group, output: output, concurrency: 2).start
+    wait_until(timeout: 60, message: 'processing to start') { performed.size >= 200 }
+
+    broker = Integer(File.read(File.join(root, 'tmp/kafka/kafka.pid')))
+    Process.kill('KILL', broker)
+    killed_at = JobRecorder.now
+    wait_until(message: 'the broker to die') { !File.exist?("/proc/#{broker}") || File.read("/proc/#{broker}/stat").split[2] == 'Z' }
+    said = IO.popen([kafka_script, 'start', { err: %i[child out] }], &:read)
+    expect($CHILD_STATUS).to be_success, "bin/kafka start: #{said}"
+    back_at = JobRecorder.now
+
+    wait_until(timeout: 120, message: -> { "every job after the restart; log:\n#{@server.log[-3000..]}" }) do
+      (ids - performed).empty?
+    end
+    records = JobRecorder.read(output)
+    # The client may be back before bin/kafka's readiness check is (then there is no pause).
+    resumed = records.map { |r| r['started'] }.select { |t| t > back_at }.min
+    pause = resumed ? resumed - back_at : 0.0
+    gap = records.map { |r| r['started'] }.select { |t| t > killed_at }.sort.each_cons(2).map { |a, b| b - a }.max
+    puts "  broker down #{(back_at - killed_at).round(1)} s; first job #{pause.round(1)} s after it was back; " \
+         "longest pause between job starts #{gap.round(1)} s; " \
+         "#{records.size - ids.size} repeat(s)"
+    expect(pause).to be < 20, 'the same static member rejoins at once (a new one waited 45 s for the old)'
+    expect(@server).to be_alive
+    expect(@server.stop('TERM').exitstatus).to eq(0)
+    expect(performed.uniq.sort).to eq(ids.sort)
+    expect(committed_total(group, topic)).to eq(ids.size)
+    errors = @server.log.lines.grep(/consumer\.commit/)
+    puts "  consumer.commit reports: #{errors.size}; #{errors.last(3).map { |l| l[/consumer\.commit.{0,200}/] }.join("\n")}"
+  end
+end
