@@ -26,7 +26,9 @@ use crate::core::delivery::SyncBatch;
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::ownership::{Ownership, OwnershipProbe, ProbeAnswer};
 use crate::core::producer::JobProducer;
-use crate::core::rebalance::{commit_async, commit_list, EngineContext};
+use crate::core::rebalance::{
+    commit_async, commit_list, commit_sync, EngineContext, SYNC_COMMIT_TIMEOUT,
+};
 use crate::core::schedule_timer::{ScheduleTimer, Schedules};
 use crate::core::scheduler::{Completion, DeadLetterPolicy, Job, Next, Outcome, Scheduler};
 pub use crate::core::shared::{Event, Shared};
@@ -67,6 +69,11 @@ pub struct EngineSettings {
 /// crash repeats little finished work, rarely enough that the broker writes one commit per
 /// interval rather than one per job (at 5 ms, five-millisecond jobs committed once each).
 const DEFAULT_COMMIT_INTERVAL: Duration = Duration::from_millis(50);
+/// How often every partition's commit point is committed again, changed or not: a broker
+/// restarted after a kill -9 can lose commits it had acknowledged (seen: an unclean recovery
+/// of `__consumer_offsets` set a group back ~2,900 jobs per partition), and an idle server
+/// would otherwise never write them again.
+const COMMIT_REFRESH: Duration = Duration::from_secs(10);
 /// How long the loop naps while jobs run, between looks for new messages and due commits.
 const BUSY_NAP: Duration = Duration::from_millis(5);
 /// Jobs buffered per partition, in `max_messages` batches. A full partition is taken from again
@@ -194,6 +201,8 @@ impl Engine {
         let guard = lock(&self.consumer);
         let consumer = guard.as_ref().ok_or(CoreError::Closed)?;
         let mut last_commit = Instant::now();
+        let mut last_refresh = Instant::now();
+        let mut final_refresh = false;
         loop {
             if interrupt.is_set() {
                 return Ok(LoopExit::Interrupted);
@@ -215,6 +224,12 @@ impl Engine {
                 // would set the offsets back.
                 let answered = !self.shared.commit_pending_answer(Instant::now());
                 if answered {
+                    if !final_refresh {
+                        // Everything once more: a restarted broker may have lost what it
+                        // acknowledged.
+                        lock(&self.shared.scheduler).refresh_commits();
+                        final_refresh = true;
+                    }
                     self.commit(consumer, CommitMode::Sync);
                 }
                 let idle = {
@@ -225,6 +240,10 @@ impl Engine {
                     return Ok(LoopExit::Stopped);
                 }
             } else if last_commit.elapsed() >= self.commit_interval {
+                if last_refresh.elapsed() >= COMMIT_REFRESH {
+                    lock(&self.shared.scheduler).refresh_commits();
+                    last_refresh = Instant::now();
+                }
                 self.commit(consumer, CommitMode::Async);
                 last_commit = Instant::now();
             }
@@ -312,8 +331,8 @@ impl Engine {
         }
         let list = commit_list(&commits);
         let committed = match mode {
-            CommitMode::Async => commit_async(consumer, &list),
-            CommitMode::Sync => consumer.commit(&list, mode),
+            CommitMode::Async => commit_async(consumer, &list).map_err(|e| e.to_string()),
+            CommitMode::Sync => commit_sync(consumer, &list, SYNC_COMMIT_TIMEOUT),
         };
         let mut scheduler = lock(&self.shared.scheduler);
         match committed {

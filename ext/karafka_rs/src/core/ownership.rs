@@ -153,8 +153,8 @@ impl OwnershipProbe {
     }
 }
 
-/// SAFETY: `event` is a live event of a probe queue.
-unsafe fn read_answer(event: *mut rd::rd_kafka_event_t) -> ProbeAnswer {
+/// SAFETY: `event` is a live event of a commit reply queue.
+pub(crate) unsafe fn read_answer(event: *mut rd::rd_kafka_event_t) -> ProbeAnswer {
     if rd::rd_kafka_event_type(event) != rd::RD_KAFKA_EVENT_OFFSET_COMMIT as i32 {
         return ProbeAnswer::Waiting;
     }
@@ -174,7 +174,7 @@ unsafe fn read_answer(event: *mut rd::rd_kafka_event_t) -> ProbeAnswer {
     ProbeAnswer::Confirmed
 }
 
-fn error_name(code: rd::rd_kafka_resp_err_t) -> String {
+pub(crate) fn error_name(code: rd::rd_kafka_resp_err_t) -> String {
     // SAFETY: librdkafka returns a static string for every code.
     unsafe { CStr::from_ptr(rd::rd_kafka_err2name(code)) }
         .to_string_lossy()

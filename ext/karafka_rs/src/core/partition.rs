@@ -48,6 +48,8 @@ pub(crate) struct PartitionState {
     /// The highest offset the broker is known to hold for us: the first fetched offset
     /// (where the group's commit stood), then each accepted commit.
     pub confirmed: Option<i64>,
+    /// The first offset fetched since the assignment (where the group's commit stood).
+    first_fetched: Option<i64>,
 }
 
 impl PartitionState {
@@ -57,6 +59,7 @@ impl PartitionState {
         Self {
             run_ahead: run_ahead.max(lanes * 4) as i64,
             confirmed: None,
+            first_fetched: None,
             generation,
             lanes: (0..lanes).map(|_| Lane::default()).collect(),
             running: 0,
@@ -81,6 +84,7 @@ impl PartitionState {
     /// Buffers a fetched job; returns the lane it joined.
     pub fn add(&mut self, job: Job) -> usize {
         self.confirmed.get_or_insert(job.offset);
+        self.first_fetched.get_or_insert(job.offset);
         self.undone.insert(job.offset);
         self.next_offset = self.next_offset.max(job.offset + 1);
         let lane = self.lane_for(&job);
@@ -140,12 +144,6 @@ impl PartitionState {
         commit
     }
 
-    /// The commit point when it is ahead of what the broker is known to hold.
-    pub fn unconfirmed(&self) -> Option<i64> {
-        let done = self.commit_offset();
-        (self.has_seen_jobs() && self.confirmed.is_none_or(|c| done > c)).then_some(done)
-    }
-
     /// "topic/partition offsets 10..19 (10 jobs)": the finished jobs up to `offset` that the
     /// broker is not known to hold.
     pub fn describe_up_to(&self, topic: &str, partition: i32, offset: i64) -> String {
@@ -157,6 +155,12 @@ impl PartitionState {
             ),
             _ => format!("{topic}/{partition} offsets below {offset}"),
         }
+    }
+
+    /// Whether the commit point moved since the assignment.
+    pub fn has_finished_jobs(&self) -> bool {
+        self.first_fetched
+            .is_some_and(|first| self.commit_offset() > first)
     }
 
     /// Whether a job was fetched since the assignment (only then is `commit_offset` known).

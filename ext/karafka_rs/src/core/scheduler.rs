@@ -223,7 +223,12 @@ impl Scheduler {
         for tp in tps {
             let state = self.partitions.remove(tp);
             let pending = self.pending_commits.remove(tp);
-            let unconfirmed = state.as_ref().and_then(PartitionState::unconfirmed);
+            // Always the commit point, even when the broker confirmed it: a broker that
+            // restarts can lose commits it acknowledged (an unclean recovery after kill -9).
+            let unconfirmed = state
+                .as_ref()
+                .filter(|s| s.has_finished_jobs())
+                .map(PartitionState::commit_offset);
             let Some(offset) = pending.max(unconfirmed) else {
                 continue;
             };
@@ -234,6 +239,15 @@ impl Scheduler {
             });
         }
         revoked
+    }
+
+    /// Sends every partition's commit point again with the next commit (what the broker has
+    /// acknowledged it may still lose, see [`Scheduler::revoke`]).
+    pub fn refresh_commits(&mut self) {
+        for (tp, point) in self.commit_points() {
+            let pending = self.pending_commits.entry(tp).or_insert(point);
+            *pending = (*pending).max(point);
+        }
     }
 
     /// The broker accepted these offsets.
@@ -768,9 +782,10 @@ mod tests {
         s.complete(j, Outcome::Success, now);
         let commits = s.take_commits();
         s.committed(&commits);
-        assert!(
-            s.revoke(&[tp(1)]).owed.is_empty(),
-            "confirmed: nothing owed"
+        assert_eq!(
+            s.revoke(&[tp(1)]).owed,
+            vec![(tp(1), 8)],
+            "confirmed, and sent again: a restarting broker may lose it"
         );
     }
 
