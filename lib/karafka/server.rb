@@ -101,6 +101,7 @@ module Karafka
         case kind
         when :assigned then @monitor.instrument('rebalance.partitions_assigned', { partitions: detail })
         when :revoked then @monitor.instrument('rebalance.partitions_revoked', { partitions: detail })
+        when :info then Karafka.logger.info(message)
         when :error
           @monitor.instrument('error.occurred', { type: detail, error: Errors::BaseError.new(message) })
         end
@@ -117,8 +118,9 @@ module Karafka
       raise Errors::ForcefulShutdownError, "#{alive.size} thread(s) still busy after shutdown_timeout" unless alive.empty?
 
       @engine._close
-      # A failed final commit is news too (the revocation that closing causes is not).
-      publish(@engine._take_events.select { |kind, _| kind == :error })
+      # A failed final commit is news too, and so is a broker that answered again (the
+      # revocation that closing causes is not).
+      publish(@engine._take_events.select { |kind, _| %i[error info].include?(kind) })
       Karafka.producer.close if Karafka.producer?
       @app.state = :stopped
       @monitor.instrument('app.stopped', {})

@@ -150,6 +150,7 @@ impl Engine {
                 .collect(),
             unclassified: Mutex::new(Vec::new()),
             commit_in_flight: Mutex::new(None),
+            outage: Mutex::default(),
         });
         let context = EngineContext {
             shared: Arc::clone(&shared),
@@ -336,7 +337,11 @@ impl Engine {
         };
         let mut scheduler = lock(&self.shared.scheduler);
         match committed {
-            Ok(()) if matches!(mode, CommitMode::Sync) => scheduler.committed(&commits),
+            Ok(()) if matches!(mode, CommitMode::Sync) => {
+                scheduler.committed(&commits);
+                drop(scheduler);
+                self.shared.broker_answered();
+            }
             Ok(()) => {}
             Err(e) if asynchronous => {
                 *lock(&self.shared.commit_in_flight) = None;

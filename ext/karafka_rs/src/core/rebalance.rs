@@ -62,6 +62,7 @@ impl ConsumerContext for EngineContext {
                 self.shared.split_queues(&tps);
                 self.shared
                     .with_schedules(&tps, |store, tp| store.assign(tp.clone()));
+                self.shared.broker_answered();
                 self.shared.event(Event::Assigned(tps));
             }
             Rebalance::Revoke(_) => {}
@@ -110,6 +111,7 @@ impl ConsumerContext for EngineContext {
         if failures.is_empty() {
             drop(scheduler);
             lock(&self.refusals).accepted();
+            self.shared.broker_answered();
             return;
         }
         for (tp, offset) in retries {
