@@ -31,6 +31,7 @@ module Karafka
       subscribe_default_logger
       @engines = build_engines(groups)
       trap_signals
+      @engines.each { |settings, _| Karafka.logger.info("Consumer group #{settings.group_id}: #{membership(settings)}") }
       @workers = @engines.flat_map { |settings, engine| start_workers(engine, thread_suffix(settings)) }
       @listeners = @engines.map { |settings, engine| start_listener(settings, engine) }
       @app.state = :running
@@ -101,6 +102,11 @@ module Karafka
       end
     end
 
+    def membership(settings)
+      id = settings.instance_id
+      id ? "static member #{id} (group.instance.id)" : 'dynamic membership (no group.instance.id)'
+    end
+
     # A thread that dies on an error stops the server instead of leaving it half-alive.
     def guarded(name)
       yield
@@ -116,6 +122,7 @@ module Karafka
         when :assigned then @monitor.instrument('rebalance.partitions_assigned', { partitions: detail })
         when :revoked then @monitor.instrument('rebalance.partitions_revoked', { partitions: detail })
         when :statistics then statistics.publish(detail)
+        when :info then Karafka.logger.info(message)
         when :error
           @monitor.instrument('error.occurred', { type: detail, error: Errors::BaseError.new(message) })
         end
@@ -131,7 +138,12 @@ module Karafka
       alive = (@workers + @listeners).reject { |thread| thread.join([deadline - monotonic, 0].max) }
       raise Errors::ForcefulShutdownError, "#{alive.size} thread(s) still busy after shutdown_timeout" unless alive.empty?
 
-      @engines.each { |_, engine| engine._close }
+      @engines.each do |_, engine|
+        engine._close
+        # A failed final commit is news too, and so is a broker that answered again (the
+        # revocation that closing causes is not).
+        publish(engine._take_events.select { |kind, _| %i[error info].include?(kind) }, nil)
+      end
       Karafka.producer.close if Karafka.producer?
       @app.state = :stopped
       @monitor.instrument('app.stopped', {})

@@ -113,6 +113,11 @@ impl Engine {
                     partitions(ruby, &tps)?,
                     ruby.qnil().as_value(),
                 ),
+                Event::Info(message) => (
+                    ruby.to_symbol("info"),
+                    ruby.qnil().as_value(),
+                    ruby.str_new(&message).as_value(),
+                ),
                 Event::Error { kind, message } => (
                     ruby.to_symbol("error"),
                     ruby.str_new(kind).as_value(),

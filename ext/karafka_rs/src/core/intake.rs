@@ -33,10 +33,7 @@ impl Engine {
                     idle_polls = 0;
                     jobs.push(to_job(&message))
                 }
-                Some(Err(e)) => self.shared.event(Event::Error {
-                    kind: "consumer.poll",
-                    message: e.to_string(),
-                }),
+                Some(Err(e)) => self.shared.poll_error(e.to_string()),
                 None => idle_polls += 1,
             }
         }
@@ -58,10 +55,7 @@ impl Engine {
                 match queue.poll(Duration::ZERO) {
                     Some(Ok(message)) if schedules => self.push_schedule(&message),
                     Some(Ok(message)) => jobs.push(to_job(&message)),
-                    Some(Err(e)) => self.shared.event(Event::Error {
-                        kind: "consumer.poll",
-                        message: e.to_string(),
-                    }),
+                    Some(Err(e)) => self.shared.poll_error(e.to_string()),
                     None => break,
                 }
                 taken += 1;
