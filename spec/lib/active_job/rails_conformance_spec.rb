@@ -40,6 +40,7 @@ RSpec.describe 'The :karafka adapter and Rails' do
     it 'is Rails’ own, instrumented, and marks each job successfully_enqueued',
        lane: :modern, lane_reason: 'Rails 7.1+ has perform_all_later and successfully_enqueued; the host lane has 6.1' do
       expect(ActiveJob.method(:perform_all_later).owner).to be(ActiveJob.singleton_class)
+      expect(ActiveJob.singleton_class.ancestors).not_to include(Karafka::ActiveJob::PerformAllLater)
       expect(RecordingJob.singleton_class.ancestors).not_to include(Karafka::ActiveJob::PerformAllLater)
       events = []
       subscriber = ActiveSupport::Notifications.subscribe('enqueue_all.active_job') { |*, payload| events << payload }
