@@ -41,6 +41,9 @@ pub enum LoopExit {
     /// Messages of virtual-partition topics wait for their lanes: see
     /// [`Engine::unclassified`] and [`Engine::classify`]; call `run_loop` again afterwards.
     Classify,
+    /// [`TICK_INTERVAL`] passed without another reason to return: Ruby publishes
+    /// `connection.listener.fetch_loop` (liveness probes), then calls `run_loop` again.
+    Tick,
     Interrupted,
 }
 
@@ -74,6 +77,8 @@ const BUFFERED_BATCHES: usize = 10;
 /// The longest the loop sleeps when idle: librdkafka's main-queue events (rebalances) do not
 /// always wake it, so it looks again at least this often.
 const IDLE_WAIT: Duration = Duration::from_millis(100);
+/// The longest `run_loop` loops without returning to Ruby, so Ruby can prove the loop alive.
+const TICK_INTERVAL: Duration = Duration::from_secs(1);
 /// How often a dead letter wait checks its interrupt flag.
 const DEAD_LETTER_POLL: Duration = Duration::from_millis(50);
 
@@ -192,9 +197,13 @@ impl Engine {
         let guard = lock(&self.consumer);
         let consumer = guard.as_ref().ok_or(CoreError::Closed)?;
         let mut last_commit = Instant::now();
+        let started = Instant::now();
         loop {
             if interrupt.is_set() {
                 return Ok(LoopExit::Interrupted);
+            }
+            if started.elapsed() >= TICK_INTERVAL {
+                return Ok(LoopExit::Tick);
             }
             let taken = self.take_messages(consumer);
             self.load_schedules(consumer);
@@ -388,6 +397,12 @@ impl Engine {
         if let Some(timer) = &self.timer {
             timer.stop();
         }
+    }
+
+    /// `(running, buffered)`: jobs running on workers now, and jobs buffered not yet started.
+    pub fn load(&self) -> (usize, usize) {
+        let scheduler = lock(&self.shared.scheduler);
+        (scheduler.running(), scheduler.buffered())
     }
 
     pub fn take_events(&self) -> Vec<Event> {
