@@ -8,6 +8,12 @@ module Karafka
   # engine, which calls the executor for every job. See ext/README.md for the native side.
   class Server
     SIGNALS = %w[INT TERM QUIT].freeze
+    # Seconds at least between two `connection.listener.fetch_loop` events.
+    FETCH_LOOP_INTERVAL = 0.5
+    # `jobs_queue` of `connection.listener.fetch_loop`: `statistics` as in `worker.processed`.
+    LoadSample = Struct.new(:statistics)
+    # `subscription_group` of `connection.listener.fetch_loop`: the one group this server runs.
+    SubscriptionGroup = Struct.new(:id, :name)
 
     def initialize(app = App)
       @app = app
@@ -27,7 +33,9 @@ module Karafka
       end
 
       subscribe_default_logger
+      subscribe_default_proctitle
       @statistics = Instrumentation::Statistics.new(@monitor, @config.consumer_group_id)
+      @subscription_group = SubscriptionGroup.new(@config.consumer_group_id, @config.consumer_group_id)
       @engine = @settings.build
       trap_signals
       @workers = start_workers
@@ -53,6 +61,13 @@ module Karafka
       @monitor.subscribe(Instrumentation::LoggerListener.new)
     end
 
+    # Karafka sets its process title by default too.
+    def subscribe_default_proctitle
+      return if @monitor.listeners.any?(Instrumentation::ProctitleListener)
+
+      @monitor.subscribe(Instrumentation::ProctitleListener.new)
+    end
+
     def trap_signals
       SIGNALS.each { |signal| trap(signal) { request_stop(signal) } }
     end
@@ -73,7 +88,9 @@ module Karafka
         Thread.current.name = 'karafka.listener'
         guarded('listener') do
           loop do
-            case @engine._run_loop
+            outcome = @engine._run_loop
+            fetch_loop
+            case outcome
             when :stopped then break
             when :events then publish(@engine._take_events)
             when :classify then @settings.classify(@engine)
@@ -81,6 +98,23 @@ module Karafka
           end
         end
       end
+    end
+
+    # Karafka's `connection.listener.fetch_loop`, from the listener thread each time the
+    # native loop comes back (about every second: the engine returns `:tick` after one), at most once
+    # per {FETCH_LOOP_INTERVAL}: liveness probes see the loop alive, and `jobs_queue` carries
+    # the sampled load (busy workers) for the process title and metrics.
+    def fetch_loop
+      return unless @monitor.listening?('connection.listener.fetch_loop')
+
+      now = monotonic
+      return if @last_fetch_loop && now - @last_fetch_loop < FETCH_LOOP_INTERVAL
+
+      @last_fetch_loop = now
+      busy, enqueued = @engine._load
+      @monitor.instrument('connection.listener.fetch_loop',
+                          { caller: self, client: nil, subscription_group: @subscription_group,
+                            jobs_queue: LoadSample.new({ busy: busy, enqueued: enqueued }) })
     end
 
     # A thread that dies on an error stops the server instead of leaving it half-alive.
