@@ -129,6 +129,31 @@ RSpec.describe 'Health probes, metrics and the process title of a running server
     expect(@server.stop('TERM').exitstatus).to eq(0)
   end
 
+  it 'is unhealthy for good once librdkafka reports a fatal error (a fenced static member)' do
+    topic = create_topic('probes-fenced')
+    instance = "probes-#{SecureRandom.hex(4)}"
+    start_server(topic, 'SPEC_INSTANCE_ID' => instance)
+    first = @server
+    wait_until(message: server_log) { get(readiness)&.first == 200 }
+    expect(get(liveness).first).to eq(200)
+
+    # A second process with the same group.instance.id fences the first one.
+    other_ports = Array.new(3) { free_port }
+    @other = ServerProcess.new(
+      topics: [topic], group: group, output: output, concurrency: 1,
+      env: { 'KARAFKA_BOOT_FILE' => File.expand_path('../fixtures/probes_karafka.rb', __dir__),
+             'SPEC_LIVENESS_PORT' => other_ports[0].to_s, 'SPEC_READINESS_PORT' => other_ports[1].to_s,
+             'SPEC_METRICS_PORT' => other_ports[2].to_s, 'SPEC_INSTANCE_ID' => instance }
+    ).start
+    status, body = wait_until(timeout: 30, message: -> { "fencing; log:\n#{first.log[-4000..]}" }) do
+      (r = get(liveness)) && r.first == 500 && r
+    end
+    expect(JSON.parse(body)['errors']).to include('unrecoverable' => 'fatal')
+    expect(status).to eq(500)
+  ensure
+    @other&.ensure_stopped
+  end
+
   it 'counts processed, failed, retried and dead-lettered jobs, busy workers and the lag, as the server did' do
     topic = create_topic('metrics')
     dlq = create_topic('metrics-dlq')

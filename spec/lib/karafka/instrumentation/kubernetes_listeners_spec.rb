@@ -95,8 +95,11 @@ RSpec.describe 'Karafka::Instrumentation::Vendors::Kubernetes listeners' do
       end
       listener.on_error_occurred(error.call('Message consumption error: BrokerTransportFailure (Local: Broker transport failure)'))
       expect(get.first).to eq(200)
-      listener.on_error_occurred(error.call('Message consumption error: Fatal (Local: Fatal error)'))
+      listener.on_error_occurred(error.call('(Fatal) Message consumption error: Broker: Static consumer fenced by ' \
+                                            'other consumer with same group.instance.id'))
       expect(get).to match([500, include('errors' => include('unrecoverable' => 'fatal'))])
+      listener.on_connection_listener_fetch_loop(event)
+      expect(get.first).to eq(500) # for good
     end
   end
 

@@ -21,8 +21,9 @@ module Karafka
         class LivenessListener < BaseListener
           DEFAULT_CONSUMING_TTL = 5 * 60 * 1_000
           DEFAULT_POLLING_TTL = 5 * 60 * 1_000
-          # How librdkafka names RD_KAFKA_RESP_ERR__FATAL in error messages.
-          FATAL_MESSAGE = 'Local: Fatal error'
+          # How the engine's librdkafka errors say they are fatal: a consumer error event
+          # flagged fatal (`(Fatal) Message consumption error: ...`), or RD_KAFKA_RESP_ERR__FATAL.
+          FATAL_MESSAGE = /\A\(Fatal\) |Local: Fatal error/.freeze
 
           # @param hostname [String, nil] nil binds on every interface
           # @param port [Integer]
@@ -81,7 +82,7 @@ module Karafka
           def fatal?(error)
             return error.fatal? == true if error.respond_to?(:fatal?)
 
-            error.respond_to?(:message) && error.message.to_s.include?(FATAL_MESSAGE)
+            error.respond_to?(:message) && FATAL_MESSAGE.match?(error.message.to_s)
           end
 
           # Keyed by thread: the listener thread polls, each worker thread runs one job at a time.
