@@ -30,8 +30,8 @@ module Karafka
         @port = port
         @hostname = hostname
         @mutex = Mutex.new
-        @totals = COUNTERS.to_h { |name| [name, 0] }
-        @by_topic = Hash.new { |hash, topic| hash[topic] = COUNTERS.to_h { |name| [name, 0] } }
+        # topic => [processed, failed, retried, dead lettered] (totals are summed on read)
+        @by_topic = {}
         @lag = {}
         @load = { busy: 0, enqueued: 0 }
       end
@@ -40,8 +40,10 @@ module Karafka
       #   consumer_lag: { "t" => { 0 => 12 } }, busy: 1, enqueued: 4, concurrency: 5 }`
       def snapshot
         @mutex.synchronize do
-          { **@totals, topics: @by_topic.transform_values(&:dup), consumer_lag: @lag.transform_values(&:dup),
-            **@load, concurrency: Karafka::App.config.concurrency }
+          topics = @by_topic.transform_values { |counts| COUNTERS.zip(counts).to_h }
+          totals = COUNTERS.to_h { |name| [name, topics.each_value.sum { |counts| counts[name] }] }
+          { **totals, topics: topics, consumer_lag: @lag.transform_values(&:dup), **@load,
+            concurrency: Karafka::App.config.concurrency }
         end
       end
 
@@ -76,22 +78,22 @@ module Karafka
 
       # @param event [Monitor::Event]
       def on_worker_processed(event)
-        count(:jobs_processed, event[:topic])
+        count(0, event[:topic])
       end
 
       # @param event [Monitor::Event]
       def on_error_occurred(event)
-        count(:jobs_failed, event[:topic]) if event[:type] == 'consumer.consume.error'
+        count(1, event[:topic]) if event[:type] == 'consumer.consume.error'
       end
 
       # @param event [Monitor::Event]
       def on_consumer_consuming_pause(event)
-        count(:jobs_retried, event[:topic])
+        count(2, event[:topic])
       end
 
       # @param event [Monitor::Event]
       def on_dead_letter_queue_dispatched(event)
-        count(:jobs_dead_lettered, event[:topic])
+        count(3, event[:topic])
       end
 
       # @param event [Monitor::Event]
@@ -116,11 +118,9 @@ module Karafka
 
       private
 
-      def count(name, topic)
-        @mutex.synchronize do
-          @totals[name] += 1
-          @by_topic[topic.to_s][name] += 1
-        end
+      # @param index [Integer] position in {COUNTERS}
+      def count(index, topic)
+        @mutex.synchronize { (@by_topic[topic] ||= [0, 0, 0, 0])[index] += 1 }
       end
 
       def quote(value)
