@@ -14,6 +14,7 @@ module Karafka
       consumer.consumed
       worker.processed
       consumer.consuming.pause
+      connection.listener.fetch_loop
       dead_letter_queue.dispatched
       rebalance.partitions_assigned
       rebalance.partitions_revoked
@@ -40,7 +41,7 @@ module Karafka
       app.initializing app.initialized app.supervising app.quieting app.quiet
       app.terminated
       client.events_poll client.pause client.resume client.reset
-      connection.listener.before_fetch_loop connection.listener.fetch_loop
+      connection.listener.before_fetch_loop
       connection.listener.fetch_loop.received connection.listener.after_fetch_loop
       connection.listener.pending connection.listener.starting connection.listener.running
       connection.listener.quieting connection.listener.quiet connection.listener.stopping

@@ -80,7 +80,8 @@ impl Engine {
         })
     }
 
-    /// One stretch of the consumer loop: `:stopped`, `:events` or `:interrupted`.
+    /// One stretch of the consumer loop: `:stopped`, `:events`, `:classify`, `:tick` or
+    /// `:interrupted`.
     fn run_loop(ruby: &Ruby, rb_self: &Self) -> Result<Symbol, Error> {
         let interrupt = Interrupt::new();
         let exit = without_gvl(|| rb_self.core.run_loop(&interrupt), || interrupt.set())?;
@@ -88,6 +89,7 @@ impl Engine {
             Blocked::Done(Ok(LoopExit::Stopped)) => "stopped",
             Blocked::Done(Ok(LoopExit::Events)) => "events",
             Blocked::Done(Ok(LoopExit::Classify)) => "classify",
+            Blocked::Done(Ok(LoopExit::Tick)) => "tick",
             Blocked::Done(Err(e)) => return Err(to_ruby(ruby, e)),
             Blocked::Done(Ok(LoopExit::Interrupted)) | Blocked::Interrupted => {
                 ruby.thread_check_ints()?;
@@ -219,6 +221,12 @@ impl Engine {
             }
             result?;
         }
+    }
+
+    /// `[running, buffered]` jobs (a gauge for the process title and metrics; takes the
+    /// scheduler's lock briefly, so callers sample it, never per job).
+    fn load(rb_self: &Self) -> (usize, usize) {
+        rb_self.core.load()
     }
 
     fn stop(rb_self: &Self) {
@@ -361,6 +369,7 @@ pub fn define(ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     class.define_method("_classify", method!(Engine::classify, 1))?;
     class.define_method("_work", method!(Engine::work, 1))?;
     class.define_method("_stop", method!(Engine::stop, 0))?;
+    class.define_method("_load", method!(Engine::load, 0))?;
     class.define_method("_close", method!(Engine::close, 0))?;
     Ok(())
 }

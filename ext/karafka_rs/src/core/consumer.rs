@@ -44,6 +44,9 @@ pub enum LoopExit {
     /// Messages of virtual-partition topics wait for their lanes: see
     /// [`Engine::unclassified`] and [`Engine::classify`]; call `run_loop` again afterwards.
     Classify,
+    /// [`TICK_INTERVAL`] passed without another reason to return: Ruby publishes
+    /// `connection.listener.fetch_loop` (liveness probes), then calls `run_loop` again.
+    Tick,
     Interrupted,
 }
 
@@ -82,6 +85,8 @@ const BUFFERED_BATCHES: usize = 10;
 /// The longest the loop sleeps when idle: librdkafka's main-queue events (rebalances) do not
 /// always wake it, so it looks again at least this often.
 const IDLE_WAIT: Duration = Duration::from_millis(100);
+/// The longest `run_loop` loops without returning to Ruby, so Ruby can prove the loop alive.
+const TICK_INTERVAL: Duration = Duration::from_secs(1);
 /// How often a dead letter wait checks its interrupt flag.
 const DEAD_LETTER_POLL: Duration = Duration::from_millis(50);
 
@@ -89,6 +94,9 @@ pub struct Engine {
     pub(crate) shared: Arc<Shared>,
     /// Declared before `consumer`: its queue must go before the client does.
     probe: Mutex<Option<OwnershipProbe>>,
+    /// When every commit point was last committed again ([`COMMIT_REFRESH`]). Kept here, not
+    /// in `run_loop`: the loop returns to Ruby at least every [`TICK_INTERVAL`].
+    last_refresh: Mutex<Instant>,
     consumer: Mutex<Option<Arc<BaseConsumer<EngineContext>>>>,
     max_wait: Duration,
     commit_interval: Duration,
@@ -193,6 +201,7 @@ impl Engine {
         Ok(Self {
             shared,
             probe: Mutex::new(None),
+            last_refresh: Mutex::new(Instant::now()),
             consumer: Mutex::new(Some(consumer)),
             max_wait: settings.max_wait,
             commit_interval: commit_interval(&settings.kafka),
@@ -208,13 +217,16 @@ impl Engine {
         let guard = lock(&self.consumer);
         let consumer = guard.as_ref().ok_or(CoreError::Closed)?;
         let mut last_commit = Instant::now();
-        let mut last_refresh = Instant::now();
         let mut final_refresh = false;
+        let started = Instant::now();
         loop {
             if interrupt.is_set() {
                 return Ok(LoopExit::Interrupted);
             }
             self.mark_round();
+            if started.elapsed() >= TICK_INTERVAL {
+                return Ok(LoopExit::Tick);
+            }
             let taken = self.take_messages(consumer);
             self.verify_ownership(consumer);
             self.load_schedules(consumer);
@@ -247,10 +259,12 @@ impl Engine {
                     return Ok(LoopExit::Stopped);
                 }
             } else if last_commit.elapsed() >= self.commit_interval {
+                let mut last_refresh = lock(&self.last_refresh);
                 if last_refresh.elapsed() >= COMMIT_REFRESH {
                     lock(&self.shared.scheduler).refresh_commits();
-                    last_refresh = Instant::now();
+                    *last_refresh = Instant::now();
                 }
+                drop(last_refresh);
                 self.commit(consumer, CommitMode::Async);
                 last_commit = Instant::now();
             }
@@ -522,6 +536,12 @@ impl Engine {
         if let Some(timer) = &self.timer {
             timer.stop();
         }
+    }
+
+    /// `(running, buffered)`: jobs running on workers now, and jobs buffered not yet started.
+    pub fn load(&self) -> (usize, usize) {
+        let scheduler = lock(&self.shared.scheduler);
+        (scheduler.running(), scheduler.buffered())
     }
 
     pub fn take_events(&self) -> Vec<Event> {
