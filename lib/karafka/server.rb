@@ -17,17 +17,24 @@ module Karafka
     # `subscription_group` of `connection.listener.fetch_loop`: the consumer group of the listener.
     SubscriptionGroup = Struct.new(:id, :name)
 
-    def initialize(app = App)
+    # @param app [Class<App>]
+    # @param stop_requests [Queue] where stop requests arrive; `karafka server` passes the one
+    #   its boot-time signal traps fill, so a SIGTERM while karafka.rb loads is not lost
+    def initialize(app = App, stop_requests: Queue.new)
       @app = app
       @config = app.config
       @monitor = Karafka.monitor
-      @stop_requests = Queue.new
+      @stop_requests = stop_requests
       @failure = nil
     end
 
     # Runs until SIGINT/SIGTERM/SIGQUIT (or a fatal error), then shuts down gracefully.
+    # A stop requested before it runs (a signal while the app booted) returns at once: nothing
+    # was consumed, so nothing needs stopping.
     # @return [Boolean] true when everything stopped cleanly
     def run
+      return true unless @stop_requests.empty?
+
       groups = @app.routes.consumer_groups.map { |group| EngineSettings.new(@app, @monitor, group) }
       topics = groups.flat_map(&:job_topics)
       if topics.empty? && @app.routes.active_schedule_topics.empty?

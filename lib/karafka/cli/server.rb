@@ -33,9 +33,13 @@ module Karafka
         filter = parse_filter(argv)
         # Log lines must reach files, pipes and journald as they happen, not at exit.
         $stdout.sync = true
+        # Booting (karafka.rb, a Rails app) can take seconds; a SIGTERM meanwhile (a deploy, a
+        # Kubernetes pod stopped early) must mean "stop", not kill the process by signal.
+        stop_requests = Queue.new
+        Karafka::Server::SIGNALS.each { |signal| trap(signal) { stop_requests << signal } }
         boot
         apply(filter)
-        Karafka::Server.new.run ? 0 : 1
+        Karafka::Server.new(stop_requests: stop_requests).run ? 0 : 1
       end
 
       private
