@@ -29,6 +29,8 @@ module Karafka
       end
 
       subscribe_default_logger
+      # Karafka::Web.enable!: this process' periodic report and its errors (lib/karafka/web).
+      @web_reporter = Web::Reporter.new(@app, @monitor).start if Web.enabled?
       @engines = build_engines(groups)
       trap_signals
       @workers = @engines.flat_map { |settings, engine| start_workers(engine, thread_suffix(settings)) }
@@ -129,6 +131,7 @@ module Karafka
       raise Errors::ForcefulShutdownError, "#{alive.size} thread(s) still busy after shutdown_timeout" unless alive.empty?
 
       @engines.each { |_, engine| engine._close }
+      @web_reporter&.stop
       Karafka.producer.close if Karafka.producer?
       @app.state = :stopped
       @monitor.instrument('app.stopped', {})
