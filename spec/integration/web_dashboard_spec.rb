@@ -125,6 +125,11 @@ RSpec.describe 'Karafka::Web dashboard' do
       records_in(@web[:output], "flaky#{@evil}").any? { |record| record['ok'] }
     end
     expect(dead_letter_row(get('/dead_letters').body, @flaky.job_id)).to include('retried')
+
+    high = Karafka::Admin.watermark_offsets(@web[:topic], 0).last
+    again = post('/dead_letters/apply', [['topic', @web[:dlq]], ['action_name', 'retry'], ['items[]', item]])
+    expect([again.status, again.body]).to match([422, include('already handled')])
+    expect(Karafka::Admin.watermark_offsets(@web[:topic], 0).last).to eq(high), 'not produced again'
   end
 
   it 'skips dead letters in bulk: marked handled, not run' do

@@ -123,6 +123,10 @@ module Karafka
       def apply_dead_letters
         topic, items = selected_letters
         action = letter_action
+        # A second submit (a double click, a resent form) must not run a job twice.
+        handled = items.map { |partition, offset| Actions.dlq_key(topic, partition, offset) } & data.dlq_actions.keys
+        raise ArgumentError, "already handled: #{handled.join(', ')}" unless handled.empty?
+
         items.each do |partition, offset|
           action == 'retry' ? Actions.retry_dead_letter(topic, partition, offset) : Actions.skip_dead_letter(topic, partition, offset)
         end
