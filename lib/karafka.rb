@@ -2,6 +2,7 @@
 
 require 'json'
 require 'logger'
+require 'pathname'
 
 require_relative 'karafka/version'
 require_relative 'karafka/errors'
@@ -12,9 +13,16 @@ require_relative 'karafka/setup/contract'
 require_relative 'karafka/routing/builder'
 require_relative 'karafka/instrumentation/monitor'
 require_relative 'karafka/instrumentation/logger_listener'
+require_relative 'karafka/instrumentation/statistics'
+require_relative 'karafka/instrumentation/metrics'
+require_relative 'karafka/instrumentation/vendors/kubernetes'
+require_relative 'karafka/env'
+require_relative 'karafka/active_job/deserializer'
+require_relative 'karafka/active_job/consumer'
 require_relative 'karafka/producer'
 require_relative 'karafka/admin'
 require_relative 'karafka/app'
+require_relative 'karafka/instrumentation/proctitle_listener'
 require_relative 'karafka/server'
 require_relative 'karafka/server/engine_settings'
 require_relative 'karafka/cli'
@@ -31,15 +39,18 @@ module Karafka
       App.config.logger ||= Logger.new($stdout, level: Logger::INFO)
     end
 
-    # @return [Instrumentation::Monitor] consumer-side events
+    # @return [Instrumentation::Monitor] consumer-side events (`config.monitor` when set)
     def monitor
-      @monitor ||= Instrumentation::Monitor.new
+      App.config.monitor || (@monitor ||= Instrumentation::Monitor.new)
     end
 
-    # The process' producer, created on first use from `config.kafka`. A forked child gets
-    # its own: librdkafka handles must not cross a fork.
+    # The process' producer: `config.producer` when set, else created on first use from
+    # `config.kafka`. A forked child gets its own: librdkafka handles must not cross a fork.
     # @return [Producer]
     def producer
+      custom = App.config.producer
+      return custom if custom
+
       @producer_mutex.synchronize do
         if @producer.nil? || @producer_pid != Process.pid
           @producer = Producer.new(kafka: App.config.kafka)
@@ -61,6 +72,38 @@ module Karafka
       old&.close(5_000)
     end
 
+    # @return [Env] the environment: `KARAFKA_ENV`, `RACK_ENV`, `RAILS_ENV`, else 'development'
+    #   (`Karafka.env.production?`)
+    def env
+      @env ||= Env.new
+    end
+
+    # @param environment [String, Symbol]
+    def env=(environment)
+      env.replace(environment.to_s)
+    end
+
+    # @return [Pathname] the application root: `KARAFKA_ROOT_DIR`, else the Gemfile's directory,
+    #   else the working directory
+    def root
+      dir = ENV.fetch('KARAFKA_ROOT_DIR', nil)
+      dir ||= File.dirname(ENV['BUNDLE_GEMFILE']) if ENV['BUNDLE_GEMFILE']
+      Pathname.new(File.expand_path(dir || Dir.pwd))
+    end
+
+    # @return [Pathname] where the karafka-rs gem lives
+    def gem_root
+      Pathname.new(File.expand_path('..', __dir__))
+    end
+
+    # Karafka Pro's Active Job features (ordered jobs, scheduled jobs, virtual partitions,
+    # long-running jobs, ...) are part of karafka-rs, so apps that enable them under
+    # `if Karafka.pro?` keep them.
+    # @return [true]
+    def pro?
+      true
+    end
+
     # @return [String] path of karafka.rb (`KARAFKA_BOOT_FILE` overrides)
     def boot_file
       File.expand_path(ENV.fetch('KARAFKA_BOOT_FILE', File.join(Dir.pwd, 'karafka.rb')))
@@ -70,9 +113,13 @@ module Karafka
   @producer_mutex = Mutex.new
 end
 
-# Deliver what async dispatches left in librdkafka's queue before the process exits
-# (a `rails runner` that enqueues and exits must not lose jobs).
-at_exit { Karafka.producer.close(10_000) if Karafka.producer? }
+# Deliver what async dispatches left in librdkafka's queue before the process exits (a
+# `rails runner` that enqueues and exits must not lose jobs); what cannot be delivered is
+# reported and fails the exit status (see Karafka::Producer::ExitFlush). A custom
+# `config.producer` that is a Karafka::Producer is `Karafka.producer`, flushed the same way.
+at_exit do
+  Karafka::Producer::ExitFlush.run if Karafka.producer? || Karafka::App.config.producer.is_a?(Karafka::Producer)
+end
 
 begin
   require 'active_job'

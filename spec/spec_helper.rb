@@ -23,7 +23,18 @@ def configure_spec_app
 end
 configure_spec_app
 
+# The lane this run is on (bin/lane sets KARAFKA_LANE; plain `rspec` is the host lane). A spec
+# that only makes sense on one lane says so with `lane: :host` or `lane: :modern` and a
+# `lane_reason:`; on the other lane it is reported as pending with that reason.
+SPEC_LANE = ENV.fetch('KARAFKA_LANE', 'host').to_sym
+
 RSpec.configure do |config|
+  config.define_derived_metadata do |meta|
+    next unless meta[:lane]
+
+    reason = meta.fetch(:lane_reason) { raise ArgumentError, "#{meta[:location]}: `lane:` needs a `lane_reason:`" }
+    meta[:skip] = "#{meta[:lane]} lane only: #{reason}" unless meta[:lane] == SPEC_LANE
+  end
   config.include SpecWaiting
   config.include SpecKafka
   config.include SpecJobs

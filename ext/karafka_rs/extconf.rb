@@ -16,7 +16,7 @@ rescue LoadError
   File.write('Makefile', <<~MAKE)
     CARGO ?= cargo
     sitearchdir ?= #{RbConfig::CONFIG['sitearchdir']}
-    # CARGO_TARGET_DIR from the environment wins (script/check-gem-install reuses a cache).
+    # CARGO_TARGET_DIR from the environment wins (script/check-gem-install reuses the checkout's).
     CARGO_TARGET_DIR ?= #{here}/target
     TARGET_DIR = $(CARGO_TARGET_DIR)
 
@@ -30,8 +30,14 @@ rescue LoadError
     \tmkdir -p $(DESTDIR)$(sitearchdir)
     \tcp karafka_rs.#{dlext} $(DESTDIR)$(sitearchdir)/
 
+    # RubyGems runs `make clean` before and after the build. The default target dir (inside
+    # the installed gem) goes, saving its hundreds of MB; one given in the environment is the
+    # caller's build cache and stays.
     clean:
-    \trm -rf $(TARGET_DIR) karafka_rs.#{dlext}
+    \trm -f karafka_rs.#{dlext}
+    ifeq ($(origin CARGO_TARGET_DIR),file)
+    \trm -rf $(TARGET_DIR)
+    endif
 
     .PHONY: all install clean
   MAKE

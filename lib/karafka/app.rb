@@ -50,6 +50,11 @@ module Karafka
         routes
       end
 
+      # Karafka's `Karafka::App.monitor`, `.producer`, `.logger`, `.env`, `.root`, `.pro?`.
+      %i[monitor producer logger env root pro?].each do |name|
+        define_method(name) { Karafka.public_send(name) }
+      end
+
       # Forgets settings and routes (for specs that configure apps repeatedly).
       def reset!
         STORE.clear

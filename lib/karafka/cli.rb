@@ -13,6 +13,7 @@ module Karafka
       Usage: karafka COMMAND [options]
         server (s, consumer)   consume the routed topics and run their jobs
                                (--include-topics a,b, --exclude-consumer-groups c, ...: `karafka help server`)
+        swarm                  fork config.swarm.nodes servers under a supervisor (server's filters)
         topics ACTION          declarative topics: migrate, plan, create, delete, reset,
                                repartition, align, list (`karafka help topics`)
         info                   print settings (secrets redacted) and routes

@@ -29,6 +29,11 @@ module Karafka
     # The server could not stop within `shutdown_timeout`.
     ForcefulShutdownError = Class.new(BaseError)
 
+    # A job was enqueued for a future time but its class names no schedules topic. Like
+    # Karafka's (which raises NotImplementedError there), `rescue NotImplementedError` catches
+    # it; note that a bare `rescue` does not (NotImplementedError is a ScriptError).
+    SchedulingNotConfiguredError = Class.new(NotImplementedError)
+
     # `produce_sync` / `produce_many_sync` got a failed delivery report.
     class DeliveryError < ProduceError
       # @return [Array<Hash>] one `{ topic:, partition:, code:, message: }` per failed message

@@ -1,4 +1,13 @@
 # frozen_string_literal: true
 
-# The Rust extension (`rake compile` puts it in lib/; `gem install` in the extension dir).
-require 'karafka_rs'
+# The Rust extension: `rake compile` builds one per Ruby ABI into lib/karafka_rs/<ABI>/ (so
+# the host and bin/lane's Rubies can share a checkout); an installed gem has it in its
+# extension dir, found by `require 'karafka_rs'`.
+built_here = File.expand_path(
+  "../karafka_rs/#{RbConfig::CONFIG['ruby_version']}/karafka_rs.#{RbConfig::CONFIG['DLEXT']}", __dir__
+)
+if File.exist?(built_here)
+  require built_here
+else
+  require 'karafka_rs'
+end

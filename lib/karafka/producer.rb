@@ -2,6 +2,8 @@
 
 require_relative 'producer/message'
 require_relative 'producer/delivery_report'
+require_relative 'producer/undelivered'
+require_relative 'producer/exit_flush'
 
 module Karafka
   # The WaterDrop-compatible producer behind `Karafka.producer`: `produce_sync`,
@@ -15,20 +17,37 @@ module Karafka
     # @return [Hash] librdkafka settings of this producer
     attr_reader :kafka
 
+    # WaterDrop's default `max_wait_timeout` (ms): the longest a sync dispatch waits.
+    DEFAULT_MAX_WAIT_TIMEOUT = 60_000
+    # librdkafka looks for timed-out messages once a second: a report can come that late.
+    REPORT_GRACE_MS = 1_000
+
+    # @return [Integer] ms a sync dispatch waits at most (for room in librdkafka's queue and
+    #   for its delivery reports) before it raises
+    attr_reader :max_wait_timeout
+
     # @param kafka [Hash] librdkafka settings
     # @param monitor [Instrumentation::Monitor]
-    def initialize(kafka:, monitor: Instrumentation::Monitor.new)
+    # @param max_wait_timeout [Integer] ms (WaterDrop's setting of that name)
+    def initialize(kafka:, monitor: Instrumentation::Monitor.new, max_wait_timeout: DEFAULT_MAX_WAIT_TIMEOUT)
+      unless max_wait_timeout.is_a?(Integer) && max_wait_timeout.positive?
+        raise Errors::InvalidConfigurationError, "max_wait_timeout must be a positive Integer (ms), got #{max_wait_timeout.inspect}"
+      end
+
       @kafka = kafka
       @monitor = monitor
+      @max_wait_timeout = max_wait_timeout
       @native = Native::Producer.new(kafka.map { |key, value| [key.to_s, value.to_s] })
       @reporter = nil
       @reporter_mutex = Mutex.new
       @variants = {}
+      @undelivered_count = 0
     end
 
     # @param message [Hash]
     # @return [DeliveryReport]
-    # @raise [Errors::DeliveryError] when the broker did not take the message
+    # @raise [Errors::DeliveryError] (a `WaterDrop::Errors::ProduceError`) when the broker did
+    #   not take the message, or gave no report within {max_wait_timeout} (code `WaitTimeout`)
     def produce_sync(message)
       produce_many_sync([message]).first
     end
@@ -60,7 +79,7 @@ module Karafka
     # @return [Array<DeliveryReport>]
     def produce_rows_sync(rows, messages = nil)
       instrument(rows.size == 1 ? 'message.produced_sync' : 'messages.produced_sync', rows, messages) do
-        reports(@native._produce_sync(rows))
+        reports(@native._produce_sync(rows, @max_wait_timeout))
       end
     end
 
@@ -75,12 +94,16 @@ module Karafka
 
     # A variant: the same API with its own topic settings (acks, compression, timeouts).
     # @param topic_config [Hash] librdkafka topic settings, e.g. `{ 'acks': 'all' }`
-    # @param max_wait_timeout [Integer, nil] ms a sync dispatch may wait (message.timeout.ms)
+    # @param max_wait_timeout [Integer, nil] ms a message may take to be delivered: the
+    #   variant's message.timeout.ms; its sync dispatches wait {REPORT_GRACE_MS} longer, so the
+    #   delivery report (MessageTimedOut) arrives with its cause before the wait gives up
     # @return [Producer]
     def with(topic_config: {}, max_wait_timeout: nil)
       settings = topic_config.dup
       settings[:'message.timeout.ms'] = max_wait_timeout if max_wait_timeout
-      @variants[settings] ||= self.class.new(kafka: kafka.merge(settings), monitor: monitor)
+      wait = max_wait_timeout ? max_wait_timeout + REPORT_GRACE_MS : @max_wait_timeout
+      @variants[[settings, wait]] ||= self.class.new(kafka: kafka.merge(settings), monitor: monitor,
+                                                     max_wait_timeout: wait)
     end
     alias variant with
 
@@ -91,12 +114,22 @@ module Karafka
       @native._flush(timeout_ms)
     end
 
-    # Flushes (at most `timeout_ms`) and releases the librdkafka handle; idempotent.
+    # Flushes (at most `timeout_ms`) and releases the librdkafka handle; idempotent. Messages
+    # still undelivered then are given up on and reported (see {Undelivered}).
+    # @return [Boolean] true when every message was delivered
     def close(timeout_ms = 30_000)
-      @variants.each_value { |variant| variant.close(timeout_ms) }
-      flushed = @native._close(timeout_ms)
-      @reporter&.join(5)
-      flushed
+      delivered = @variants.each_value.map { |variant| variant.close(timeout_ms) }.all?
+      stop_reporter
+      flushed, rows, dropped = @native._close(timeout_ms)
+      undelivered = Undelivered.new(rows, dropped)
+      @undelivered_count += undelivered.count
+      undelivered.report(@monitor, during: "when the producer closed (flush bound #{timeout_ms} ms)")
+      delivered && flushed && undelivered.none?
+    end
+
+    # @return [Integer] messages this producer and its variants gave up on when they closed
+    def undelivered_count
+      @undelivered_count + @variants.each_value.sum(&:undelivered_count)
     end
 
     private
@@ -135,20 +168,33 @@ module Karafka
       end
     end
 
+    # Close takes over from here: what fails from now on is reported by `close`, in one place.
+    def stop_reporter
+      return unless @reporter
+
+      @native._stop_reporting
+      @reporter.join(5)
+    rescue Errors::ClosedError
+      nil
+    end
+
     def report_failures
-      loop do
-        @native._take_failures(1_000).each do |topic, partition, code, message|
-          error = Errors::ProduceError.new("#{code}: #{message}")
-          payload = { type: 'librdkafka.dispatch_error', error: error, topic: topic, partition: partition }
-          if @monitor.listening?('error.occurred')
-            @monitor.instrument('error.occurred', payload)
-          else
-            Karafka.logger.error("Async delivery to #{topic}/#{partition} failed: #{code}: #{message}")
-          end
-        end
+      while (taken = @native._take_failures(1_000))
+        rows, dropped = taken
+        rows.each { |row| report_failure(*row) }
+        Karafka.logger.error("#{dropped} more async delivery failures were not kept (too many)") if dropped.positive?
       end
     rescue Errors::ClosedError
       nil
+    end
+
+    def report_failure(topic, partition, code, message, job_class = nil, job_id = nil)
+      if @monitor.listening?('error.occurred')
+        @monitor.instrument('error.occurred', Undelivered.event(topic, partition, code, message, job_class, job_id))
+      else
+        job = job_class ? " (#{job_class} #{job_id})" : ''
+        Karafka.logger.error("Async delivery to #{topic}/#{partition} failed#{job}: #{code}: #{message}")
+      end
     end
   end
 end

@@ -10,6 +10,12 @@ module Karafka
   # listener and workers); with one group, that is the only engine.
   class Server
     SIGNALS = %w[INT TERM QUIT].freeze
+    # Seconds at least between two `connection.listener.fetch_loop` events.
+    FETCH_LOOP_INTERVAL = 0.5
+    # `jobs_queue` of `connection.listener.fetch_loop`: `statistics` as in `worker.processed`.
+    LoadSample = Struct.new(:statistics)
+    # `subscription_group` of `connection.listener.fetch_loop`: the consumer group of the listener.
+    SubscriptionGroup = Struct.new(:id, :name)
 
     def initialize(app = App)
       @app = app
@@ -29,10 +35,12 @@ module Karafka
       end
 
       subscribe_default_logger
+      subscribe_default_proctitle
       # Karafka::Web.enable!: this process' periodic report and its errors (lib/karafka/web).
       @web_reporter = Web::Reporter.new(@app, @monitor).start if Web.enabled?
       @engines = build_engines(groups)
       trap_signals
+      @engines.each { |settings, _| Karafka.logger.info("Consumer group #{settings.group_id}: #{membership(settings)}") }
       @workers = @engines.flat_map { |settings, engine| start_workers(engine, thread_suffix(settings)) }
       @listeners = @engines.map { |settings, engine| start_listener(settings, engine) }
       @app.state = :running
@@ -54,6 +62,13 @@ module Karafka
       return if @monitor.listeners.any?(Instrumentation::LoggerListener)
 
       @monitor.subscribe(Instrumentation::LoggerListener.new)
+    end
+
+    # Karafka sets its process title by default too.
+    def subscribe_default_proctitle
+      return if @monitor.listeners.any?(Instrumentation::ProctitleListener)
+
+      @monitor.subscribe(Instrumentation::ProctitleListener.new)
     end
 
     def trap_signals
@@ -81,24 +96,53 @@ module Karafka
       Array.new(@config.concurrency) do |index|
         Thread.new do
           Thread.current.name = "karafka.worker#{suffix}##{index}"
+          Thread.current.priority = @config.worker_thread_priority if @config.worker_thread_priority
           guarded("worker ##{index}") { engine._work(executor) }
         end
       end
     end
 
     def start_listener(settings, engine)
+      statistics = Instrumentation::Statistics.new(@monitor, settings.group_id)
+      subscription_group = SubscriptionGroup.new(settings.group_id, settings.group_id)
       Thread.new do
         Thread.current.name = "karafka.listener#{thread_suffix(settings)}"
         guarded('listener') do
           loop do
-            case engine._run_loop
+            outcome = engine._run_loop
+            fetch_loop(engine, subscription_group)
+            case outcome
             when :stopped then break
-            when :events then publish(engine._take_events)
+            when :events then publish(engine._take_events, statistics)
             when :classify then settings.classify(engine)
             end
           end
         end
       end
+    end
+
+    def membership(settings)
+      id = settings.instance_id
+      id ? "static member #{id} (group.instance.id)" : 'dynamic membership (no group.instance.id)'
+    end
+
+    # Karafka's `connection.listener.fetch_loop`, from the listener thread each time the
+    # native loop comes back (about every second: the engine returns `:tick` after one), at most once
+    # per {FETCH_LOOP_INTERVAL}: liveness probes see the loop alive, and `jobs_queue` carries
+    # the sampled load (busy workers) for the process title and metrics.
+    # Runs on each listener thread; the time of the last event is kept per subscription group.
+    def fetch_loop(engine, subscription_group)
+      return unless @monitor.listening?('connection.listener.fetch_loop')
+
+      now = monotonic
+      last = Thread.current[:karafka_last_fetch_loop]
+      return if last && now - last < FETCH_LOOP_INTERVAL
+
+      Thread.current[:karafka_last_fetch_loop] = now
+      busy, enqueued = engine._load
+      @monitor.instrument('connection.listener.fetch_loop',
+                          { caller: self, client: nil, subscription_group: subscription_group,
+                            jobs_queue: LoadSample.new({ busy: busy, enqueued: enqueued }) })
     end
 
     # A thread that dies on an error stops the server instead of leaving it half-alive.
@@ -110,11 +154,13 @@ module Karafka
       request_stop(:failure)
     end
 
-    def publish(events)
+    def publish(events, statistics)
       events.each do |kind, detail, message|
         case kind
         when :assigned then @monitor.instrument('rebalance.partitions_assigned', { partitions: detail })
         when :revoked then @monitor.instrument('rebalance.partitions_revoked', { partitions: detail })
+        when :statistics then statistics.publish(detail)
+        when :info then Karafka.logger.info(message)
         when :error
           @monitor.instrument('error.occurred', { type: detail, error: Errors::BaseError.new(message) })
         end
@@ -130,7 +176,12 @@ module Karafka
       alive = (@workers + @listeners).reject { |thread| thread.join([deadline - monotonic, 0].max) }
       raise Errors::ForcefulShutdownError, "#{alive.size} thread(s) still busy after shutdown_timeout" unless alive.empty?
 
-      @engines.each { |_, engine| engine._close }
+      @engines.each do |_, engine|
+        engine._close
+        # A failed final commit is news too, and so is a broker that answered again (the
+        # revocation that closing causes is not).
+        publish(engine._take_events.select { |kind, _| %i[error info].include?(kind) }, nil)
+      end
       @web_reporter&.stop
       Karafka.producer.close if Karafka.producer?
       @app.state = :stopped

@@ -63,15 +63,15 @@ RSpec.describe 'karafka CLI' do
       expect(output).to include('--exclude-subscription-groups')
     end
 
-    it 'opens a console with the app loaded, and names what to run instead of swarm' do
+    it 'opens a console with the app loaded, and documents swarm with the server filters' do
       output, status = Open3.capture2e({ 'KARAFKA_BOOT_FILE' => boot_file }, RbConfig.ruby, '-I', lib, exe, 'c',
                                        stdin_data: "puts Karafka::App.routes.map(&:name).join('|')\n")
       expect(status).to be_success, output
       expect(output).to include("cli-usage-#{suffix}")
 
-      output, status = karafka('swarm')
-      expect(status.exitstatus).to eq(1)
-      expect(output).to include('swarm mode is not supported by karafka-rs', 'one `karafka server` per node')
+      output, status = karafka('help', 'swarm')
+      expect(status).to be_success
+      expect(output).to include('Usage: karafka swarm [options]', '--include-consumer-groups')
     end
 
     it 'names a missing boot file clearly and exits 1' do

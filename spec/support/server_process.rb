@@ -8,7 +8,7 @@ require 'tmpdir'
 class ServerProcess
   ROOT = File.expand_path('../..', __dir__)
 
-  attr_reader :log_path
+  attr_reader :log_path, :pid
 
   # @param topics [Array<String>]
   # @param group [String]

@@ -11,7 +11,8 @@ Bundler.require(*Rails.groups)
 
 module RailsDemo
   class Application < Rails::Application
-    config.load_defaults 6.1
+    # The defaults of the Rails running it (6.1 on the host lane, 7.2 on the modern lane).
+    config.load_defaults "#{Rails::VERSION::MAJOR}.#{Rails::VERSION::MINOR}"
 
     # Jobs go to Kafka and are run by `bundle exec karafka server`.
     config.active_job.queue_adapter = :karafka

@@ -78,7 +78,7 @@ module Karafka
       def scheduled_row(job, options, timestamp)
         schedules_topic = options[:scheduled_messages_topic]
         unless schedules_topic
-          raise Errors::InvalidConfigurationError,
+          raise Errors::SchedulingNotConfiguredError,
                 "#{job.class.name} was enqueued for #{Time.at(timestamp).utc}, which needs " \
                 'karafka_options(scheduled_messages_topic: ...) on the job class (and ' \
                 'scheduled_messages(...) in the server routes)'
@@ -93,7 +93,7 @@ module Karafka
 
       def row(job, options)
         topic = job.queue_name.to_s
-        payload = to_json(CurrentAttributes.dump(job.serialize))
+        payload = serialize(job)
         partitioner = options[:partitioner]
         return [topic, payload, nil, nil, nil, NO_HEADERS] unless partitioner
 
@@ -103,6 +103,19 @@ module Karafka
         when :partition_key then [topic, payload, nil, value.to_s, nil, NO_HEADERS]
         else [topic, payload, nil, nil, partition_number(topic, value), NO_HEADERS]
         end
+      end
+
+      # `config.internal.active_job.deserializer`: the default is Karafka's JSON, written by
+      # the fast path below; a custom one gets the job with its current attributes.
+      def serialize(job)
+        serializer = App.config.internal.active_job.deserializer
+        return to_json(CurrentAttributes.dump(job.serialize)) if serializer.instance_of?(Deserializer)
+
+        job.extend(Deserializer::WithCurrentAttributes) unless CurrentAttributes.names.empty?
+        payload = serializer.serialize(job)
+        return payload if payload.is_a?(String)
+
+        raise Errors::MessageInvalidError, "#{serializer.class}#serialize returned #{payload.class}, not a String"
       end
 
       # `JSON.generate` builds a JSON::State per call; a State reused per thread makes the JSON

@@ -15,45 +15,96 @@ module Karafka
       # Frozen once: a literal option hash is a new Hash per job.
       PARSE_OPTIONS = { create_additions: false }.freeze
 
-      def initialize(monitor)
+      # `jobs_queue` of `worker.processed`, as Karafka's Datadog listener reads it
+      # (`statistics[:busy]`): jobs running now on this server's workers, counted while
+      # Karafka's consume events have a subscriber (Datadog's listener has), so the job path
+      # pays nothing otherwise. `enqueued` (jobs waiting for a worker) lives in the Rust
+      # scheduler and is not reported (0).
+      class JobsQueue
+        def initialize
+          @busy = 0
+        end
+
+        # Counted under the GVL; a plain counter (no lock) is exact enough for a gauge.
+        # @api private
+        attr_accessor :busy
+
+        # @return [Hash{Symbol => Integer}] `busy:`, `enqueued:`
+        def statistics
+          { busy: @busy, enqueued: 0 }
+        end
+      end
+
+      # Karafka's per-job and per-batch events: built only while someone listens to one.
+      CONSUME_EVENTS = %w[active_job.consume active_job.consumed consumer.consume consumer.consumed].freeze
+
+      # @param monitor [Instrumentation::Monitor]
+      # @param config [Setup::Config]
+      def initialize(monitor, config = App.config)
         @monitor = monitor
+        @deserializer = config.internal.active_job.deserializer
+        @custom_deserializer = !@deserializer.instance_of?(Deserializer)
+        @group_id = config.consumer_group_id
+        @generation = nil
+        @jobs_queue = JobsQueue.new
       end
 
       # @return [true, Array(String, String)]
-      def call(payload, topic, partition, offset, _key, _headers, attempt)
-        job = parse(payload)
+      def call(payload, topic, partition, offset, key, headers, attempt, timestamp_ms = nil)
+        message = nil
+        instrumented = instrumented?
+        if @custom_deserializer || instrumented
+          message = build_message(payload, topic, partition, offset, key, headers, timestamp_ms)
+          job = @custom_deserializer ? deserialize(message) : parse(payload)
+          message.payload = job
+        else
+          job = parse(payload)
+        end
         # Where the job is stored, visible to the job as provider_job_id (like Sidekiq's jid).
         job['provider_job_id'] ||= "#{topic}/#{partition}/#{offset}"
         meta = { job_class: job['job_class'], job_id: job['job_id'], topic: topic, partition: partition,
-                 offset: offset, attempt: attempt }
+                 offset: offset, attempt: attempt, jobs_queue: @jobs_queue }
         @monitor.instrument('worker.processed', meta) do
-          CurrentAttributes.around(job) { ::ActiveJob::Base.execute(job) }
+          if instrumented
+            execute_instrumented(job, message, attempt)
+          else
+            CurrentAttributes.around(job) { ::ActiveJob::Base.execute(job) }
+          end
         end
         true
       rescue StandardError => e
-        report(e, job, topic, partition, offset)
+        message ||= build_message(payload, topic, partition, offset, key, headers, timestamp_ms)
+        report(e, job, message, attempt)
         [e.class.name, self.class.truncate(e.message.to_s)]
       end
 
       # The engine paused a partition after a failure; the job will be retried.
       def paused(topic, partition, offset, attempt, timeout_ms)
         @monitor.instrument('consumer.consuming.pause',
-                            { topic: topic, partition: partition, offset: offset, attempt: attempt,
-                              timeout: timeout_ms })
+                            { caller: stored_consumer(topic, partition, offset, attempt - 1), topic: topic,
+                              partition: partition, offset: offset, attempt: attempt, timeout: timeout_ms })
         nil
       end
 
       # The engine dispatched (or skipped) a job that spent its retries.
       # @param dispatch_error [String, nil] why the dispatch failed (the job will be retried)
-      def dead_lettered(topic, partition, offset, dead_letter_topic, attempts, dispatch_error)
+      # @param reduced [String, nil] what was left out of a dead letter too large to send whole
+      def dead_lettered(topic, partition, offset, dead_letter_topic, attempts, dispatch_error, reduced = nil)
         location = { topic: topic, partition: partition, offset: offset }
         if dispatch_error
           @monitor.instrument('error.occurred', { type: 'dead_letter_queue.dispatch_error',
                                                   error: Errors::ProduceError.new(dispatch_error), **location })
-        else
-          @monitor.instrument('dead_letter_queue.dispatched',
-                              { dead_letter_topic: dead_letter_topic, attempts: attempts, **location })
+          return
         end
+        if reduced
+          @monitor.instrument('error.occurred', { type: 'dead_letter_queue.truncated', dead_letter_topic: dead_letter_topic,
+                                                  error: Errors::ProduceError.new(reduced), **location })
+        end
+        # AppSignal's listener reads caller.topic / caller.partition here.
+        consumer = stored_consumer(topic, partition, offset, attempts - 1)
+        @monitor.instrument('dead_letter_queue.dispatched',
+                            { caller: consumer, message: consumer.messages.last, dead_letter_topic: dead_letter_topic,
+                              attempts: attempts, truncated: !reduced.nil?, **location })
         nil
       end
 
@@ -66,6 +117,57 @@ module Karafka
 
       private
 
+      # Whether anyone listens to {CONSUME_EVENTS}; looked up again only after a subscription
+      # changed, so the check costs one comparison per job.
+      def instrumented?
+        generation = @monitor.generation
+        return @instrumented if generation == @generation
+
+        @instrumented = CONSUME_EVENTS.any? { |name| @monitor.listening?(name) }
+        @generation = generation
+        @instrumented
+      end
+
+      # Karafka's order: consumer.consume, active_job.consume, the job, active_job.consumed
+      # (with :time), consumer.consumed (with :time). A failing job publishes neither
+      # "consumed" event (error.occurred instead), as in Karafka.
+      def execute_instrumented(job, message, attempt)
+        @jobs_queue.busy += 1
+        consumer = Consumer.new(message, @group_id, attempt)
+        @monitor.instrument('consumer.consume', { caller: consumer })
+        @monitor.instrument('consumer.consumed', { caller: consumer }) do
+          payload = { caller: consumer, job: job, message: message }
+          @monitor.instrument('active_job.consume', payload)
+          @monitor.instrument('active_job.consumed', payload.dup) do
+            CurrentAttributes.around(job) { ::ActiveJob::Base.execute(job) }
+          end
+        end
+      ensure
+        @jobs_queue.busy -= 1
+      end
+
+      def build_message(payload, topic, partition, offset, key, headers, timestamp_ms)
+        Consumer::Message.new(raw_payload: payload, topic: topic, partition: partition, offset: offset,
+                              raw_key: key, raw_headers: headers || {},
+                              timestamp: timestamp_ms && Time.at(timestamp_ms / 1000r), received_at: nil)
+      end
+
+      # The consumer view for events about a stored job whose payload the engine kept (pause,
+      # dead letter): where it is, without its payload. `failed_before` excludes the failure
+      # being reported, so `pause_tracker.attempt` counts it, as Karafka's does.
+      def stored_consumer(topic, partition, offset, failed_before)
+        Consumer.new(build_message(nil, topic, partition, offset, nil, nil, nil), @group_id, failed_before)
+      end
+
+      # A custom `config.internal.active_job.deserializer`.
+      def deserialize(message)
+        job = @deserializer.deserialize(message)
+        return job if job.is_a?(Hash) && job['job_class'].is_a?(String)
+
+        raise Errors::InvalidJobPayloadError,
+              "#{@deserializer.class}#deserialize did not return a serialized Active Job (#{job.class})"
+      end
+
       # JSON only: a payload is never evaluated as Ruby (no Marshal, no YAML, no JSON additions).
       def parse(payload)
         raise Errors::InvalidJobPayloadError, 'payload is not valid UTF-8' unless payload.valid_encoding?
@@ -76,11 +178,13 @@ module Karafka
         raise Errors::InvalidJobPayloadError, "not a serialized Active Job (#{payload.byteslice(0, 80).inspect})"
       end
 
-      def report(error, job, topic, partition, offset)
+      # `caller` is the consumer view Karafka's error listeners read (AppSignal, Datadog).
+      def report(error, job, message, attempt)
         job = {} unless job.is_a?(Hash)
         @monitor.instrument('error.occurred',
-                            { type: 'consumer.consume.error', error: error, job_class: job['job_class'],
-                              job_id: job['job_id'], topic: topic, partition: partition, offset: offset })
+                            { type: 'consumer.consume.error', error: error, caller: Consumer.new(message, @group_id, attempt),
+                              job_class: job['job_class'], job_id: job['job_id'], topic: message.topic,
+                              partition: message.partition, offset: message.offset })
       end
     end
   end

@@ -2,9 +2,10 @@
 
 module Karafka
   module ActiveJob
-    # `perform_all_later` for Rails before 7.1 (Debian ships 6.1), so the reference examples
+    # `perform_all_later` for Rails before 7.1 (Debian 12 ships 6.1), so the reference examples
     # `ActiveJob.perform_all_later(jobs)` / `Job.perform_all_later(jobs)` work everywhere.
     # Like Rails 7.1: jobs are grouped by adapter; adapters with `enqueue_all` get one call.
+    # On Rails 7.1+ it is not installed at all: Rails' own runs, with its instrumentation.
     module PerformAllLater
       # @param jobs [Array<ActiveJob::Base>] (nested arrays are flattened)
       # @return [nil] as in Rails
@@ -22,7 +23,9 @@ module Karafka
   end
 end
 
-::ActiveJob.extend(Karafka::ActiveJob::PerformAllLater) unless ::ActiveJob.respond_to?(:perform_all_later)
-ActiveSupport.on_load(:active_job) do
-  extend Karafka::ActiveJob::PerformAllLater unless respond_to?(:perform_all_later)
+# By version, not `respond_to?`: on 7.1+ Rails defines `ActiveJob.perform_all_later` only
+# once ActiveJob::Base (autoloaded) is loaded, which may be after this file.
+if ::ActiveJob.gem_version < Gem::Version.new('7.1')
+  ::ActiveJob.extend(Karafka::ActiveJob::PerformAllLater)
+  ActiveSupport.on_load(:active_job) { extend Karafka::ActiveJob::PerformAllLater }
 end

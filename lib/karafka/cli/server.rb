@@ -40,6 +40,11 @@ module Karafka
 
       private
 
+      # @return [String] the command, in error messages (`karafka swarm` shares the filters)
+      def command_name
+        'server'
+      end
+
       # @return [Hash{Symbol => Hash}] `{ include: { topics: [...] }, exclude: { ... } }`
       def parse_filter(argv)
         lists = { include: Hash.new { |h, k| h[k] = [] }, exclude: Hash.new { |h, k| h[k] = [] } }
@@ -70,12 +75,12 @@ module Karafka
           details = unknown.map do |kind, names|
             "#{kind.to_s.tr('_', ' ')} #{names.join(', ')} (routed: #{routes.names[kind].join(', ').then { |s| s.empty? ? 'none' : s }})"
           end
-          raise Errors::InvalidConfigurationError, "karafka server #{filter}: no route has #{details.join('; ')}"
+          raise Errors::InvalidConfigurationError, "karafka #{command_name} #{filter}: no route has #{details.join('; ')}"
         end
 
         routes.filter = filter
         if routes.active_topics.empty? && routes.active_schedule_topics.empty?
-          raise Errors::InvalidConfigurationError, "karafka server #{filter}: leaves no topic to consume"
+          raise Errors::InvalidConfigurationError, "karafka #{command_name} #{filter}: leaves no topic to consume"
         end
 
         log(filter, routes) unless filter.empty?

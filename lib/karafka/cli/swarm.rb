@@ -2,17 +2,28 @@
 
 module Karafka
   class Cli
-    # `karafka swarm`: Karafka forks `config.swarm.nodes` server processes; karafka-rs does not
-    # supervise forks. Say so and what to run instead rather than silently running one process.
-    class Swarm < Base
-      USAGE = "Usage: karafka swarm (not supported by karafka-rs: see below)\n"
+    # `karafka swarm [filters]`: boots the app once, then a supervisor forks
+    # `config.swarm.nodes` nodes, each running `karafka server`'s work (README, Swarm). Takes
+    # `karafka server`'s topic / consumer group / subscription group filters.
+    class Swarm < Server
+      USAGE = Server::USAGE.sub('Usage: karafka server [options]   (aliases: s, consumer)',
+                                'Usage: karafka swarm [options]    (config.swarm.nodes processes)')
 
-      # @return [Integer]
-      def call(_argv)
-        warn 'karafka: swarm mode is not supported by karafka-rs. Run one `karafka server` per node ' \
-             '(systemd, Kubernetes replicas, foreman, ...): they share the consumer group and split the ' \
-             'partitions, and each already runs `concurrency` workers with the GVL released while it waits.'
-        1
+      # @param argv [Array<String>]
+      # @return [Integer] exit status
+      def call(argv)
+        filter = parse_filter(argv)
+        $stdout.sync = true
+        boot
+        apply(filter)
+        require_relative '../swarm/supervisor'
+        Karafka::Swarm::Supervisor.new.run
+      end
+
+      private
+
+      def command_name
+        'swarm'
       end
     end
   end

@@ -11,7 +11,18 @@ module Karafka
         positive_integer: 'must be an Integer greater than 0',
         boolean: 'must be true or false',
         shutdown_timeout_vs_max_wait_time: 'must be greater than max_wait_time',
-        pause_max_timeout_vs_timeout: 'must be greater than or equal to pause timeout'
+        pause_max_timeout_vs_timeout: 'must be greater than or equal to pause timeout',
+        initial_offset: "must be 'earliest' or 'latest'",
+        integer: 'must be an Integer',
+        producer: 'must be a Karafka::Producer (e.g. Karafka::Producer.new(kafka: { ... })) or an object ' \
+                  'answering produce_sync, produce_async, produce_many_sync and produce_many_async',
+        monitor: 'must be a Karafka::Instrumentation::Monitor (subscribe listeners to Karafka.monitor instead ' \
+                 'of replacing it)',
+        oauth_listener: 'is not supported by karafka-rs (librdkafka would have to call Ruby from its own ' \
+                        "thread): use librdkafka's OIDC token retrieval in config.kafka instead " \
+                        "('sasl.oauthbearer.method': 'oidc', 'sasl.oauthbearer.client.id', " \
+                        "'sasl.oauthbearer.client.secret', 'sasl.oauthbearer.token.endpoint.url')",
+        deserializer: 'must answer serialize(job) and deserialize(message) (see Karafka::ActiveJob::Deserializer)'
       },
       routing: {
         topic_name_format: 'must be 1-249 characters of letters, digits, ".", "_" or "-"',

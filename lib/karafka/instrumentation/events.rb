@@ -2,21 +2,73 @@
 
 module Karafka
   module Instrumentation
-    # Every event name karafka-rs publishes, in one list (names follow Karafka / WaterDrop).
-    EVENTS = %w[
+    # Every event name karafka-rs publishes, in one list (names and payloads follow Karafka /
+    # WaterDrop).
+    EMITTED = %w[
       app.running
       app.stopping
       app.stopped
+      active_job.consume
+      active_job.consumed
+      consumer.consume
+      consumer.consumed
       worker.processed
       consumer.consuming.pause
+      connection.listener.fetch_loop
       dead_letter_queue.dispatched
       rebalance.partitions_assigned
       rebalance.partitions_revoked
+      statistics.emitted
       error.occurred
       message.produced_async
       message.produced_sync
       messages.produced_async
       messages.produced_sync
+      app.before_warmup
+      swarm.manager.before_fork
+      swarm.manager.after_fork
+      swarm.node.after_fork
+      swarm.manager.control
+      swarm.manager.stopping
+      swarm.manager.terminating
     ].freeze
+
+    # Karafka 2.5's documented events (Operations/Instrumentation-Events) and WaterDrop's
+    # producer events that karafka-rs never publishes: listeners written for Karafka may
+    # subscribe to them (a Datadog or AppSignal listener answers many of these), they simply
+    # never fire. The README lists them.
+    NEVER_EMITTED = %w[
+      app.initializing app.initialized app.supervising app.quieting app.quiet
+      app.terminated
+      client.events_poll client.pause client.resume client.reset
+      connection.listener.before_fetch_loop
+      connection.listener.fetch_loop.received connection.listener.after_fetch_loop
+      connection.listener.pending connection.listener.starting connection.listener.running
+      connection.listener.quieting connection.listener.quiet connection.listener.stopping
+      connection.listener.stopped
+      consumer.initialize consumer.initialized
+      consumer.before_schedule_consume consumer.consuming.retry consumer.consuming.seek
+      consumer.consuming.transaction
+      consumer.before_schedule_idle consumer.idle
+      consumer.before_schedule_revoked consumer.revoke consumer.revoked
+      consumer.before_schedule_tick consumer.tick consumer.ticked
+      consumer.before_schedule_eofed consumer.eof consumer.eofed
+      consumer.before_schedule_shutdown consumer.shutting_down consumer.shutdown
+      consumer.wrap consumer.wrapped
+      filtering.throttled filtering.seek
+      oauthbearer.token_refresh
+      process.notice_signal
+      rebalance.partitions_assign rebalance.partitions_revoke
+      worker.process worker.completed
+      producer.connected producer.closing producer.closed producer.disconnecting
+      producer.disconnected producer.reload producer.reloaded
+      message.acknowledged message.buffered message.purged messages.buffered
+      buffer.flushed_async buffer.flushed_sync buffer.purged
+      transaction.started transaction.committed transaction.aborted
+      transaction.marked_as_consumed transaction.finished
+    ].freeze
+
+    # Every name `subscribe` accepts.
+    EVENTS = (EMITTED + NEVER_EMITTED).freeze
   end
 end

@@ -5,7 +5,9 @@ require_relative 'events'
 module Karafka
   module Instrumentation
     # Publishes events to subscribers: blocks for one event, or listener objects answering
-    # `on_<event_name_with_underscores>`. With no subscriber, instrumenting costs a hash lookup.
+    # `on_<event_name_with_underscores>` (as Karafka's and WaterDrop's monitors do). Every name
+    # in {EVENTS} can be subscribed to; the ones in {NEVER_EMITTED} never fire here. With no
+    # subscriber, instrumenting costs a hash lookup.
     class Monitor
       # Event data handed to subscribers (`event[:job]`, `event.payload`, `event.id`).
       Event = Struct.new(:id, :payload) do
@@ -15,40 +17,61 @@ module Karafka
         end
       end
 
+      # @return [Integer] bumped on every (un)subscription: callers that cache "does anyone
+      #   listen" per job compare it instead of looking names up per job
+      attr_reader :generation
+
       def initialize
-        @subscribers = Hash.new { |hash, key| hash[key] = [] }
+        @subscribers = {}
         @mutex = Mutex.new
+        @generation = 0
+        @listeners = []
       end
 
       # @param event_name_or_listener [String, Object] an event name (with a block) or a listener
+      # @raise [ArgumentError] for a name that is not one of {EVENTS}
       def subscribe(event_name_or_listener = nil, &block)
         @mutex.synchronize do
           if block
             name = event_name_or_listener.to_s
             validate_name!(name)
-            @subscribers[name] = [*@subscribers[name], block]
+            add(name, block)
           else
             listener = event_name_or_listener
             EVENTS.each do |name|
               method_name = "on_#{name.tr('.', '_')}"
-              next unless listener.respond_to?(method_name)
-
-              @subscribers[name] = [*@subscribers[name], listener.method(method_name)]
+              add(name, listener.method(method_name)) if listener.respond_to?(method_name)
             end
-            (@listeners ||= []) << listener
+            @listeners = [*@listeners, listener]
           end
+          @generation += 1
+        end
+      end
+
+      # Removes a listener object or a block given to {#subscribe}.
+      # @param listener_or_block [Object, Proc]
+      def unsubscribe(listener_or_block)
+        @mutex.synchronize do
+          @subscribers = @subscribers.transform_values do |subscribers|
+            subscribers.reject { |s| s == listener_or_block || (s.is_a?(Method) && s.receiver.equal?(listener_or_block)) }
+          end.reject { |_, subscribers| subscribers.empty? }
+          @listeners = @listeners.reject { |listener| listener.equal?(listener_or_block) }
+          @generation += 1
         end
       end
 
       # @return [Array<Object>] listener objects subscribed so far
-      def listeners
-        @listeners || []
+      attr_reader :listeners
+
+      # @return [Array<String>] every event name {#subscribe} accepts (Karafka's API)
+      def available_events
+        EVENTS
       end
 
       # @param name [String]
       # @return [Boolean] whether anyone listens (callers skip building payloads when not)
       def listening?(name)
-        @subscribers.key?(name) && !@subscribers[name].empty?
+        @subscribers.key?(name)
       end
 
       # Publishes `name` with `payload`. With a block, runs it first and adds `time` (ms).
@@ -65,15 +88,22 @@ module Karafka
 
       private
 
+      # Copy-on-write: publishers iterate the lists without taking the mutex.
+      def add(name, subscriber)
+        @subscribers = @subscribers.merge(name => [*@subscribers[name], subscriber])
+      end
+
       def publish(name, payload)
+        subscribers = @subscribers[name] or return
         event = Event.new(name, payload)
-        @subscribers[name].each { |subscriber| subscriber.call(event) }
+        subscribers.each { |subscriber| subscriber.call(event) }
       end
 
       def validate_name!(name)
         return if EVENTS.include?(name)
 
-        raise ArgumentError, "unknown instrumentation event '#{name}'; known: #{EVENTS.join(', ')}"
+        raise ArgumentError, "unknown instrumentation event '#{name}' " \
+                             '(Karafka::Instrumentation::EVENTS lists the known ones)'
       end
     end
   end

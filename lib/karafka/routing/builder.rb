@@ -35,7 +35,9 @@ module Karafka
       # Routes an Active Job topic.
       # @param name [String, Symbol] the job's queue name (Active Job's queue_name_prefix applies)
       # @param block [Proc] per-topic settings
+      # @raise [Errors::InvalidConfigurationError] when Active Job is not loaded (as Karafka)
       def active_job_topic(name, &block)
+        ensure_active_job!(:active_job_topic, name)
         topic = Topic.new(QueueName.topic_for(name))
         add(topic, &block)
       end
@@ -62,6 +64,7 @@ module Karafka
       # @param regex [Regexp]
       # @param block [Proc] per-topic settings
       def active_job_pattern(regex, &block)
+        ensure_active_job!(:active_job_pattern, regex)
         raise Errors::InvalidConfigurationError, "active_job_pattern needs a Regexp, got #{regex.inspect}" unless regex.is_a?(Regexp)
 
         topic = Topic.new(QueueName.subscription_pattern(regex), pattern: regex)
@@ -162,6 +165,17 @@ module Karafka
       # Routes outside `consumer_group` belong to `config.group_id`, as in Karafka.
       def default_group
         App.config.group_id.to_s
+      end
+
+      private
+
+      # The server could not run the jobs of such a route: say so at boot.
+      def ensure_active_job!(method_name, name)
+        return if defined?(::ActiveJob::Base)
+
+        raise Errors::InvalidConfigurationError,
+              "routes: #{method_name} #{name.inspect} needs Active Job, which is not loaded; " \
+              "add `require 'active_job'` (or boot Rails) before karafka.rb draws its routes"
       end
     end
   end

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative 'static_membership'
+
 module Karafka
   class Server
     # Turns `setup` and the routes of one consumer group into the native engine's positional
@@ -7,6 +9,9 @@ module Karafka
     class EngineSettings
       # @return [String] the Kafka group.id of this engine's routes
       attr_reader :group_id
+      # @return [String, nil] this consumer's `group.instance.id` (nil: dynamic membership),
+      #   known once {#build} ran
+      attr_reader :instance_id
 
       # @param app [Class<App>]
       # @param monitor [Instrumentation::Monitor]
@@ -62,19 +67,38 @@ module Karafka
         @app.routes.active_topics.select { |topic| topic.consumer_group == @group_id }
       end
 
-      # `config.kafka` plus the group and client ids. The user's own entries win for the
-      # default group (as before consumer groups); a named group's id is its name.
+      # `config.kafka` plus the group and client ids, `initial_offset` as `auto.offset.reset`
+      # and, when `statistics.emitted` has a subscriber, Karafka's `statistics.interval.ms` of
+      # 5 s. The user's own entries win, except a named consumer group's id, which is its name.
       def kafka
-        settings = @config.kafka.merge('group.id': @group_id, 'client.id': @config.client_id) { |_k, user, _| user }
-        settings = settings.reject { |key, _| key.to_s == 'group.id' }.merge('group.id': @group_id) if @group_id != @config.group_id
+        derived = { 'group.id': @group_id, 'client.id': @config.client_id,
+                    'auto.offset.reset': @config.initial_offset.to_s }
+        derived[:'statistics.interval.ms'] = 5_000 if @monitor.listening?('statistics.emitted')
+        settings = @config.kafka.transform_keys(&:to_sym).merge(derived) { |_k, user, _| user }
+        settings[:'group.id'] = @group_id if @group_id != @config.group_id.to_s
+        static_membership(settings)
         # A routed topic created after the start (a queue added in a deploy, a target topic
         # first created by a scheduled dispatch) and pattern routes' new topics are noticed
         # on a metadata refresh: librdkafka's default of 5 min left such jobs waiting that
         # long. One small metadata request per 5 s per consumer.
-        if settings.keys.none? { |k| k.to_s == 'topic.metadata.refresh.interval.ms' }
+        unless settings.key?(:'topic.metadata.refresh.interval.ms')
           settings[:'topic.metadata.refresh.interval.ms'] = 5_000
         end
         settings.map { |key, value| [key.to_s, value.to_s] }
+      end
+
+      # Static membership by default (see StaticMembership); `group.instance.id` given in
+      # `config.kafka` wins, and `false`, `nil` or `''` there mean dynamic membership.
+      def static_membership(settings)
+        key = settings.keys.find { |k| k.to_s == 'group.instance.id' }
+        if key
+          settings.delete(key) if [false, nil, ''].include?(settings[key])
+          @instance_id = settings[key]&.to_s
+          return
+        end
+
+        @instance_id = StaticMembership.instance_id(@group_id, @config.client_id)
+        settings[:'group.instance.id'] = @instance_id if @instance_id
       end
 
       # `[source, dlq_topic_or_nil, max_retries, independent]` per topic with a DLQ.

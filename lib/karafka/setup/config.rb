@@ -1,6 +1,8 @@
 # frozen_string_literal: true
 
 require_relative 'pause_config'
+require_relative 'nested_configs'
+require_relative 'swarm_config'
 
 module Karafka
   module Setup
@@ -25,15 +27,41 @@ module Karafka
       attr_accessor :logger
       # @return [PauseConfig]
       attr_reader :pause
+      # @return [String] 'earliest' or 'latest': librdkafka's `auto.offset.reset` for partitions
+      #   without a committed offset, unless `config.kafka` sets it
+      attr_accessor :initial_offset
+      # @return [Producer, #produce_many_sync, nil] the producer of `Karafka.producer` (built
+      #   from `kafka` when nil)
+      attr_accessor :producer
+      # @return [Instrumentation::Monitor] the monitor of `Karafka.monitor`
+      attr_accessor :monitor
+      # @return [Integer, nil] Ruby thread priority of the worker threads; nil (the default)
+      #   leaves Ruby's (Karafka lowers it to -1; measured here only as set by the app)
+      attr_accessor :worker_thread_priority
+      # @return [SwarmConfig] `karafka swarm`'s nodes
+      attr_reader :swarm
+      # @return [OauthConfig]
+      attr_reader :oauth
+      # @return [LicenseConfig]
+      attr_reader :license
+      # @return [AdminConfig]
+      attr_reader :admin
+      # @return [InternalConfig] `internal.active_job.deserializer`, `internal.swarm.*`
+      attr_reader :internal
 
-      # Karafka settings that are accepted so an existing karafka.rb keeps working, but have
-      # no effect here (documented in the README).
-      COMPATIBILITY_ONLY = %i[
-        consumer_persistence strict_topics_namespacing strict_declarative_topics
-        initial_offset swarm internal
-      ].freeze
+      # Karafka settings that are accepted and have nothing to change here (documented in the
+      # README): jobs have no consumer instances to persist, topic names are validated by
+      # karafka-rs' own rule, and every routed topic has a declarative definition.
+      COMPATIBILITY_ONLY = %i[consumer_persistence strict_topics_namespacing strict_declarative_topics].freeze
 
       COMPATIBILITY_ONLY.each { |name| attr_accessor name }
+
+      # Every setting `setup` accepts (for the error naming an unknown one).
+      SETTINGS = %i[
+        kafka client_id group_id concurrency max_messages max_wait_time shutdown_timeout logger pause
+        pause_timeout pause_max_timeout pause_with_exponential_backoff initial_offset producer monitor
+        worker_thread_priority swarm oauth license admin internal
+      ].concat(COMPATIBILITY_ONLY).freeze
 
       def initialize
         @kafka = {}
@@ -45,6 +73,31 @@ module Karafka
         @shutdown_timeout = 60_000
         @pause = PauseConfig.new
         @logger = nil
+        @initial_offset = 'earliest'
+        @producer = nil
+        @monitor = nil
+        @worker_thread_priority = nil
+        @consumer_persistence = true
+        @strict_topics_namespacing = true
+        @strict_declarative_topics = false
+        @swarm = SwarmConfig.new
+        @oauth = OauthConfig.new
+        @license = LicenseConfig.new
+        @admin = AdminConfig.new
+        @internal = InternalConfig.new
+      end
+
+      # A setting Karafka 2.5 does not have either, or that karafka-rs does not know: an
+      # error naming it instead of a NoMethodError.
+      def method_missing(name, *args)
+        return super if name.to_s.end_with?('?', '!') || name.to_s.start_with?('to_')
+
+        raise Errors::InvalidConfigurationError,
+              "config.#{name.to_s.delete_suffix('=')} is not a karafka-rs setting; known settings: #{SETTINGS.join(', ')}"
+      end
+
+      def respond_to_missing?(_name, _include_private = false)
+        false
       end
 
       # Karafka's flat pause settings (older karafka.rb files use these).
@@ -61,6 +114,12 @@ module Karafka
       # @param value [Boolean]
       def pause_with_exponential_backoff=(value)
         pause.with_exponential_backoff = value
+      end
+
+      # @return [String] the Kafka group the server consumes with (`group.id` in `kafka` wins,
+      #   as it does for the engine): the `consumer_group_id` of Karafka's event payloads
+      def consumer_group_id
+        (kafka[:'group.id'] || kafka['group.id'] || group_id).to_s
       end
 
       # @return [Array<Array(String, String)>] `kafka` as string pairs for the native side

@@ -20,6 +20,7 @@ module Karafka
           check.call(positive?(config.public_send(key)), key, :positive_integer)
         end
         validate_pause(config.pause, check)
+        validate_extensions(config, check)
         if positive?(config.shutdown_timeout) && positive?(config.max_wait_time)
           check.call(config.shutdown_timeout > config.max_wait_time, 'shutdown_timeout',
                      :shutdown_timeout_vs_max_wait_time)
@@ -30,6 +31,23 @@ module Karafka
       end
 
       private
+
+      PRODUCER_METHODS = %i[produce_sync produce_async produce_many_sync produce_many_async].freeze
+
+      # The settings beyond Karafka's basic ones: each is honoured or rejected here, at boot.
+      def validate_extensions(config, check)
+        check.call(%w[earliest latest].include?(config.initial_offset.to_s), 'initial_offset', :initial_offset)
+        check.call(config.worker_thread_priority.nil? || config.worker_thread_priority.is_a?(Integer), 'worker_thread_priority', :integer)
+        check.call(positive?(config.swarm.nodes), 'swarm.nodes', :positive_integer)
+        producer = config.producer
+        check.call(producer.nil? || PRODUCER_METHODS.all? { |m| producer.respond_to?(m) }, 'producer', :producer)
+        check.call(config.monitor.nil? || config.monitor.is_a?(Instrumentation::Monitor), 'monitor', :monitor)
+        check.call([false, nil].include?(config.oauth.token_provider_listener), 'oauth.token_provider_listener',
+                   :oauth_listener)
+        deserializer = config.internal.active_job.deserializer
+        check.call(deserializer.respond_to?(:serialize) && deserializer.respond_to?(:deserialize),
+                   'internal.active_job.deserializer', :deserializer)
+      end
 
       def validate_pause(pause, check)
         check.call(positive?(pause.timeout), 'pause.timeout', :positive_integer)

@@ -64,7 +64,7 @@ module Karafka
           type: 'state', process_id: Web.process_id, state: state, host: Socket.gethostname, pid: Process.pid,
           dispatched_at: Time.now.to_f, started_at: @started_at, rss_kb: rss_kb, cpu: cpu_share,
           concurrency: @app.config.concurrency * [@app.routes.consumer_groups.size, 1].max,
-          busy: snapshot[:running].size, swarm_node: ENV.fetch('KARAFKA_SWARM_NODE_ID', nil),
+          busy: snapshot[:running].size, swarm_node: swarm_node,
           **snapshot
         }
         produce(@topics[:states], report)
@@ -79,6 +79,13 @@ module Karafka
 
       def produce(topic, report)
         Karafka.producer.produce_async(topic: topic, key: Web.process_id, payload: JSON.generate(report))
+      end
+
+      # The node's index under `karafka swarm` (`config.swarm.node`), nil otherwise.
+      def swarm_node
+        swarm = @app.config.respond_to?(:swarm) ? @app.config.swarm : nil
+        node = swarm.respond_to?(:node) ? swarm.node : nil
+        node.respond_to?(:id) ? node.id : nil
       end
 
       def rss_kb

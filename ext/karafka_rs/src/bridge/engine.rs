@@ -10,7 +10,7 @@
 //! A Ruby exception escaping the executor is returned as an `Err` (re-raised by magnus after
 //! our frames are gone), after the job was recorded as failed so its partition is not stuck.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use magnus::{function, method, prelude::*, Error, RArray, RModule, Ruby, Symbol, Value};
@@ -20,7 +20,7 @@ use crate::bridge::errors::to_ruby;
 use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
 use crate::core::backoff::Backoff;
 use crate::core::consumer::{Engine as CoreEngine, EngineSettings, Event, LoopExit};
-use crate::core::dead_letter::JobError;
+use crate::core::dead_letter::{Dispatch, JobError, Shape};
 use crate::core::error::CoreError;
 use crate::core::scheduler::{Completion, DeadLetterPolicy, Job, Outcome};
 use crate::core::wait::Interrupt;
@@ -28,6 +28,8 @@ use crate::core::wait::Interrupt;
 #[magnus::wrap(class = "Karafka::Native::Engine", free_immediately, size)]
 pub struct Engine {
     core: Arc<CoreEngine>,
+    /// Dead letters are dispatched one at a time (see core::dead_letter::Dispatch).
+    dead_letter_gate: Mutex<()>,
 }
 
 impl Engine {
@@ -74,10 +76,12 @@ impl Engine {
         let core = CoreEngine::new(settings).map_err(|e| to_ruby(ruby, e))?;
         Ok(Self {
             core: Arc::new(core),
+            dead_letter_gate: Mutex::new(()),
         })
     }
 
-    /// One stretch of the consumer loop: `:stopped`, `:events` or `:interrupted`.
+    /// One stretch of the consumer loop: `:stopped`, `:events`, `:classify`, `:tick` or
+    /// `:interrupted`.
     fn run_loop(ruby: &Ruby, rb_self: &Self) -> Result<Symbol, Error> {
         let interrupt = Interrupt::new();
         let exit = without_gvl(|| rb_self.core.run_loop(&interrupt), || interrupt.set())?;
@@ -85,6 +89,7 @@ impl Engine {
             Blocked::Done(Ok(LoopExit::Stopped)) => "stopped",
             Blocked::Done(Ok(LoopExit::Events)) => "events",
             Blocked::Done(Ok(LoopExit::Classify)) => "classify",
+            Blocked::Done(Ok(LoopExit::Tick)) => "tick",
             Blocked::Done(Err(e)) => return Err(to_ruby(ruby, e)),
             Blocked::Done(Ok(LoopExit::Interrupted)) | Blocked::Interrupted => {
                 ruby.thread_check_ints()?;
@@ -94,7 +99,8 @@ impl Engine {
         Ok(ruby.to_symbol(name))
     }
 
-    /// `[[:assigned, [[topic, partition], ...]], [:revoked, ...], [:error, kind, message]]`
+    /// `[[:assigned, [[topic, partition], ...]], [:revoked, ...], [:error, kind, message],
+    /// [:statistics, json, nil]]`
     fn take_events(ruby: &Ruby, rb_self: &Self) -> Result<RArray, Error> {
         let out = ruby.ary_new();
         for event in rb_self.core.take_events() {
@@ -109,10 +115,20 @@ impl Engine {
                     partitions(ruby, &tps)?,
                     ruby.qnil().as_value(),
                 ),
+                Event::Info(message) => (
+                    ruby.to_symbol("info"),
+                    ruby.qnil().as_value(),
+                    ruby.str_new(&message).as_value(),
+                ),
                 Event::Error { kind, message } => (
                     ruby.to_symbol("error"),
                     ruby.str_new(kind).as_value(),
                     ruby.str_new(&message).as_value(),
+                ),
+                Event::Statistics(json) => (
+                    ruby.to_symbol("statistics"),
+                    ruby.enc_str_new(&json, ruby.utf8_encoding()).as_value(),
+                    ruby.qnil().as_value(),
                 ),
             };
             out.push(row)?;
@@ -199,11 +215,18 @@ impl Engine {
                     attempts,
                 } => {
                     let error = result.as_ref().ok().cloned().flatten().unwrap_or_default();
-                    dead_letter(ruby, core, executor, job, target, attempts, &error)?;
+                    let gate = &rb_self.dead_letter_gate;
+                    dead_letter(ruby, core, gate, executor, job, target, attempts, &error)?;
                 }
             }
             result?;
         }
+    }
+
+    /// `[running, buffered]` jobs (a gauge for the process title and metrics; takes the
+    /// scheduler's lock briefly, so callers sample it, never per job).
+    fn load(rb_self: &Self) -> (usize, usize) {
+        rb_self.core.load()
     }
 
     fn stop(rb_self: &Self) {
@@ -224,11 +247,14 @@ impl Engine {
 }
 
 /// Dispatches a job that spent its retries to its dead letter topic (GVL released while
-/// waiting for the broker), reports it to the executor, and lets its partition move on.
-/// A failed dispatch retries the job after a back-off instead: nothing is lost.
+/// waiting for the broker; smaller if it is refused as too large), reports it to the executor,
+/// and lets its partition move on. A failed dispatch retries the job after a back-off
+/// instead: nothing is lost.
+#[allow(clippy::too_many_arguments)]
 fn dead_letter(
     ruby: &Ruby,
     core: &CoreEngine,
+    gate: &Mutex<()>,
     executor: Value,
     job: Job,
     target: Option<String>,
@@ -236,28 +262,31 @@ fn dead_letter(
     error: &JobError,
 ) -> Result<(), Error> {
     let dispatched = match &target {
-        None => Ok(()),
-        Some(topic) => match core.send_dead_letter(&job, topic, attempts, error) {
-            Err(e) => Err(e.to_string()),
-            Ok(batch) => {
-                let interrupt = Interrupt::new();
-                let waited = blocking(
-                    ruby,
-                    &interrupt,
-                    || CoreEngine::await_dead_letter(&batch, &interrupt),
-                    || interrupt.set(),
-                );
-                match waited {
-                    Ok(result) => result,
-                    Err(exception) => {
-                        core.complete(job, Outcome::Abandoned);
-                        return Err(exception);
-                    }
+        None => Ok(Shape::Full),
+        Some(topic) => {
+            let interrupt = Interrupt::new();
+            let mut dispatch = Dispatch::new(&job, topic, attempts, error);
+            let waited = blocking(
+                ruby,
+                &interrupt,
+                || dispatch.run(core, gate, &interrupt),
+                || interrupt.set(),
+            );
+            drop(dispatch);
+            match waited {
+                Ok(result) => result,
+                Err(exception) => {
+                    core.complete(job, Outcome::Abandoned);
+                    return Err(exception);
                 }
             }
-        },
+        }
     };
     let (source, partition, offset) = (job.tp.topic.clone(), job.tp.partition, job.offset);
+    let reduced = dispatched
+        .as_ref()
+        .ok()
+        .and_then(|shape| shape.describe(&job));
     let outcome = if dispatched.is_ok() {
         Outcome::DeadLettered
     } else {
@@ -273,12 +302,13 @@ fn dead_letter(
             target,
             attempts,
             dispatched.err(),
+            reduced,
         ),
     )?;
     Ok(())
 }
 
-/// `executor.call(payload, topic, partition, offset, key, headers, attempt)`: `true` on
+/// `executor.call(payload, topic, partition, offset, key, headers, attempt, timestamp_ms)`: `true` on
 /// success, `[error_class, error_message]` when the job failed.
 fn call_executor(ruby: &Ruby, executor: Value, job: &Job) -> Result<Option<JobError>, Error> {
     let payload = ruby.enc_str_new(&job.payload, ruby.utf8_encoding());
@@ -305,6 +335,7 @@ fn call_executor(ruby: &Ruby, executor: Value, job: &Job) -> Result<Option<JobEr
             key,
             headers,
             job.attempt,
+            job.timestamp_ms,
         ),
     )?;
     if result.to_bool() && RArray::from_value(result).is_none() {
@@ -338,6 +369,7 @@ pub fn define(ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     class.define_method("_classify", method!(Engine::classify, 1))?;
     class.define_method("_work", method!(Engine::work, 1))?;
     class.define_method("_stop", method!(Engine::stop, 0))?;
+    class.define_method("_load", method!(Engine::load, 0))?;
     class.define_method("_close", method!(Engine::close, 0))?;
     Ok(())
 }

@@ -2,14 +2,14 @@
 //! API, validation and instrumentation; these methods are positional and `_`-prefixed).
 
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use magnus::{function, method, prelude::*, Error, RArray, RModule, Ruby};
+use magnus::{function, method, prelude::*, Error, IntoValue, RArray, RModule, Ruby, Value};
 
 use crate::bridge::convert;
 use crate::bridge::errors::to_ruby;
 use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
-use crate::core::delivery::{Report, SyncBatch};
+use crate::core::delivery::{DeliveryFailure, JobLabel, Report, SyncBatch};
 use crate::core::error::CoreError;
 use crate::core::producer::{JobProducer, MessageRef, OutgoingMessage};
 use crate::core::wait::Interrupt;
@@ -110,9 +110,17 @@ impl Producer {
         .map_err(|e| to_ruby(ruby, e))
     }
 
-    /// Produces and waits for every delivery report. Returns one entry per message:
+    /// Produces and waits for every delivery report, at most `max_wait_ms` (WaterDrop's
+    /// `max_wait_timeout`: a full queue or a missing report past it is a failure, not a longer
+    /// wait). Returns one entry per message:
     /// `[topic, partition, offset, nil, nil]` or `[topic, partition, nil, code, message]`.
-    fn produce_sync(ruby: &Ruby, rb_self: &Self, list: RArray) -> Result<RArray, Error> {
+    fn produce_sync(
+        ruby: &Ruby,
+        rb_self: &Self,
+        list: RArray,
+        max_wait_ms: u64,
+    ) -> Result<RArray, Error> {
+        let deadline = Instant::now() + Duration::from_millis(max_wait_ms);
         let producer = rb_self.producer(ruby)?;
         let messages = Self::prepare(ruby, &producer, list)?;
         let batch = Arc::new(SyncBatch::new(messages.len()));
@@ -125,27 +133,36 @@ impl Producer {
             || {
                 while let Some(message) = messages.get(next) {
                     let target = Some((Arc::clone(&batch), next));
-                    match producer.send_blocking(message, target, &interrupt) {
+                    match producer.send_blocking_until(message, target, &interrupt, Some(deadline))
+                    {
                         Ok(()) => {}
                         Err(CoreError::Interrupted) => return None,
                         Err(e) => batch.report(next, Err(enqueue_failure(message, e))),
                     }
                     next += 1;
                 }
-                producer.wait_sync(&batch, &interrupt)
+                producer.wait_sync(&batch, &interrupt, Some(deadline))
             },
             || batch.interrupt(&interrupt),
         )?;
         let out = ruby.ary_new_capa(reports.len());
-        for report in reports {
+        for (report, message) in reports.into_iter().zip(&messages) {
+            let report = report.map_err(|mut failure| {
+                if failure.topic.is_empty() {
+                    failure.topic = message.topic.clone();
+                    failure.partition = message.partition.unwrap_or(-1);
+                }
+                failure
+            });
             out.push(report_row(report))?;
         }
         Ok(out)
     }
 
-    /// Waits up to `timeout_ms` for async delivery failures:
-    /// `[[topic, partition, code, message], ...]`.
-    fn take_failures(ruby: &Ruby, rb_self: &Self, timeout_ms: u64) -> Result<RArray, Error> {
+    /// Waits up to `timeout_ms` for async delivery failures: `[rows, dropped]` (rows as
+    /// [`failure_rows`] builds them, `dropped`: failures lost to the queue bound meanwhile), or
+    /// `nil` once `_stop_reporting` ran.
+    fn take_failures(ruby: &Ruby, rb_self: &Self, timeout_ms: u64) -> Result<Value, Error> {
         let producer = rb_self.producer(ruby)?;
         let failures = producer.async_failures();
         let interrupt = Interrupt::new();
@@ -154,13 +171,21 @@ impl Producer {
             || failures.interrupt(&interrupt),
         )? {
             Blocked::Done(taken) => taken,
-            Blocked::Interrupted => Vec::new(),
+            Blocked::Interrupted => Some((Vec::new(), 0)),
         };
-        let out = ruby.ary_new_capa(taken.len());
-        for f in taken {
-            out.push((f.topic, f.partition, f.code, f.message))?;
+        match taken {
+            None => Ok(ruby.qnil().as_value()),
+            Some((failures, dropped)) => {
+                Ok((failure_rows(ruby, failures)?, dropped).into_value_with(ruby))
+            }
         }
-        Ok(out)
+    }
+
+    /// Ends the reporter thread's `_take_failures` loop, so that `_close` collects what fails
+    /// from then on (and reports it in one place).
+    fn stop_reporting(ruby: &Ruby, rb_self: &Self) -> Result<(), Error> {
+        rb_self.producer(ruby)?.async_failures().stop_reporting();
+        Ok(())
     }
 
     /// Waits (GVL released) until queued messages are delivered; false on timeout.
@@ -172,19 +197,27 @@ impl Producer {
         }
     }
 
-    /// Flushes for at most `timeout_ms`, then releases librdkafka's handle.
-    fn close(rb_self: &Self, timeout_ms: u64) -> Result<bool, Error> {
+    /// Flushes for at most `timeout_ms`, gives up on what is still undelivered then, and
+    /// releases librdkafka's handle. Returns `[flushed, failures, dropped]`: every message that
+    /// failed since `_stop_reporting` (or since the last `_take_failures`), including those
+    /// given up on here, so the caller can report them. Already closed: `[true, [], 0]`.
+    fn close(ruby: &Ruby, rb_self: &Self, timeout_ms: u64) -> Result<Value, Error> {
         let taken = rb_self
             .inner
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .take();
         let Some(producer) = taken else {
-            return Ok(true);
+            return Ok((true, ruby.ary_new(), 0usize).into_value_with(ruby));
         };
+        let failures = Arc::clone(producer.async_failures());
         let flushed = match without_gvl(
             move || {
                 let flushed = producer.flush(Duration::from_millis(timeout_ms)).is_ok();
+                if !flushed {
+                    producer.purge_undelivered();
+                }
+                // Dropping the handle purges and reports anything left, too.
                 drop(producer);
                 flushed
             },
@@ -193,19 +226,28 @@ impl Producer {
             Blocked::Done(flushed) => flushed,
             Blocked::Interrupted => false,
         };
-        Ok(flushed)
+        let (undelivered, dropped) = failures.drain();
+        Ok((flushed, failure_rows(ruby, undelivered)?, dropped).into_value_with(ruby))
     }
 }
 
-fn enqueue_failure(
-    message: &OutgoingMessage,
-    error: CoreError,
-) -> crate::core::delivery::DeliveryFailure {
-    crate::core::delivery::DeliveryFailure {
+/// `[[topic, partition, code, message, job_class, job_id], ...]`.
+fn failure_rows(ruby: &Ruby, failures: Vec<DeliveryFailure>) -> Result<RArray, Error> {
+    let out = ruby.ary_new_capa(failures.len());
+    for f in failures {
+        let job = f.job.map(|job| *job).unwrap_or_default();
+        out.push((f.topic, f.partition, f.code, f.message, job.class, job.id))?;
+    }
+    Ok(out)
+}
+
+fn enqueue_failure(message: &OutgoingMessage, error: CoreError) -> DeliveryFailure {
+    DeliveryFailure {
         topic: message.topic.clone(),
         partition: message.partition.unwrap_or(-1),
         code: "EnqueueFailed".into(),
         message: error.to_string(),
+        job: JobLabel::read(message.payload.as_deref()),
     }
 }
 
@@ -222,8 +264,9 @@ pub fn define(ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     let class = native.define_class("Producer", ruby.class_object())?;
     class.define_singleton_method("new", function!(Producer::new, 1))?;
     class.define_method("_produce_async", method!(Producer::produce_async, 1))?;
-    class.define_method("_produce_sync", method!(Producer::produce_sync, 1))?;
+    class.define_method("_produce_sync", method!(Producer::produce_sync, 2))?;
     class.define_method("_take_failures", method!(Producer::take_failures, 1))?;
+    class.define_method("_stop_reporting", method!(Producer::stop_reporting, 0))?;
     class.define_method("_flush", method!(Producer::flush, 1))?;
     class.define_method("_close", method!(Producer::close, 1))?;
     Ok(())

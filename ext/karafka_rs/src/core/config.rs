@@ -20,13 +20,19 @@ pub type KafkaSettings = Vec<(String, String)>;
 /// node) librdkafka's default of a million in flight queued one tiny request per
 /// `perform_later` behind the others. Capped, the jobs wait in librdkafka and go out together
 /// in the next request: a fresh broker's latency p99 at 1,000 jobs/s fell from 90-135 ms to
-/// 13-23 ms (bench/RESULTS.md).
+/// 13-23 ms (bench/RESULTS.md). Idempotence allows at most 5 in flight, so the two agree.
+/// `enable.idempotence=true` (the Java client's default since Kafka 3.0): a request retried
+/// after a broker failure is not stored twice (a sync enqueue across a broker `kill -9` stored
+/// one job twice without it) and cannot overtake the ones behind it. It needs `acks=all`
+/// (librdkafka's default), so [`producer_config`] leaves it off when the user asks for fewer
+/// acks or more in flight without saying anything about idempotence.
 const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
     ("linger.ms", "0.5"),
     ("sticky.partitioning.linger.ms", "0"),
     ("max.in.flight.requests.per.connection", "5"),
     ("partitioner", "consistent_random"),
     ("message.timeout.ms", "300000"),
+    ("enable.idempotence", "true"),
 ];
 
 /// Consumer defaults. Offsets are committed by the engine after each job succeeded, so
@@ -61,7 +67,31 @@ fn build(defaults: &[(&str, &str)], settings: &KafkaSettings) -> ClientConfig {
 }
 
 pub fn producer_config(settings: &KafkaSettings) -> ClientConfig {
-    build(PRODUCER_DEFAULTS, settings)
+    let mut config = build(PRODUCER_DEFAULTS, settings);
+    if !idempotence_fits(settings) {
+        config.set("enable.idempotence", "false");
+    }
+    config
+}
+
+/// Whether the default idempotence fits the user's settings: it does unless they set
+/// `enable.idempotence` themselves (theirs wins, in `build`), or ask for `acks` other than all
+/// or more than 5 requests in flight, which librdkafka refuses with idempotence on.
+fn idempotence_fits(settings: &KafkaSettings) -> bool {
+    let last = |names: &[&str]| {
+        settings
+            .iter()
+            .rev()
+            .find(|(k, _)| names.contains(&k.as_str()))
+            .map(|(_, v)| v.trim().to_ascii_lowercase())
+    };
+    if last(&["enable.idempotence"]).is_some() {
+        return true;
+    }
+    let acks_all = last(&["acks", "request.required.acks"]).is_none_or(|v| v == "all" || v == "-1");
+    let in_flight_ok = last(&["max.in.flight.requests.per.connection", "max.in.flight"])
+        .is_none_or(|v| v.parse::<u64>().is_ok_and(|n| n <= 5));
+    acks_all && in_flight_ok
 }
 
 pub fn consumer_config(settings: &KafkaSettings) -> ClientConfig {
@@ -79,6 +109,47 @@ mod tests {
         assert_eq!(
             producer_config(&settings).get("partitioner"),
             Some("consistent_random")
+        );
+    }
+
+    #[test]
+    fn producer_is_idempotent_by_default() {
+        let config = producer_config(&vec![]);
+        assert_eq!(config.get("enable.idempotence"), Some("true"));
+        assert_eq!(
+            config.get("max.in.flight.requests.per.connection"),
+            Some("5")
+        );
+        assert!(config.create::<rdkafka::producer::BaseProducer>().is_ok());
+    }
+
+    #[test]
+    fn idempotence_steps_aside_for_fewer_acks_or_more_in_flight() {
+        let s = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
+        for settings in [
+            s("acks", "1"),
+            s("request.required.acks", "0"),
+            s("max.in.flight.requests.per.connection", "10"),
+        ] {
+            let config = producer_config(&settings);
+            assert_eq!(
+                config.get("enable.idempotence"),
+                Some("false"),
+                "{settings:?}"
+            );
+            assert!(config.create::<rdkafka::producer::BaseProducer>().is_ok());
+        }
+        let explicit = vec![
+            ("acks".to_string(), "1".to_string()),
+            ("enable.idempotence".to_string(), "true".to_string()),
+        ];
+        assert_eq!(
+            producer_config(&explicit).get("enable.idempotence"),
+            Some("true")
+        );
+        assert_eq!(
+            producer_config(&s("acks", "all")).get("enable.idempotence"),
+            Some("true")
         );
     }
 

@@ -24,8 +24,11 @@ use crate::core::config::{consumer_config, KafkaSettings};
 use crate::core::dead_letter::{self, JobError};
 use crate::core::delivery::SyncBatch;
 use crate::core::error::{CoreError, CoreResult};
+use crate::core::ownership::{Ownership, OwnershipProbe, ProbeAnswer};
 use crate::core::producer::JobProducer;
-use crate::core::rebalance::{commit_async, commit_list, EngineContext};
+use crate::core::rebalance::{
+    commit_async, commit_list, commit_sync, EngineContext, SYNC_COMMIT_TIMEOUT,
+};
 use crate::core::schedule_timer::{ScheduleTimer, Schedules};
 use crate::core::scheduler::{Completion, DeadLetterPolicy, Job, Next, Outcome, Scheduler};
 pub use crate::core::shared::{Event, Shared};
@@ -41,6 +44,9 @@ pub enum LoopExit {
     /// Messages of virtual-partition topics wait for their lanes: see
     /// [`Engine::unclassified`] and [`Engine::classify`]; call `run_loop` again afterwards.
     Classify,
+    /// [`TICK_INTERVAL`] passed without another reason to return: Ruby publishes
+    /// `connection.listener.fetch_loop` (liveness probes), then calls `run_loop` again.
+    Tick,
     Interrupted,
 }
 
@@ -66,6 +72,11 @@ pub struct EngineSettings {
 /// crash repeats little finished work, rarely enough that the broker writes one commit per
 /// interval rather than one per job (at 5 ms, five-millisecond jobs committed once each).
 const DEFAULT_COMMIT_INTERVAL: Duration = Duration::from_millis(50);
+/// How often every partition's commit point is committed again, changed or not: a broker
+/// restarted after a kill -9 can lose commits it had acknowledged (seen: an unclean recovery
+/// of `__consumer_offsets` set a group back ~2,900 jobs per partition), and an idle server
+/// would otherwise never write them again.
+const COMMIT_REFRESH: Duration = Duration::from_secs(10);
 /// How long the loop naps while jobs run, between looks for new messages and due commits.
 const BUSY_NAP: Duration = Duration::from_millis(5);
 /// Jobs buffered per partition, in `max_messages` batches. A full partition is taken from again
@@ -74,11 +85,18 @@ const BUFFERED_BATCHES: usize = 10;
 /// The longest the loop sleeps when idle: librdkafka's main-queue events (rebalances) do not
 /// always wake it, so it looks again at least this often.
 const IDLE_WAIT: Duration = Duration::from_millis(100);
+/// The longest `run_loop` loops without returning to Ruby, so Ruby can prove the loop alive.
+const TICK_INTERVAL: Duration = Duration::from_secs(1);
 /// How often a dead letter wait checks its interrupt flag.
 const DEAD_LETTER_POLL: Duration = Duration::from_millis(50);
 
 pub struct Engine {
     pub(crate) shared: Arc<Shared>,
+    /// Declared before `consumer`: its queue must go before the client does.
+    probe: Mutex<Option<OwnershipProbe>>,
+    /// When every commit point was last committed again ([`COMMIT_REFRESH`]). Kept here, not
+    /// in `run_loop`: the loop returns to Ruby at least every [`TICK_INTERVAL`].
+    last_refresh: Mutex<Instant>,
     consumer: Mutex<Option<Arc<BaseConsumer<EngineContext>>>>,
     max_wait: Duration,
     commit_interval: Duration,
@@ -92,6 +110,9 @@ impl Engine {
     pub fn new(settings: EngineSettings) -> CoreResult<Self> {
         let buffered = settings.max_messages.max(1) * BUFFERED_BATCHES;
         let mut scheduler = Scheduler::new(buffered, settings.backoff);
+        // Virtual partitions may run one batch ahead of their commit point.
+        scheduler.set_run_ahead(settings.max_messages.max(1));
+        scheduler.ownership = Ownership::new(ownership_limit(&settings.kafka));
         for (topic, policy) in &settings.dead_letters {
             scheduler.set_dead_letter(topic, policy.clone());
         }
@@ -104,7 +125,13 @@ impl Engine {
             let producer_settings: Vec<_> = settings
                 .kafka
                 .iter()
-                .filter(|(k, _)| !k.starts_with("group."))
+                // Consumer-only settings (librdkafka warns about them on a producer); the
+                // statistics are the consumer's (`statistics.emitted`).
+                .filter(|(k, _)| {
+                    !k.starts_with("group.")
+                        && k != "auto.offset.reset"
+                        && k != "statistics.interval.ms"
+                })
                 .cloned()
                 .collect();
             Some(Arc::new(JobProducer::new(&producer_settings)?))
@@ -136,6 +163,8 @@ impl Engine {
                 .map(|(t, _)| t.clone())
                 .collect(),
             unclassified: Mutex::new(Vec::new()),
+            commit_in_flight: Mutex::new(None),
+            outage: Mutex::default(),
         });
         let context = EngineContext {
             shared: Arc::clone(&shared),
@@ -171,6 +200,8 @@ impl Engine {
         };
         Ok(Self {
             shared,
+            probe: Mutex::new(None),
+            last_refresh: Mutex::new(Instant::now()),
             consumer: Mutex::new(Some(consumer)),
             max_wait: settings.max_wait,
             commit_interval: commit_interval(&settings.kafka),
@@ -186,11 +217,18 @@ impl Engine {
         let guard = lock(&self.consumer);
         let consumer = guard.as_ref().ok_or(CoreError::Closed)?;
         let mut last_commit = Instant::now();
+        let mut final_refresh = false;
+        let started = Instant::now();
         loop {
             if interrupt.is_set() {
                 return Ok(LoopExit::Interrupted);
             }
+            self.mark_round();
+            if started.elapsed() >= TICK_INTERVAL {
+                return Ok(LoopExit::Tick);
+            }
             let taken = self.take_messages(consumer);
+            self.verify_ownership(consumer);
             self.load_schedules(consumer);
             let (stopping, busy) = {
                 let scheduler = lock(&self.shared.scheduler);
@@ -200,19 +238,37 @@ impl Engine {
                 (scheduler.is_stopping(), busy)
             };
             if stopping {
-                // Shutdown: offsets must be on the broker before the process exits.
-                self.commit(consumer, CommitMode::Sync);
+                // Shutdown: offsets must be on the broker before the process exits. An async
+                // commit still unanswered is waited for first: landing after this one, it
+                // would set the offsets back.
+                let answered = !self.shared.commit_pending_answer(Instant::now());
+                if answered {
+                    if !final_refresh {
+                        // Everything once more: a restarted broker may have lost what it
+                        // acknowledged.
+                        lock(&self.shared.scheduler).refresh_commits();
+                        final_refresh = true;
+                    }
+                    self.commit(consumer, CommitMode::Sync);
+                }
                 let idle = {
                     let scheduler = lock(&self.shared.scheduler);
-                    scheduler.running() == 0 && !scheduler.has_pending_commits()
+                    answered && scheduler.running() == 0 && !scheduler.has_pending_commits()
                 };
                 if idle {
                     return Ok(LoopExit::Stopped);
                 }
             } else if last_commit.elapsed() >= self.commit_interval {
+                let mut last_refresh = lock(&self.last_refresh);
+                if last_refresh.elapsed() >= COMMIT_REFRESH {
+                    lock(&self.shared.scheduler).refresh_commits();
+                    *last_refresh = Instant::now();
+                }
+                drop(last_refresh);
                 self.commit(consumer, CommitMode::Async);
                 last_commit = Instant::now();
             }
+            self.report_abandoned();
             if !lock(&self.shared.events).is_empty() {
                 return Ok(LoopExit::Events);
             }
@@ -231,20 +287,117 @@ impl Engine {
         }
     }
 
+    /// Tells the workers the loop is alive; a gap since the last round means we may have lost
+    /// our partitions (see ownership.rs), so jobs wait until the group confirms them.
+    fn mark_round(&self) {
+        let gap = lock(&self.shared.scheduler).ownership.round(Instant::now());
+        if let Some(gap) = gap {
+            // A probe of an earlier gap must not confirm this one.
+            *lock(&self.probe) = None;
+            self.shared.event(Event::Error {
+                kind: "consumer.ownership",
+                message: format!(
+                    "the consumer loop did not run for {:.1} s (frozen or starved): no job starts \
+                     until the group confirms this member still owns its partitions",
+                    gap.as_secs_f64()
+                ),
+            });
+        }
+    }
+
+    /// After a gap: serve revocations first (the poll in `take_messages` did), then confirm
+    /// with an offset commit that only the current generation's member may make.
+    fn verify_ownership(&self, consumer: &BaseConsumer<EngineContext>) {
+        let points = {
+            let scheduler = lock(&self.shared.scheduler);
+            if !scheduler.ownership.is_unverified() {
+                return;
+            }
+            scheduler.commit_points()
+        };
+        let mut probe = lock(&self.probe);
+        let probe = probe.get_or_insert_with(|| OwnershipProbe::new(consumer));
+        let confirmed = match probe.answer() {
+            ProbeAnswer::Confirmed => true,
+            // Lost (librdkafka will revoke) or not yet known: nothing to confirm yet.
+            _ if consumer.assignment_lost() => false,
+            ProbeAnswer::Waiting | ProbeAnswer::Refused(_) if points.is_empty() => true,
+            ProbeAnswer::Waiting | ProbeAnswer::Refused(_) => {
+                if let Err(e) = probe.send(consumer, &commit_list(&points), Instant::now()) {
+                    self.shared.event(Event::Error {
+                        kind: "consumer.ownership",
+                        message: format!("could not send the ownership probe: {e}"),
+                    });
+                }
+                false
+            }
+        };
+        if confirmed {
+            lock(&self.shared.scheduler).ownership.confirmed();
+            self.shared.work.notify_all();
+        }
+    }
+
     fn commit(&self, consumer: &BaseConsumer<EngineContext>, mode: CommitMode) {
+        let asynchronous = matches!(mode, CommitMode::Async);
+        if asynchronous && self.shared.commit_pending_answer(Instant::now()) {
+            return; // the offsets stay pending and go out with the next one
+        }
         let commits = lock(&self.shared.scheduler).take_commits();
         if commits.is_empty() {
             return;
         }
+        if asynchronous {
+            *lock(&self.shared.commit_in_flight) = Some(Instant::now());
+        }
         let list = commit_list(&commits);
         let committed = match mode {
-            CommitMode::Async => commit_async(consumer, &list),
-            CommitMode::Sync => consumer.commit(&list, mode),
+            CommitMode::Async => commit_async(consumer, &list).map_err(|e| e.to_string()),
+            CommitMode::Sync => commit_sync(consumer, &list, SYNC_COMMIT_TIMEOUT),
         };
-        if let Err(e) = committed {
+        let mut scheduler = lock(&self.shared.scheduler);
+        match committed {
+            Ok(()) if matches!(mode, CommitMode::Sync) => {
+                scheduler.committed(&commits);
+                drop(scheduler);
+                self.shared.broker_answered();
+            }
+            Ok(()) => {}
+            Err(e) if asynchronous => {
+                *lock(&self.shared.commit_in_flight) = None;
+                // Not even sent: they go out again with the next round.
+                let ranges = scheduler.describe(&commits);
+                for (tp, offset) in commits {
+                    scheduler.retry_commit(tp, offset);
+                }
+                drop(scheduler);
+                self.shared.event(Event::Error {
+                    kind: "consumer.commit",
+                    message: format!("{e}: {ranges} not committed yet, sent again next round"),
+                });
+            }
+            // The shutdown commit: there is no next round.
+            Err(e) => {
+                let ranges = scheduler.describe(&commits);
+                drop(scheduler);
+                self.shared.event(Event::Error {
+                    kind: "consumer.commit",
+                    message: format!(
+                        "abandoned the shutdown commit ({e}): {ranges} finished but not \
+                         committed, they run again on the next start"
+                    ),
+                });
+            }
+        }
+    }
+
+    /// Finished jobs whose offsets can no longer be committed, reported once each.
+    fn report_abandoned(&self) {
+        let abandoned = lock(&self.shared.scheduler).take_abandoned();
+        if !abandoned.is_empty() {
             self.shared.event(Event::Error {
                 kind: "consumer.commit",
-                message: e.to_string(),
+                message: format!("{} job(s): {}", abandoned.len(), abandoned.join("; ")),
             });
         }
     }
@@ -347,9 +500,10 @@ impl Engine {
         topic: &str,
         attempts: u32,
         error: &JobError,
+        shape: dead_letter::Shape,
     ) -> CoreResult<Arc<SyncBatch>> {
         let producer = self.producer.as_ref().ok_or(CoreError::Closed)?;
-        let message = dead_letter::message(job, topic, &self.group, attempts, error);
+        let message = dead_letter::message(job, topic, &self.group, attempts, error, shape);
         let batch = Arc::new(SyncBatch::new(1));
         producer.send_blocking(&message, Some((Arc::clone(&batch), 0)), &Interrupt::new())?;
         Ok(batch)
@@ -384,6 +538,12 @@ impl Engine {
         }
     }
 
+    /// `(running, buffered)`: jobs running on workers now, and jobs buffered not yet started.
+    pub fn load(&self) -> (usize, usize) {
+        let scheduler = lock(&self.shared.scheduler);
+        (scheduler.running(), scheduler.buffered())
+    }
+
     pub fn take_events(&self) -> Vec<Event> {
         std::mem::take(&mut *lock(&self.shared.events))
     }
@@ -398,6 +558,7 @@ impl Engine {
             timer.join();
         }
         self.commit(&consumer, CommitMode::Sync);
+        drop(lock(&self.probe).take());
         consumer.unsubscribe();
         // The partition queues hold the consumer too; dropping the last handle polls until
         // librdkafka has closed it (rebalance callbacks run meanwhile).
@@ -414,6 +575,19 @@ fn commit_interval(kafka: &KafkaSettings) -> Duration {
         .find(|(key, _)| key == "auto.commit.interval.ms")
         .and_then(|(_, value)| value.parse().ok())
         .map_or(DEFAULT_COMMIT_INTERVAL, Duration::from_millis)
+}
+
+/// See [`Ownership::limit_for`]; librdkafka's defaults where `config.kafka` is silent.
+fn ownership_limit(kafka: &KafkaSettings) -> Duration {
+    let ms = |key: &str, default: u64| {
+        let value = kafka.iter().rev().find(|(k, _)| k == key);
+        Duration::from_millis(value.and_then(|(_, v)| v.parse().ok()).unwrap_or(default))
+    };
+    Ownership::limit_for(
+        ms("session.timeout.ms", 45_000),
+        ms("heartbeat.interval.ms", 3_000),
+        ms("max.poll.interval.ms", 300_000),
+    )
 }
 
 #[cfg(test)]

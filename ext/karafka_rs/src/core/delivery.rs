@@ -28,6 +28,44 @@ pub struct DeliveryFailure {
     /// librdkafka's error code name, e.g. `MessageTimedOut`.
     pub code: String,
     pub message: String,
+    /// `job_class` and `job_id` read from the payload, when it is a serialized Active Job
+    /// (boxed: reports are moved around by value, and most carry none).
+    pub job: Option<Box<JobLabel>>,
+}
+
+/// Which job a message carried, so an undelivered one can be reported by class and id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobLabel {
+    pub class: Option<String>,
+    pub id: Option<String>,
+}
+
+/// How far into a payload [`JobLabel::read`] looks: `job.serialize` puts `job_class` and
+/// `job_id` first, and a failure must not cost a scan of a megabyte of arguments.
+const LABEL_SCAN_BYTES: usize = 4096;
+/// Longest class name or id kept.
+const LABEL_MAX_CHARS: usize = 200;
+
+impl JobLabel {
+    /// Reads `"job_class":"..."` and `"job_id":"..."` from a JSON payload (without parsing
+    /// it: only failures pay for this, and they may be anything). `None` when neither is there.
+    pub fn read(payload: Option<&[u8]>) -> Option<Box<Self>> {
+        let payload = payload?;
+        let head = &payload[..payload.len().min(LABEL_SCAN_BYTES)];
+        let label = Self {
+            class: string_field(head, b"\"job_class\":\""),
+            id: string_field(head, b"\"job_id\":\""),
+        };
+        (label.class.is_some() || label.id.is_some()).then(|| Box::new(label))
+    }
+}
+
+fn string_field(head: &[u8], prefix: &[u8]) -> Option<String> {
+    let start = head.windows(prefix.len()).position(|w| w == prefix)? + prefix.len();
+    let rest = &head[start..];
+    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    let value = std::str::from_utf8(&rest[..end]).ok()?;
+    Some(value.chars().take(LABEL_MAX_CHARS).collect())
 }
 
 pub type Report = Result<Delivered, DeliveryFailure>;
@@ -43,6 +81,8 @@ struct Reports {
     /// Messages not reported yet: counted, not scanned for (a batch can hold 100,000, and
     /// scanning on every report made large batches quadratic).
     remaining: usize,
+    /// Taken before it was complete: later reports are dropped.
+    abandoned: bool,
 }
 
 impl Reports {
@@ -63,6 +103,7 @@ impl SyncBatch {
         let reports = Reports {
             by_index: vec![None; size],
             remaining: size,
+            abandoned: false,
         };
         Self {
             reports: Mutex::new(reports),
@@ -73,6 +114,9 @@ impl SyncBatch {
     /// Called on librdkafka's thread.
     pub fn report(&self, index: usize, report: Report) {
         let mut reports = lock(&self.reports);
+        if reports.abandoned {
+            return; // the caller stopped waiting (take_timed_out)
+        }
         if reports.by_index[index].replace(report).is_none() {
             reports.remaining -= 1;
         }
@@ -101,6 +145,29 @@ impl SyncBatch {
         reports.complete().then(|| reports.take())
     }
 
+    /// Every report so far, the missing ones as `WaitTimeout` failures; the batch takes no
+    /// report after this (the sync wait's bound ran out).
+    pub fn take_timed_out(&self) -> Vec<Report> {
+        let mut reports = lock(&self.reports);
+        reports.abandoned = true;
+        reports.remaining = 0;
+        reports
+            .by_index
+            .iter_mut()
+            .map(|r| {
+                r.take().unwrap_or_else(|| {
+                    Err(DeliveryFailure {
+                        topic: String::new(),
+                        partition: -1,
+                        code: "WaitTimeout".into(),
+                        message: "no delivery report within max_wait_timeout".into(),
+                        job: None,
+                    })
+                })
+            })
+            .collect()
+    }
+
     /// Like [`SyncBatch::wait`], but gives up after `timeout` (`None`), for callers that poll
     /// an interrupt flag between waits.
     pub fn wait_timeout(&self, timeout: Duration) -> Option<Vec<Report>> {
@@ -117,11 +184,21 @@ impl SyncBatch {
     }
 }
 
-/// Failures of async dispatches, waiting for the Ruby reporter thread.
+/// Failures of async dispatches, waiting for the Ruby reporter thread (or, once the reporter
+/// was stopped for closing, for [`AsyncFailures::drain`]).
 #[derive(Default)]
 pub struct AsyncFailures {
-    queue: Mutex<VecDeque<DeliveryFailure>>,
+    queue: Mutex<Queue>,
     arrived: Condvar,
+}
+
+#[derive(Default)]
+struct Queue {
+    failures: VecDeque<DeliveryFailure>,
+    /// Failures dropped because the queue was full, not yet reported.
+    dropped: usize,
+    /// The reporter was stopped: `take` returns at once, failures wait for `drain`.
+    reporting_stopped: bool,
 }
 
 /// At most this many failures are kept; older ones are counted but dropped, so a dead broker
@@ -131,20 +208,45 @@ const MAX_KEPT_FAILURES: usize = 10_000;
 impl AsyncFailures {
     pub fn push(&self, failure: DeliveryFailure) {
         let mut queue = lock(&self.queue);
-        if queue.len() >= MAX_KEPT_FAILURES {
-            queue.pop_front();
+        if queue.failures.len() >= MAX_KEPT_FAILURES {
+            queue.failures.pop_front();
+            queue.dropped += 1;
         }
-        queue.push_back(failure);
+        queue.failures.push_back(failure);
         self.arrived.notify_all();
     }
 
-    /// Waits up to `timeout` for failures and takes them all (empty on timeout/interrupt).
-    pub fn take(&self, timeout: Duration, interrupt: &Interrupt) -> Vec<DeliveryFailure> {
+    /// Waits up to `timeout` for failures and takes them all with the count of those dropped
+    /// meanwhile (empty on timeout/interrupt). `None` once [`AsyncFailures::stop_reporting`] ran.
+    pub fn take(
+        &self,
+        timeout: Duration,
+        interrupt: &Interrupt,
+    ) -> Option<(Vec<DeliveryFailure>, usize)> {
         let mut queue = lock(&self.queue);
-        if queue.is_empty() && !interrupt.is_set() {
+        if queue.failures.is_empty() && !interrupt.is_set() && !queue.reporting_stopped {
             queue = wait_on(&self.arrived, queue, Some(timeout));
         }
-        queue.drain(..).collect()
+        if queue.reporting_stopped {
+            return None;
+        }
+        Some(Self::take_all(&mut queue))
+    }
+
+    /// Ends the reporter's `take` loop; what fails from now on waits for `drain`.
+    pub fn stop_reporting(&self) {
+        lock(&self.queue).reporting_stopped = true;
+        self.arrived.notify_all();
+    }
+
+    /// Every failure not taken yet, and how many were dropped (for the report at close).
+    pub fn drain(&self) -> (Vec<DeliveryFailure>, usize) {
+        Self::take_all(&mut lock(&self.queue))
+    }
+
+    fn take_all(queue: &mut Queue) -> (Vec<DeliveryFailure>, usize) {
+        let dropped = std::mem::take(&mut queue.dropped);
+        (queue.failures.drain(..).collect(), dropped)
     }
 
     pub fn interrupt(&self, interrupt: &Interrupt) {
@@ -179,6 +281,16 @@ mod tests {
     }
 
     #[test]
+    fn a_timed_out_sync_batch_reports_the_missing_and_ignores_late_reports() {
+        let batch = SyncBatch::new(2);
+        batch.report(0, delivered(10));
+        let reports = batch.take_timed_out();
+        assert_eq!(reports[0], delivered(10));
+        assert_eq!(reports[1].as_ref().unwrap_err().code, "WaitTimeout");
+        batch.report(1, delivered(11)); // late: ignored (no underflow, no panic)
+    }
+
+    #[test]
     fn sync_batch_waits_for_every_report() {
         let batch = Arc::new(SyncBatch::new(2));
         let reporter = {
@@ -210,10 +322,45 @@ mod tests {
                 partition: 0,
                 code: "X".into(),
                 message: i.to_string(),
+                job: None,
             });
         }
-        let taken = failures.take(Duration::ZERO, &Interrupt::new());
+        let (taken, dropped) = failures.take(Duration::ZERO, &Interrupt::new()).unwrap();
         assert_eq!(taken.len(), MAX_KEPT_FAILURES);
         assert_eq!(taken[0].message, "5");
+        assert_eq!(dropped, 5, "dropped failures are counted, not forgotten");
+    }
+
+    #[test]
+    fn once_reporting_stopped_failures_wait_for_drain() {
+        let failures = AsyncFailures::default();
+        failures.stop_reporting();
+        failures.push(DeliveryFailure {
+            topic: "t".into(),
+            partition: 0,
+            code: "PurgeQueue".into(),
+            message: "purged".into(),
+            job: None,
+        });
+        assert!(failures
+            .take(Duration::from_secs(5), &Interrupt::new())
+            .is_none());
+        assert_eq!(failures.drain().0.len(), 1);
+    }
+
+    #[test]
+    fn job_label_is_read_from_a_serialized_job() {
+        let payload = br#"{"job_class":"WelcomeJob","job_id":"3f1c-9a","provider_job_id":null}"#;
+        assert_eq!(
+            JobLabel::read(Some(payload)),
+            Some(Box::new(JobLabel {
+                class: Some("WelcomeJob".into()),
+                id: Some("3f1c-9a".into())
+            }))
+        );
+        assert_eq!(JobLabel::read(Some(b"not json")), None);
+        assert_eq!(JobLabel::read(None), None);
+        let unterminated = br#"{"job_class":"Welc"#;
+        assert_eq!(JobLabel::read(Some(unterminated)), None);
     }
 }

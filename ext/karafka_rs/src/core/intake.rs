@@ -33,10 +33,7 @@ impl Engine {
                     idle_polls = 0;
                     jobs.push(to_job(&message))
                 }
-                Some(Err(e)) => self.shared.event(Event::Error {
-                    kind: "consumer.poll",
-                    message: e.to_string(),
-                }),
+                Some(Err(e)) => self.shared.poll_error(e.to_string()),
                 None => idle_polls += 1,
             }
         }
@@ -58,10 +55,7 @@ impl Engine {
                 match queue.poll(Duration::ZERO) {
                     Some(Ok(message)) if schedules => self.push_schedule(&message),
                     Some(Ok(message)) => jobs.push(to_job(&message)),
-                    Some(Err(e)) => self.shared.event(Event::Error {
-                        kind: "consumer.poll",
-                        message: e.to_string(),
-                    }),
+                    Some(Err(e)) => self.shared.poll_error(e.to_string()),
                     None => break,
                 }
                 taken += 1;
@@ -156,6 +150,7 @@ fn to_job(message: &BorrowedMessage<'_>) -> Job {
         message.offset(),
         message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
     );
+    job.null_payload = message.payload().is_none();
     job.key = message.key().map(<[u8]>::to_vec);
     job.timestamp_ms = message.timestamp().to_millis();
     job.headers = headers_of(message);

@@ -7,6 +7,11 @@
 //! partition: everything queued moves to lane 0 in offset order, the failed job first, and
 //! runs one job at a time (after the back-off) until the commit point passes everything that
 //! was fetched when it failed; jobs that already succeeded never run again.
+//!
+//! Lanes may not run far ahead of the commit point: a lane starts a job only while its offset
+//! is less than `run_ahead` above the lowest offset not yet done. Without this bound one slow
+//! lane held the commit point while the others ran the whole buffer (thousands of jobs), and
+//! a kill -9 ran all of those again.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::time::Instant;
@@ -38,13 +43,25 @@ pub(crate) struct PartitionState {
     collapsed_until: Option<i64>,
     /// Highest offset a job was started for (what a stopping VP partition completes up to).
     max_started: Option<i64>,
+    /// How far above the commit point a lane may start a job (virtual partitions).
+    run_ahead: i64,
+    /// The highest offset the broker is known to hold for us: the first fetched offset
+    /// (where the group's commit stood), then each accepted commit.
+    pub confirmed: Option<i64>,
+    /// The first offset fetched since the assignment (where the group's commit stood).
+    first_fetched: Option<i64>,
 }
 
 impl PartitionState {
-    pub fn new(generation: u64, lanes: usize) -> Self {
+    /// `run_ahead`: see the module docs (at least four jobs per lane, so lanes stay parallel).
+    pub fn new(generation: u64, lanes: usize, run_ahead: usize) -> Self {
+        let lanes = lanes.max(1);
         Self {
+            run_ahead: run_ahead.max(lanes * 4) as i64,
+            confirmed: None,
+            first_fetched: None,
             generation,
-            lanes: (0..lanes.max(1)).map(|_| Lane::default()).collect(),
+            lanes: (0..lanes).map(|_| Lane::default()).collect(),
             running: 0,
             retry_at: None,
             failures: 0,
@@ -66,6 +83,8 @@ impl PartitionState {
 
     /// Buffers a fetched job; returns the lane it joined.
     pub fn add(&mut self, job: Job) -> usize {
+        self.confirmed.get_or_insert(job.offset);
+        self.first_fetched.get_or_insert(job.offset);
         self.undone.insert(job.offset);
         self.next_offset = self.next_offset.max(job.offset + 1);
         let lane = self.lane_for(&job);
@@ -84,7 +103,20 @@ impl PartitionState {
     pub fn can_start(&self, lane: usize) -> bool {
         let l = &self.lanes[lane];
         let collapsed_ok = self.collapsed_until.is_none() || (lane == 0 && self.running == 0);
-        !l.running && self.retry_at.is_none() && !l.queue.is_empty() && collapsed_ok
+        let Some(next) = l.queue.front() else {
+            return false;
+        };
+        let within_reach = next.offset < self.commit_offset().saturating_add(self.run_ahead);
+        !l.running && self.retry_at.is_none() && collapsed_ok && within_reach
+    }
+
+    /// Of the lanes that may start now and are marked ready, the one whose next job has the
+    /// lowest offset: the lane holding the commit point goes first, so no lane starves while
+    /// the others race ahead.
+    pub fn lowest_ready_lane(&self) -> Option<usize> {
+        (0..self.lanes.len())
+            .filter(|&lane| self.lanes[lane].in_ready && self.can_start(lane))
+            .min_by_key(|&lane| self.lanes[lane].queue.front().map(|j| j.offset))
     }
 
     pub fn start(&mut self, lane: usize) -> Option<Job> {
@@ -110,6 +142,30 @@ impl PartitionState {
             self.uncollapse();
         }
         commit
+    }
+
+    /// "topic/partition offsets 10..19 (10 jobs)": the finished jobs up to `offset` that the
+    /// broker is not known to hold.
+    pub fn describe_up_to(&self, topic: &str, partition: i32, offset: i64) -> String {
+        match self.confirmed {
+            Some(from) if from < offset => format!(
+                "{topic}/{partition} offsets {from}..{} ({} jobs)",
+                offset - 1,
+                offset - from
+            ),
+            _ => format!("{topic}/{partition} offsets below {offset}"),
+        }
+    }
+
+    /// Whether the commit point moved since the assignment.
+    pub fn has_finished_jobs(&self) -> bool {
+        self.first_fetched
+            .is_some_and(|first| self.commit_offset() > first)
+    }
+
+    /// Whether a job was fetched since the assignment (only then is `commit_offset` known).
+    pub fn has_seen_jobs(&self) -> bool {
+        self.next_offset > 0
     }
 
     pub fn commit_offset(&self) -> i64 {

@@ -16,7 +16,9 @@ use rdkafka::producer::{
 };
 
 use crate::core::config::{producer_config, KafkaSettings};
-use crate::core::delivery::{AsyncFailures, Delivered, DeliveryFailure, Report, SyncBatch};
+use crate::core::delivery::{
+    AsyncFailures, Delivered, DeliveryFailure, JobLabel, Report, SyncBatch,
+};
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::partitioner::Partitioner;
 use crate::core::wait::{lock, Interrupt};
@@ -103,6 +105,7 @@ impl ProducerContext for DeliveryContext {
                     .map(|c| format!("{c:?}"))
                     .unwrap_or_else(|| "Unknown".into()),
                 message: error.to_string(),
+                job: JobLabel::read(message.payload()),
             }),
         };
         match (&target.batch, report) {
@@ -115,6 +118,9 @@ impl ProducerContext for DeliveryContext {
 
 /// Milliseconds of one flush step of [`JobProducer::wait_sync`].
 const SYNC_FLUSH_STEP_MS: i32 = 1;
+
+/// How long [`JobProducer::purge_undelivered`] waits for the purged messages' reports.
+const PURGE_REPORTS_WAIT: Duration = Duration::from_secs(2);
 
 /// How long a topic's partition count is trusted for `partition_key` routing.
 const PARTITION_COUNT_TTL: Duration = Duration::from_secs(30);
@@ -252,12 +258,30 @@ impl JobProducer {
         target: Option<(Arc<SyncBatch>, usize)>,
         interrupt: &Interrupt,
     ) -> CoreResult<()> {
+        self.send_blocking_until(message, target, interrupt, None)
+    }
+
+    /// Like [`JobProducer::send_blocking`], but a queue still full at `deadline` is an
+    /// `Enqueue` error (`QueueFull`) instead of a longer wait.
+    pub fn send_blocking_until(
+        &self,
+        message: &OutgoingMessage,
+        target: Option<(Arc<SyncBatch>, usize)>,
+        interrupt: &Interrupt,
+        deadline: Option<Instant>,
+    ) -> CoreResult<()> {
         loop {
             if self.try_send(message.as_ref(), target.clone())? {
                 return Ok(());
             }
             if interrupt.is_set() {
                 return Err(CoreError::Interrupted);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(CoreError::Enqueue {
+                    topic: message.topic.clone(),
+                    source: KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull),
+                });
             }
             // The ThreadedProducer's thread serves delivery reports; give it a moment.
             std::thread::sleep(Duration::from_millis(1));
@@ -269,13 +293,24 @@ impl JobProducer {
     /// waits for its acknowledgement anyway, so lingering would only add `linger.ms` to every
     /// call. Each flush returns when nothing is in flight or after [`SYNC_FLUSH_STEP_MS`], so the
     /// interrupt flag is seen within that.
-    pub fn wait_sync(&self, batch: &SyncBatch, interrupt: &Interrupt) -> Option<Vec<Report>> {
+    ///
+    /// At `deadline` (WaterDrop's `max_wait_timeout`) the wait ends: messages not reported by
+    /// then get a `WaitTimeout` failure (they may still be delivered later, as in WaterDrop).
+    pub fn wait_sync(
+        &self,
+        batch: &SyncBatch,
+        interrupt: &Interrupt,
+        deadline: Option<Instant>,
+    ) -> Option<Vec<Report>> {
         loop {
             if let Some(reports) = batch.take_if_complete() {
                 return Some(reports);
             }
             if interrupt.is_set() {
                 return None;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Some(batch.take_timed_out());
             }
             // SAFETY: the client handle is alive for as long as `self.inner`.
             unsafe {
@@ -285,6 +320,16 @@ impl JobProducer {
                 )
             };
         }
+    }
+
+    /// Gives up on every message not delivered yet (queued or in flight): each is reported as
+    /// failed (`PurgeQueue` / `PurgeInflight`), so a producer that closes with messages it could
+    /// not deliver says which, instead of dropping them with its handle.
+    pub fn purge_undelivered(&self) {
+        use rdkafka::producer::PurgeConfig;
+        self.inner.purge(PurgeConfig::default().queue().inflight());
+        // The purged messages' reports are served by the flush (or the poll thread).
+        let _ = self.flush(PURGE_REPORTS_WAIT);
     }
 
     /// Waits until everything queued so far is delivered or failed.

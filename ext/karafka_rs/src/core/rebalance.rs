@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rdkafka::client::ClientContext;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaResult;
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -14,12 +14,22 @@ use crate::core::scheduler::TopicPartition;
 use crate::core::shared::{Event, Shared};
 use crate::core::wait::lock;
 
+/// The longest a synchronous commit (revocation, shutdown) waits for the broker's answer.
+pub(crate) const SYNC_COMMIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub struct EngineContext {
     pub(crate) shared: Arc<Shared>,
     pub(crate) refusals: Mutex<RefusalReports>,
 }
 
-impl ClientContext for EngineContext {}
+impl ClientContext for EngineContext {
+    /// Runs on whichever thread serves librdkafka's main queue: the JSON is only stored, and
+    /// the consumer loop hands it to Ruby with the other events (`statistics.emitted`).
+    fn stats_raw(&self, statistics: &[u8]) {
+        let json = String::from_utf8_lossy(statistics).into_owned();
+        self.shared.event(Event::Statistics(json));
+    }
+}
 
 impl ConsumerContext for EngineContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -31,14 +41,19 @@ impl ConsumerContext for EngineContext {
             }
             self.shared
                 .with_schedules(&tps, |store, tp| store.revoke(tp));
-            let owed = lock(&self.shared.scheduler).revoke(&tps);
+            let revoked = lock(&self.shared.scheduler).revoke(&tps);
             // Commit what finished before we hand the partitions over, or the next owner
-            // would run those jobs again.
-            if !owed.is_empty() {
-                if let Err(e) = consumer.commit(&commit_list(&owed), CommitMode::Sync) {
+            // would run those jobs again. Refused now, it is abandoned for good: say which.
+            if !revoked.owed.is_empty() {
+                let list = commit_list(&revoked.owed);
+                if let Err(e) = commit_sync(consumer, &list, SYNC_COMMIT_TIMEOUT) {
                     self.shared.event(Event::Error {
                         kind: "consumer.commit",
-                        message: e.to_string(),
+                        message: format!(
+                            "abandoned the commit of revoked partitions ({e}): {} finished but \
+                             not committed, their next owner runs them again",
+                            revoked.ranges.join("; ")
+                        ),
                     });
                 }
             }
@@ -54,6 +69,7 @@ impl ConsumerContext for EngineContext {
                 self.shared.split_queues(&tps);
                 self.shared
                     .with_schedules(&tps, |store, tp| store.assign(tp.clone()));
+                self.shared.broker_answered();
                 self.shared.event(Event::Assigned(tps));
             }
             Rebalance::Revoke(_) => {}
@@ -68,6 +84,7 @@ impl ConsumerContext for EngineContext {
     /// commit, and the refusal is reported (once per [`RefusalReports`] interval while it
     /// persists). Errors come for the whole request or per partition.
     fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
+        *lock(&self.shared.commit_in_flight) = None;
         let whole_request = result.is_err();
         let mut failures = Vec::new();
         let mut retries = Vec::new();
@@ -83,11 +100,27 @@ impl ConsumerContext for EngineContext {
         if let Err(e) = result {
             failures.insert(0, e.to_string());
         }
+        let mut scheduler = lock(&self.shared.scheduler);
+        if !whole_request {
+            let accepted: Vec<_> = offsets
+                .elements()
+                .iter()
+                .filter(|e| e.error().is_ok())
+                .filter_map(|e| match e.offset() {
+                    Offset::Offset(offset) => {
+                        Some((TopicPartition::new(e.topic(), e.partition()), offset))
+                    }
+                    _ => None,
+                })
+                .collect();
+            scheduler.committed(&accepted);
+        }
         if failures.is_empty() {
+            drop(scheduler);
             lock(&self.refusals).accepted();
+            self.shared.broker_answered();
             return;
         }
-        let mut scheduler = lock(&self.shared.scheduler);
         for (tp, offset) in retries {
             scheduler.retry_commit(tp, offset);
         }
@@ -126,6 +159,44 @@ pub(crate) fn commit_async(
         return Err(KafkaError::ConsumerCommit(code.into()));
     }
     Ok(())
+}
+
+/// Commits `list` and waits (at most `timeout`) for the broker's answer, per partition.
+/// rust-rdkafka's sync `commit` returns only the request's error: a commit refused partition
+/// by partition (as right after a broker restart) came back `Ok`, and the shutdown's offsets
+/// were lost without a word.
+pub(crate) fn commit_sync(
+    consumer: &BaseConsumer<EngineContext>,
+    list: &TopicPartitionList,
+    timeout: std::time::Duration,
+) -> Result<(), String> {
+    use crate::core::ownership::{error_name, read_answer, ProbeAnswer};
+    use rdkafka::bindings as rd;
+    // SAFETY: a queue of our own for the one reply, destroyed before returning; the client
+    // and the list outlive the call (librdkafka copies the list).
+    unsafe {
+        let client = consumer.client().native_ptr();
+        let queue = rd::rd_kafka_queue_new(client);
+        let code = rd::rd_kafka_commit_queue(client, list.ptr(), queue, None, std::ptr::null_mut());
+        let answer = if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+            Err(error_name(code))
+        } else {
+            let event = rd::rd_kafka_queue_poll(queue, timeout.as_millis() as i32);
+            if event.is_null() {
+                Err(format!("no answer within {} ms", timeout.as_millis()))
+            } else {
+                let answer = read_answer(event);
+                rd::rd_kafka_event_destroy(event);
+                match answer {
+                    ProbeAnswer::Confirmed => Ok(()),
+                    ProbeAnswer::Refused(e) => Err(e),
+                    ProbeAnswer::Waiting => Err("an unexpected answer".into()),
+                }
+            }
+        };
+        rd::rd_kafka_queue_destroy(queue);
+        answer
+    }
 }
 
 pub(crate) fn to_topic_partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {

@@ -40,9 +40,87 @@ impl RefusalReports {
     }
 }
 
+/// Consumer errors while the broker is away (librdkafka reports every failed connection
+/// attempt: ~19 a second): the first is reported, then a summary at most every
+/// [`REPORT_EVERY`] while they last, and one line when the broker answers again.
+#[derive(Debug, Default)]
+pub struct OutageReports {
+    since: Option<Instant>,
+    last_report: Option<Instant>,
+    unreported: usize,
+    errors: usize,
+}
+
+impl OutageReports {
+    /// A consumer error: the message to report now, if any.
+    pub fn error(&mut self, message: String, now: Instant) -> Option<String> {
+        self.errors += 1;
+        let Some(since) = self.since else {
+            self.since = Some(now);
+            self.last_report = Some(now);
+            return Some(message);
+        };
+        if self
+            .last_report
+            .is_some_and(|at| now.duration_since(at) < REPORT_EVERY)
+        {
+            self.unreported += 1;
+            return None;
+        }
+        let summary = format!(
+            "{message} (failing for {:.0} s; {} more errors since the last report)",
+            now.duration_since(since).as_secs_f64(),
+            self.unreported
+        );
+        self.last_report = Some(now);
+        self.unreported = 0;
+        Some(summary)
+    }
+
+    /// The broker answered (a message, an accepted commit): the line saying the outage is
+    /// over, once.
+    pub fn answered(&mut self, now: Instant) -> Option<String> {
+        let since = self.since?;
+        let line = format!(
+            "the broker answers again after {:.1} s ({} consumer errors meanwhile)",
+            now.duration_since(since).as_secs_f64(),
+            self.errors
+        );
+        *self = Self::default();
+        Some(line)
+    }
+
+    pub fn is_failing(&self) -> bool {
+        self.since.is_some()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_outage_is_reported_first_then_summarised_then_ended_once() {
+        let start = Instant::now();
+        let mut outage = OutageReports::default();
+        assert_eq!(outage.answered(start), None, "no outage, nothing to say");
+        assert_eq!(outage.error("down".into(), start), Some("down".into()));
+        let at = |ms| start + Duration::from_millis(ms);
+        let reported: Vec<_> = (1..=190)
+            .filter_map(|i| outage.error("down".into(), at(i * 53)))
+            .collect();
+        assert_eq!(
+            reported,
+            vec!["down (failing for 10 s; 188 more errors since the last report)".to_string()],
+            "19 a second for 10 s: one summary"
+        );
+        assert_eq!(
+            outage.answered(at(12_000)),
+            Some("the broker answers again after 12.0 s (191 consumer errors meanwhile)".into())
+        );
+        assert_eq!(outage.answered(at(12_001)), None, "said once");
+        assert_eq!(outage.error("down".into(), at(13_000)), Some("down".into()));
+    }
 
     #[test]
     fn a_persisting_refusal_is_reported_once_per_interval_with_a_count() {

@@ -185,6 +185,7 @@ fn send_all(producer: &JobProducer, messages: &[OutgoingMessage]) -> Vec<Result<
                     partition: message.partition.unwrap_or(-1),
                     code: "EnqueueFailed".into(),
                     message: e.to_string(),
+                    job: None,
                 }),
             );
         }

@@ -21,7 +21,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::core::backoff::Backoff;
+use crate::core::ownership::Ownership;
 use crate::core::partition::PartitionState;
+
+/// How often a worker looks again while job starts are held back (see ownership.rs).
+const OWNERSHIP_RECHECK: Duration = Duration::from_millis(20);
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicPartition {
@@ -38,12 +42,23 @@ impl TopicPartition {
     }
 }
 
+/// What [`Scheduler::revoke`] leaves to commit before the partitions are handed over.
+#[derive(Debug, Default)]
+pub struct Revoked {
+    pub owed: Vec<(TopicPartition, i64)>,
+    /// One "topic/partition offsets a..b (n jobs)" per owed commit, for the report if the
+    /// commit fails.
+    pub ranges: Vec<String>,
+}
+
 /// A fetched message waiting to run as a job.
 #[derive(Debug, Clone)]
 pub struct Job {
     pub tp: TopicPartition,
     pub offset: i64,
     pub payload: Vec<u8>,
+    /// The message had no payload at all (a tombstone), not an empty one.
+    pub null_payload: bool,
     pub key: Option<Vec<u8>>,
     pub headers: Vec<(String, Vec<u8>)>,
     pub timestamp_ms: Option<i64>,
@@ -62,6 +77,7 @@ impl Job {
             tp,
             offset,
             payload,
+            null_payload: false,
             key: None,
             headers: Vec::new(),
             timestamp_ms: None,
@@ -133,6 +149,8 @@ pub struct Retry {
 pub struct Scheduler {
     /// Buffered jobs per partition; the consumer loop takes no more than this.
     max_buffered: usize,
+    /// How far virtual partitions' lanes may run ahead of their commit point (offsets).
+    run_ahead: usize,
     backoff: Backoff,
     dead_letter: HashMap<String, DeadLetterPolicy>,
     /// Topics with virtual partitions: their lane count.
@@ -146,12 +164,17 @@ pub struct Scheduler {
     pending_commits: HashMap<TopicPartition, i64>,
     /// A full partition drained to half: the consumer loop should take messages again.
     refill: bool,
+    /// Finished jobs whose offsets will not be committed, for the consumer loop to report.
+    abandoned: Vec<String>,
+    /// Whether the group may have given our partitions away (no job starts then).
+    pub(crate) ownership: Ownership,
 }
 
 impl Scheduler {
     pub fn new(max_buffered: usize, backoff: Backoff) -> Self {
         Self {
             max_buffered: max_buffered.max(1),
+            run_ahead: (max_buffered / 10).max(1),
             backoff,
             dead_letter: HashMap::new(),
             virtual_lanes: HashMap::new(),
@@ -163,12 +186,20 @@ impl Scheduler {
             stopping: false,
             pending_commits: HashMap::new(),
             refill: false,
+            abandoned: Vec::new(),
+            ownership: Ownership::new(Duration::from_secs(3600)),
         }
     }
 
     /// Routes `topic`'s jobs that keep failing to a dead letter queue.
     pub fn set_dead_letter(&mut self, topic: &str, policy: DeadLetterPolicy) {
         self.dead_letter.insert(topic.to_string(), policy);
+    }
+
+    /// Lets virtual partitions' lanes start jobs up to `offsets` above the commit point (for
+    /// partitions assigned later): what a kill -9 may run again beyond the last commit round.
+    pub fn set_run_ahead(&mut self, offsets: usize) {
+        self.run_ahead = offsets.max(1);
     }
 
     /// Gives `topic`'s partitions `lanes` virtual partitions (for partitions assigned later).
@@ -182,21 +213,70 @@ impl Scheduler {
             self.next_generation += 1;
             let lanes = self.virtual_lanes.get(&*tp.topic).copied().unwrap_or(1);
             self.partitions
-                .insert(tp, PartitionState::new(generation, lanes));
+                .insert(tp, PartitionState::new(generation, lanes, self.run_ahead));
         }
     }
 
     /// Forgets the partitions. Returns the commits still owed for them, which the caller
-    /// commits before the partitions are handed over.
-    pub fn revoke(&mut self, tps: &[TopicPartition]) -> Vec<(TopicPartition, i64)> {
-        let mut owed = Vec::new();
+    /// commits before the partitions are handed over: what is pending, or the commit point
+    /// when the broker has not confirmed it - an async commit still in flight may yet be
+    /// refused, and its answer would find the partition gone.
+    pub fn revoke(&mut self, tps: &[TopicPartition]) -> Revoked {
+        let mut revoked = Revoked::default();
         for tp in tps {
-            self.partitions.remove(tp);
-            if let Some(offset) = self.pending_commits.remove(tp) {
-                owed.push((tp.clone(), offset));
+            let state = self.partitions.remove(tp);
+            let pending = self.pending_commits.remove(tp);
+            // Always the commit point, even when the broker confirmed it: a broker that
+            // restarts can lose commits it acknowledged (an unclean recovery after kill -9).
+            let unconfirmed = state
+                .as_ref()
+                .filter(|s| s.has_finished_jobs())
+                .map(PartitionState::commit_offset);
+            let Some(offset) = pending.max(unconfirmed) else {
+                continue;
+            };
+            revoked.owed.push((tp.clone(), offset));
+            revoked.ranges.push(match &state {
+                Some(s) => s.describe_up_to(&tp.topic, tp.partition, offset),
+                None => format!("{}/{} offsets below {offset}", tp.topic, tp.partition),
+            });
+        }
+        revoked
+    }
+
+    /// Sends every partition's commit point again with the next commit (what the broker has
+    /// acknowledged it may still lose, see [`Scheduler::revoke`]).
+    pub fn refresh_commits(&mut self) {
+        for (tp, point) in self.commit_points() {
+            let pending = self.pending_commits.entry(tp).or_insert(point);
+            *pending = (*pending).max(point);
+        }
+    }
+
+    /// The broker accepted these offsets.
+    pub fn committed(&mut self, commits: &[(TopicPartition, i64)]) {
+        for (tp, offset) in commits {
+            if let Some(state) = self.partitions.get_mut(tp) {
+                state.confirmed = state.confirmed.max(Some(*offset));
             }
         }
-        owed
+    }
+
+    /// "t/0 offsets 10..19 (10 jobs); t/1 ...": what committing `commits` would confirm.
+    pub fn describe(&self, commits: &[(TopicPartition, i64)]) -> String {
+        let ranges: Vec<String> = commits
+            .iter()
+            .map(|(tp, offset)| match self.partitions.get(tp) {
+                Some(s) => s.describe_up_to(&tp.topic, tp.partition, *offset),
+                None => format!("{}/{} offsets below {offset}", tp.topic, tp.partition),
+            })
+            .collect();
+        ranges.join("; ")
+    }
+
+    /// Reports of finished jobs whose offsets will never be committed.
+    pub fn take_abandoned(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.abandoned)
     }
 
     /// Records an offset to commit for a partition that does not run jobs (a schedules
@@ -254,6 +334,9 @@ impl Scheduler {
 
     /// Hands out the next runnable job, moving back-off pauses that are due to ready first.
     pub fn next_job(&mut self, now: Instant) -> Next {
+        if !self.ownership.may_start(now) {
+            return Next::Wait(Some(OWNERSHIP_RECHECK));
+        }
         if self.stopping {
             return self.next_gap_job();
         }
@@ -265,11 +348,16 @@ impl Scheduler {
             if !state.lanes[lane].in_ready {
                 continue;
             }
-            state.lanes[lane].in_ready = false;
-            if !state.can_start(lane) {
+            let Some(best) = state.lowest_ready_lane() else {
+                state.lanes[lane].in_ready = false;
                 continue;
+            };
+            if best != lane {
+                // `lane` keeps its place; `best`'s own entry further back becomes stale.
+                self.ready.push_front((tp.clone(), lane));
             }
-            let job = state.start(lane).expect("can_start checked the queue");
+            state.lanes[best].in_ready = false;
+            let job = state.start(best).expect("can_start checked the queue");
             if state.full && state.queued() <= self.max_buffered / 2 {
                 state.full = false;
                 self.refill = true;
@@ -293,10 +381,14 @@ impl Scheduler {
             let ready = self.partitions.values().any(|s| s.gap_lane().is_some());
             let waiting = self.partitions.values().any(PartitionState::has_gaps);
             return match (ready, waiting) {
+                (true, _) if !self.ownership.may_start(now) => Next::Wait(Some(OWNERSHIP_RECHECK)),
                 (true, _) => Next::Wait(Some(std::time::Duration::ZERO)),
                 (false, true) => Next::Wait(None),
                 (false, false) => Next::Stopped,
             };
+        }
+        if !self.ownership.may_start(now) {
+            return Next::Wait(Some(OWNERSHIP_RECHECK));
         }
         self.release_due(now);
         while let Some((tp, lane)) = self.ready.front() {
@@ -345,6 +437,13 @@ impl Scheduler {
             Some(state) if state.generation == job.generation => state,
             // Revoked (or revoked and assigned again) while running: not ours to commit.
             _ => {
+                if matches!(outcome, Outcome::Success | Outcome::DeadLettered) {
+                    self.abandoned.push(format!(
+                        "{}/{} offset {} finished after its partition was revoked: not \
+                         committed, its next owner runs it again",
+                        job.tp.topic, job.tp.partition, job.offset
+                    ));
+                }
                 self.running = self.running.saturating_sub(1);
                 return Completion::Done;
             }
@@ -400,6 +499,19 @@ impl Scheduler {
         let mut commits: Vec<_> = self.pending_commits.drain().collect();
         commits.sort();
         commits
+    }
+
+    /// The commit point of every owned partition that has fetched jobs (what an ownership
+    /// probe commits: the next regular commit would send the same).
+    pub fn commit_points(&self) -> Vec<(TopicPartition, i64)> {
+        let mut points: Vec<_> = self
+            .partitions
+            .iter()
+            .filter(|(_, s)| s.has_seen_jobs())
+            .map(|(tp, s)| (tp.clone(), s.commit_offset()))
+            .collect();
+        points.sort();
+        points
     }
 
     pub fn has_pending_commits(&self) -> bool {
@@ -496,7 +608,7 @@ mod tests {
         s.retry_commit(tp(0), 5);
         assert_eq!(s.take_commits(), vec![(tp(0), 9)], "the later offset wins");
 
-        s.revoke(&[tp(1)]);
+        let _ = s.revoke(&[tp(1)]);
         s.retry_commit(tp(1), 3);
         assert!(
             !s.has_pending_commits(),
@@ -611,7 +723,7 @@ mod tests {
         s.push(job(0, 0));
         s.push(job(0, 1));
         let running = run(&mut s, now);
-        let owed = s.revoke(&[tp(0)]);
+        let owed = s.revoke(&[tp(0)]).owed;
         assert!(owed.is_empty());
         s.complete(running, Outcome::Success, now);
         assert!(
@@ -634,7 +746,7 @@ mod tests {
         let now = Instant::now();
         s.push(job(0, 0));
         let old = run(&mut s, now);
-        s.revoke(&[tp(0)]);
+        let _ = s.revoke(&[tp(0)]);
         s.assign([tp(0)]);
         s.complete(old, Outcome::Success, now);
         assert!(s.take_commits().is_empty());
@@ -649,7 +761,51 @@ mod tests {
         s.push(job(0, 4));
         let j = run(&mut s, now);
         s.complete(j, Outcome::Success, now);
-        assert_eq!(s.revoke(&[tp(0)]), vec![(tp(0), 5)]);
+        assert_eq!(s.revoke(&[tp(0)]).owed, vec![(tp(0), 5)]);
+    }
+
+    #[test]
+    fn revoke_owes_what_an_async_commit_in_flight_took_until_the_broker_confirms_it() {
+        let mut s = scheduler();
+        let now = Instant::now();
+        for offset in 100..110 {
+            s.push(job(0, offset));
+            let j = run(&mut s, now);
+            s.complete(j, Outcome::Success, now);
+        }
+        assert_eq!(s.take_commits(), vec![(tp(0), 110)], "sent asynchronously");
+        // Revoked before the answer came: that commit may still be refused.
+        let revoked = s.revoke(&[tp(0)]);
+        assert_eq!(revoked.owed, vec![(tp(0), 110)]);
+        assert_eq!(revoked.ranges, vec!["jobs/0 offsets 100..109 (10 jobs)"]);
+
+        s.assign([tp(1)]);
+        s.push(job(1, 7));
+        let j = run(&mut s, now);
+        s.complete(j, Outcome::Success, now);
+        let commits = s.take_commits();
+        s.committed(&commits);
+        assert_eq!(
+            s.revoke(&[tp(1)]).owed,
+            vec![(tp(1), 8)],
+            "confirmed, and sent again: a restarting broker may lose it"
+        );
+    }
+
+    #[test]
+    fn a_job_finishing_after_its_partition_was_revoked_is_reported() {
+        let mut s = scheduler();
+        let now = Instant::now();
+        s.push(job(0, 3));
+        let j = run(&mut s, now);
+        let _ = s.revoke(&[tp(0)]);
+        s.complete(j, Outcome::Success, now);
+        let reports = s.take_abandoned();
+        assert_eq!(reports.len(), 1);
+        assert!(
+            reports[0].starts_with("jobs/0 offset 3 finished after"),
+            "{reports:?}"
+        );
     }
 
     #[test]
@@ -838,6 +994,53 @@ mod tests {
             (a.offset, b.offset),
             (5, 6),
             "lanes parallel again after the collapse"
+        );
+    }
+
+    #[test]
+    fn one_worker_runs_a_virtual_partition_in_offset_order_so_no_lane_starves() {
+        let mut s = vp_scheduler(3);
+        let now = Instant::now();
+        // Lane 1 holds the lowest offsets; first-come-first-served sent the worker to lane 0
+        // and lane 2 each round while lane 1's offset 1 held the commit point.
+        for (offset, lane) in [(0, 1), (1, 1), (2, 0), (3, 2), (4, 0), (5, 2), (6, 1)] {
+            s.push(vp_job(offset, lane));
+        }
+        let mut order = vec![];
+        while let Next::Run(j) = s.next_job(now) {
+            order.push(j.offset);
+            s.complete(j, Outcome::Success, now);
+        }
+        assert_eq!(order, (0..7).collect::<Vec<_>>(), "lowest offset first");
+        assert_eq!(s.take_commits(), vec![(tp(0), 7)]);
+    }
+
+    #[test]
+    fn lanes_run_at_most_run_ahead_offsets_beyond_the_commit_point() {
+        let mut s = Scheduler::new(1000, Backoff::default());
+        s.set_run_ahead(20);
+        s.set_virtual_partitions("jobs", 2);
+        s.assign([tp(0)]);
+        let now = Instant::now();
+        s.push(vp_job(0, 0)); // a slow job holding the commit point
+        for offset in 1..500 {
+            s.push(vp_job(offset, 1));
+        }
+        let slow = run(&mut s, now);
+        assert_eq!(slow.offset, 0);
+        let mut ran = 0;
+        while let Next::Run(j) = s.next_job(now) {
+            ran += 1;
+            s.complete(j, Outcome::Success, now);
+        }
+        assert_eq!(ran, 19, "offsets 1..=19 only, while offset 0 runs");
+        assert_eq!(s.take_commits(), vec![(tp(0), 0)]);
+        s.complete(slow, Outcome::Success, now);
+        assert_eq!(s.take_commits(), vec![(tp(0), 20)]);
+        assert_eq!(
+            run(&mut s, now).offset,
+            20,
+            "the lane goes on once the commit point moved"
         );
     }
 

@@ -24,6 +24,11 @@ pub enum Event {
         kind: &'static str,
         message: String,
     },
+    /// librdkafka's statistics JSON (`statistics.interval.ms`), as librdkafka wrote it: Ruby
+    /// parses it once, and only when `statistics.emitted` has a subscriber.
+    Statistics(String),
+    /// Worth a log line, not an error (the broker is back).
+    Info(String),
 }
 
 /// State shared by the consumer loop, its rebalance callbacks and the workers.
@@ -48,6 +53,49 @@ pub struct Shared {
     pub(crate) virtual_topics: Vec<String>,
     /// Fetched messages of virtual-partition topics, in order, waiting for their lanes.
     pub(crate) unclassified: Mutex<Vec<Job>>,
+    /// When the async commit still unanswered was sent. One at a time: commits queued while
+    /// the coordinator was away went out in a burst when it came back, after the shutdown's
+    /// sync commit, and set the group's offsets back thousands of jobs (the broker keeps the
+    /// last commit, not the highest).
+    pub(crate) commit_in_flight: Mutex<Option<std::time::Instant>>,
+    /// Throttles the consumer errors of a broker outage.
+    pub(crate) outage: Mutex<crate::core::refusal_reports::OutageReports>,
+}
+
+/// After this long without an answer, an async commit no longer holds the next one back.
+pub(crate) const COMMIT_ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Shared {
+    /// A consumer error from `poll`: reported when an outage starts, then summarised.
+    pub(crate) fn poll_error(&self, message: String) {
+        let report = lock(&self.outage).error(message, std::time::Instant::now());
+        if let Some(message) = report {
+            self.event(Event::Error {
+                kind: "consumer.poll",
+                message,
+            });
+        }
+    }
+
+    /// The broker answered (an accepted commit, an assignment; not a message, which may
+    /// come from librdkafka's prefetched queue): ends an outage's reports with one line.
+    pub(crate) fn broker_answered(&self) {
+        let mut outage = lock(&self.outage);
+        if !outage.is_failing() {
+            return;
+        }
+        let line = outage.answered(std::time::Instant::now());
+        drop(outage);
+        if let Some(line) = line {
+            self.event(Event::Info(line));
+        }
+    }
+
+    /// Whether an async commit is unanswered (and not yet given up on).
+    pub(crate) fn commit_pending_answer(&self, now: std::time::Instant) -> bool {
+        lock(&self.commit_in_flight)
+            .is_some_and(|sent| now.saturating_duration_since(sent) < COMMIT_ANSWER_TIMEOUT)
+    }
 }
 
 impl Shared {

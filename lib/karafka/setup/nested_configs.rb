@@ -1,0 +1,84 @@
+# frozen_string_literal: true
+
+module Karafka
+  module Setup
+    # `config.oauth.*`. A token provider listener needs librdkafka's OAUTHBEARER refresh
+    # callback to call Ruby, which karafka-rs does not do (the callback runs on a librdkafka
+    # thread); setting one is a boot error that names librdkafka's own OIDC support.
+    class OauthConfig
+      # @return [false, nil, Object]
+      attr_accessor :token_provider_listener
+
+      def initialize
+        @token_provider_listener = false
+      end
+    end
+
+    # `config.license.*`: the Pro Active Job features are part of karafka-rs, so the token is
+    # accepted and not needed.
+    class LicenseConfig
+      attr_accessor :token, :entity
+
+      def initialize
+        @token = false
+        @entity = ''
+      end
+    end
+
+    # `config.admin.*` (Karafka's defaults), for `Karafka::Admin`.
+    class AdminConfig
+      attr_accessor :kafka, :group_id, :max_wait_time, :max_retries_duration, :retry_backoff, :poll_timeout
+
+      def initialize
+        @kafka = {}
+        @group_id = 'karafka_admin'
+        @max_wait_time = 60_000
+        @max_retries_duration = 60_000
+        @retry_backoff = 500
+        @poll_timeout = 50
+      end
+    end
+
+    # `config.internal.active_job.*`: the pluggable job (de)serializer.
+    class ActiveJobInternalConfig
+      # @return [#serialize, #deserialize] see {Karafka::ActiveJob::Deserializer}
+      attr_writer :deserializer
+
+      # @return [#serialize, #deserialize] the default {Karafka::ActiveJob::Deserializer} unless set
+      def deserializer
+        @deserializer ||= Karafka::ActiveJob::Deserializer.new
+      end
+
+      # Karafka's other internal Active Job hooks replace classes karafka-rs implements in Rust.
+      %i[dispatcher job_options_contract consumer_class].each do |name|
+        define_method(:"#{name}=") do |_value|
+          raise Errors::UnsupportedFeatureError,
+                "config.internal.active_job.#{name} cannot be replaced in karafka-rs; " \
+                'customise the payload with config.internal.active_job.deserializer'
+        end
+      end
+    end
+
+    # `config.internal`: Karafka's internal settings. Only `active_job.deserializer` and
+    # `swarm.*` (swarm_config.rb) exist in karafka-rs; any other one raises an error naming it
+    # (not a NoMethodError).
+    class InternalConfig
+      # @return [ActiveJobInternalConfig]
+      attr_reader :active_job
+
+      def initialize
+        @active_job = ActiveJobInternalConfig.new
+      end
+
+      def method_missing(name, *_args)
+        raise Errors::UnsupportedFeatureError,
+              "config.internal.#{name.to_s.delete_suffix('=')} is a Karafka internal setting that karafka-rs " \
+              'does not have (only config.internal.active_job.deserializer and config.internal.swarm.* are supported)'
+      end
+
+      def respond_to_missing?(_name, _include_private = false)
+        false
+      end
+    end
+  end
+end

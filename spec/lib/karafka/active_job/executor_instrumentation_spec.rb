@@ -1,0 +1,133 @@
+# frozen_string_literal: true
+
+require 'spec_helper'
+
+# Karafka's per-job and per-batch events, read the way Karafka's own Datadog and AppSignal
+# listeners read them (karafka/karafka lib/karafka/instrumentation/vendors): a listener
+# written for Karafka must find every reader it calls.
+RSpec.describe Karafka::ActiveJob::Executor, 'instrumentation' do
+  subject(:executor) { described_class.new(monitor) }
+
+  let(:monitor) { Karafka::Instrumentation::Monitor.new }
+
+  # What a Datadog / AppSignal-style listener extracts from each event it handles.
+  let(:vendor_listener) do
+    Class.new do
+      attr_reader :seen
+
+      def initialize
+        @seen = []
+      end
+
+      def on_consumer_consume(event)
+        consumer = event.payload[:caller]
+        @seen << [:consume, "#{consumer.class}#consume", consumer.messages.size,
+                  consumer.messages.metadata.first_offset, consumer.messages.metadata.last_offset,
+                  consumer.topic.consumer_group.id, consumer.topic.name, consumer.partition,
+                  consumer.coordinator.pause_tracker.attempt]
+      end
+
+      def on_active_job_consume(event)
+        @seen << [:job_consume, event[:job]['job_class'], event[:message].offset, event[:message].raw_payload.class,
+                  event[:caller].topic.name]
+      end
+
+      def on_active_job_consumed(event)
+        @seen << [:job_consumed, event[:job]['arguments'], event[:time].class]
+      end
+
+      def on_consumer_consumed(event)
+        consumer = event.payload[:caller]
+        messages = consumer.messages
+        metadata = messages.metadata
+        @seen << [:consumed, messages.count, metadata.last_offset, metadata.processing_lag.class,
+                  metadata.consumption_lag.class, event[:time].class,
+                  "topic:#{metadata.topic}", "partition:#{metadata.partition}"]
+      end
+
+      def on_error_occurred(event)
+        consumer = event.payload[:caller]
+        tags = consumer.respond_to?(:messages) ? ["topic:#{consumer.messages.metadata.topic}", consumer.topic.consumer_group.id] : []
+        @seen << [:error, event[:type], tags]
+      end
+    end.new
+  end
+
+  before do
+    stub_const('TracedJob', Class.new(ActiveJob::Base) do
+      def perform(value)
+        raise FixtureError, 'traced failure' if value == 'fail'
+      end
+    end)
+  end
+
+  def payload(value)
+    JSON.generate(TracedJob.new(value).serialize)
+  end
+
+  it 'publishes consumer.consume, active_job.consume, active_job.consumed, consumer.consumed per job, ' \
+     'with Karafka’s payload readers' do
+    monitor.subscribe(vendor_listener)
+    expect(executor.call(payload('ok'), 'jobs', 2, 40, 'k', { 'h' => 'v' }, 0, 1_700_000_000_000)).to be(true)
+
+    group = Karafka::App.config.consumer_group_id
+    expect(vendor_listener.seen).to eq(
+      [[:consume, 'Karafka::ActiveJob::Consumer#consume', 1, 40, 40, group, 'jobs', 2, 1],
+       [:job_consume, 'TracedJob', 40, String, 'jobs'],
+       [:job_consumed, ['ok'], Float],
+       [:consumed, 1, 40, Integer, Integer, Float, 'topic:jobs', 'partition:2']]
+    )
+  end
+
+  it 'reports a failing job as error.occurred with the consumer as caller, and no consumed events' do
+    monitor.subscribe(vendor_listener)
+    expect(executor.call(payload('fail'), 'jobs', 1, 7, nil, nil, 2)).to eq(['FixtureError', 'traced failure'])
+
+    expect(vendor_listener.seen.map(&:first)).to eq(%i[consume job_consume error])
+    expect(vendor_listener.seen.last).to eq([:error, 'consumer.consume.error', ['topic:jobs', Karafka::App.config.consumer_group_id]])
+  end
+
+  it 'reports the job’s time since it was produced as the consumption lag' do
+    lags = []
+    monitor.subscribe('consumer.consumed') { |event| lags << event[:caller].messages.metadata.consumption_lag }
+    produced_ms = ((Time.now.to_f - 3) * 1000).round
+    executor.call(payload('ok'), 'jobs', 0, 1, nil, nil, 0, produced_ms)
+
+    expect(lags.first).to be_between(2_900, 10_000)
+  end
+
+  it 'gives worker.processed the jobs_queue statistics Karafka’s Datadog listener gauges' do
+    stats = []
+    during = []
+    monitor.subscribe('worker.processed') { |event| stats << event[:jobs_queue].statistics }
+    monitor.subscribe('active_job.consume') { |_event| during << executor.instance_variable_get(:@jobs_queue).statistics }
+    executor.call(payload('ok'), 'jobs', 0, 1, nil, nil, 0)
+    executor.call(payload('fail'), 'jobs', 0, 2, nil, nil, 0)
+
+    expect(during).to eq([{ busy: 1, enqueued: 0 }] * 2)
+    expect(stats).to eq([{ busy: 0, enqueued: 0 }]) # a failed job publishes error.occurred instead
+    expect(executor.instance_variable_get(:@jobs_queue).busy).to eq(0)
+  end
+
+  it 'gives dead_letter_queue.dispatched and consumer.consuming.pause a caller (AppSignal tags DLQ counts with it)' do
+    tags = []
+    monitor.subscribe('dead_letter_queue.dispatched') do |event|
+      consumer = event[:caller]
+      tags << [consumer.topic.name, consumer.topic.consumer_group.id, consumer.partition, event[:message].offset]
+    end
+    monitor.subscribe('consumer.consuming.pause') { |event| tags << [event[:caller].partition, event[:caller].coordinator.pause_tracker.attempt] }
+    executor.paused('jobs', 3, 9, 1, 1_000)
+    executor.dead_lettered('jobs', 3, 9, 'jobs-dlq', 4, nil)
+
+    expect(tags).to eq([[3, 1], ['jobs', Karafka::App.config.consumer_group_id, 3, 9]])
+  end
+
+  it 'starts publishing when a listener subscribes after the executor was built (block form too)' do
+    executor.call(payload('ok'), 'jobs', 0, 1, nil, nil, 0)
+    offsets = []
+    monitor.subscribe('active_job.consumed') { |event| offsets << event[:message].offset }
+    executor.call(payload('ok'), 'jobs', 0, 2, nil, nil, 0)
+
+    expect(offsets).to eq([2])
+  end
+end

@@ -1,0 +1,92 @@
+# frozen_string_literal: true
+
+require 'spec_helper'
+
+RSpec.describe Karafka::Instrumentation::Monitor do
+  subject(:monitor) { described_class.new }
+
+  # Karafka 2.5's documented list (karafka/wiki Operations/Instrumentation-Events.md) and
+  # WaterDrop's (WaterDrop-Instrumentation-Events), written out here so the spec does not
+  # check the list against itself.
+  karafka_events = %w[
+    active_job.consume active_job.consumed
+    app.before_warmup app.initialized app.initializing app.quiet app.quieting app.running app.stopped
+    app.stopping app.supervising app.terminated
+    client.events_poll client.pause client.reset client.resume
+    connection.listener.after_fetch_loop connection.listener.before_fetch_loop connection.listener.fetch_loop
+    connection.listener.fetch_loop.received connection.listener.pending connection.listener.quiet
+    connection.listener.quieting connection.listener.running connection.listener.starting
+    connection.listener.stopped connection.listener.stopping
+    consumer.before_schedule_consume consumer.before_schedule_eofed consumer.before_schedule_idle
+    consumer.before_schedule_revoked consumer.before_schedule_shutdown consumer.before_schedule_tick
+    consumer.consume consumer.consumed consumer.consuming.pause consumer.consuming.retry
+    consumer.consuming.seek consumer.consuming.transaction consumer.eof consumer.eofed consumer.idle
+    consumer.initialize consumer.initialized consumer.revoke consumer.revoked consumer.shutdown
+    consumer.shutting_down consumer.tick consumer.ticked consumer.wrap consumer.wrapped
+    dead_letter_queue.dispatched error.occurred filtering.seek filtering.throttled
+    oauthbearer.token_refresh process.notice_signal
+    rebalance.partitions_assign rebalance.partitions_assigned rebalance.partitions_revoke
+    rebalance.partitions_revoked statistics.emitted
+    swarm.manager.after_fork swarm.manager.before_fork swarm.manager.control swarm.manager.stopping
+    swarm.manager.terminating swarm.node.after_fork
+    worker.completed worker.process worker.processed
+  ]
+  waterdrop_events = %w[
+    buffer.flushed_async buffer.flushed_sync buffer.purged error.occurred
+    message.acknowledged message.buffered message.produced_async message.produced_sync message.purged
+    messages.buffered messages.produced_async messages.produced_sync oauthbearer.token_refresh
+    producer.closed producer.closing producer.connected producer.disconnected producer.disconnecting
+    producer.reload producer.reloaded statistics.emitted
+    transaction.aborted transaction.committed transaction.finished transaction.marked_as_consumed
+    transaction.started
+  ]
+
+  it 'lets blocks subscribe to every event Karafka 2.5 and WaterDrop document' do
+    (karafka_events | waterdrop_events).each do |name|
+      expect { monitor.subscribe(name) { nil } }.not_to raise_error, name
+    end
+    expect(monitor.available_events).to include(*karafka_events, *waterdrop_events)
+  end
+
+  it 'calls on_<event> methods of listener objects, for every documented event they answer' do
+    listener = Class.new do
+      attr_reader :calls
+
+      def initialize
+        @calls = []
+      end
+
+      %w[consumer.consumed active_job.consume statistics.emitted connection.listener.fetch_loop].each do |name|
+        define_method(:"on_#{name.tr('.', '_')}") { |event| @calls << event.id }
+      end
+    end.new
+    monitor.subscribe(listener)
+    monitor.instrument('consumer.consumed', { caller: nil }) { nil }
+    monitor.instrument('statistics.emitted', { statistics: {} })
+
+    expect(listener.calls).to eq(%w[consumer.consumed statistics.emitted])
+    expect(monitor.listening?('active_job.consume')).to be(true)
+    expect(monitor.listening?('connection.listener.fetch_loop')).to be(true)
+  end
+
+  it 'names the list of known events when a subscription is misspelt' do
+    expect { monitor.subscribe('consumer.consumd') { nil } }
+      .to raise_error(ArgumentError, /unknown instrumentation event 'consumer.consumd'.*Karafka::Instrumentation::EVENTS/)
+  end
+
+  it 'forgets an unsubscribed listener' do
+    listener = Object.new
+    def listener.on_error_occurred(_event) = raise('must not be called')
+    monitor.subscribe(listener)
+    monitor.unsubscribe(listener)
+
+    expect(monitor.listening?('error.occurred')).to be(false)
+    expect { monitor.instrument('error.occurred', {}) }.not_to raise_error
+  end
+
+  it 'lists in the README every documented event karafka-rs never emits' do
+    readme = File.read(File.expand_path('../../../../README.md', __dir__))
+    Karafka::Instrumentation::NEVER_EMITTED.each { |name| expect(readme).to include("`#{name}`"), name }
+    expect(Karafka::Instrumentation::NEVER_EMITTED & Karafka::Instrumentation::EMITTED).to be_empty
+  end
+end
