@@ -34,13 +34,27 @@ module Karafka
 
       def serve(host, port)
         require 'webrick'
-        require 'rack'
-        require 'rack/handler/webrick'
         app = Karafka::Web::App
+        handler = webrick_handler
         puts "Karafka dashboard on http://#{host}:#{port}/ (Ctrl-C stops it)"
-        Rack::Handler::WEBrick.run(app, Host: host, Port: port, AccessLog: [],
+        handler.run(app, Host: host, Port: port, AccessLog: [],
                                         Logger: WEBrick::Log.new($stderr, WEBrick::Log::WARN)) do |server|
           %w[INT TERM].each { |signal| trap(signal) { server.shutdown } }
+        end
+      end
+
+      # Rack 2 ships the WEBrick handler; Rack 3 moved it to the rackup gem.
+      def webrick_handler
+        require 'rack/handler/webrick'
+        Rack::Handler::WEBrick
+      rescue LoadError
+        begin
+          require 'rackup/handler/webrick'
+          Rackup::Handler::WEBrick
+        rescue LoadError
+          raise Errors::InvalidConfigurationError,
+                "karafka web serves with WEBrick: with Rack #{Rack.release} it needs the rackup gem " \
+                "(or mount Karafka::Web::App in the app's own Rack server)"
         end
       end
     end
