@@ -30,6 +30,9 @@ require_relative 'water_drop'
 
 # karafka-rs: Karafka's Active Job stack with a Rust core. `require "karafka"` as with Karafka.
 module Karafka
+  # The jobs dashboard (`Karafka::Web.enable!`), loaded on first use.
+  autoload :Web, File.expand_path('karafka/web', __dir__)
+
   class << self
     # @return [Logger] `config.logger`, or a STDOUT logger
     def logger

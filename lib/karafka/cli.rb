@@ -17,6 +17,7 @@ module Karafka
         topics ACTION          declarative topics: migrate, plan, create, delete, reset,
                                repartition, align, list (`karafka help topics`)
         info                   print settings (secrets redacted) and routes
+        web [--port N]         serve the jobs dashboard on 127.0.0.1 (`karafka help web`)
         install                write karafka.rb and an example job into this directory
         console (c)            an IRB session with the app loaded
         version                print the version
@@ -27,7 +28,8 @@ module Karafka
     # @return [Hash{String => Class}] command name or alias => command class
     def self.commands
       { 'server' => Server, 's' => Server, 'consumer' => Server, 'topics' => Topics, 'info' => Info,
-        'install' => Install, 'console' => Console, 'c' => Console, 'swarm' => Swarm }
+        'install' => Install, 'console' => Console, 'c' => Console, 'swarm' => Swarm,
+        'web' => Web }
     end
 
     # @param argv [Array<String>]
@@ -64,3 +66,4 @@ require_relative 'cli/info'
 require_relative 'cli/install'
 require_relative 'cli/console'
 require_relative 'cli/swarm'
+require_relative 'cli/web'

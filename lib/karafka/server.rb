@@ -43,6 +43,8 @@ module Karafka
 
       subscribe_default_logger
       subscribe_default_proctitle
+      # Karafka::Web.enable!: this process' periodic report and its errors (lib/karafka/web).
+      @web_reporter = Web::Reporter.new(@app, @monitor).start if Web.enabled?
       @engines = build_engines(groups)
       trap_signals
       @engines.each { |settings, _| Karafka.logger.info("Consumer group #{settings.group_id}: #{membership(settings)}") }
@@ -187,6 +189,7 @@ module Karafka
         # revocation that closing causes is not).
         publish(engine._take_events.select { |kind, _| %i[error info].include?(kind) }, nil)
       end
+      @web_reporter&.stop
       Karafka.producer.close if Karafka.producer?
       @app.state = :stopped
       @monitor.instrument('app.stopped', {})

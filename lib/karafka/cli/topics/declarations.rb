@@ -26,6 +26,10 @@ module Karafka
           end
           extra = routes.filter_map { |topic| topic.dead_letter && topic.dead_letter[:topic] } + routes.schedule_topics
           extra.each { |name| declared[name] ||= build(name, {}) unless unmanaged.include?(name) }
+          # Karafka::Web.enable!: the dashboard's topics, with karafka-web's retention settings.
+          if Karafka::Web.enabled?
+            Karafka::Web.topic_names.each { |kind, name| declared[name] ||= build(name, Karafka::Web::TOPIC_SETTINGS.fetch(kind)) }
+          end
           declared.values
         end
 

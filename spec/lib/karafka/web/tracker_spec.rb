@@ -1,0 +1,60 @@
+# frozen_string_literal: true
+
+require 'spec_helper'
+
+# What a server's report counts, fed by the same monitor events the server publishes.
+RSpec.describe Karafka::Web::Tracker do
+  let(:monitor) { Karafka::Instrumentation::Monitor.new }
+  let(:errors) { [] }
+  let(:tracker) { described_class.new(on_error: ->(report) { errors << report }) }
+
+  before { tracker.subscribe(monitor) }
+  after { tracker.unsubscribe }
+
+  it 'counts processed, failed, retried and dead-lettered jobs, and attempts per job location' do
+    location = { topic: 't', partition: 0, offset: 7 }
+    2.times do
+      monitor.instrument('error.occurred', { type: 'consumer.consume.error', error: FixtureError.new('<b>no</b>'),
+                                             job_class: 'FlakyJob', job_id: 'j1', **location })
+      monitor.instrument('consumer.consuming.pause', { **location, attempt: 1, timeout: 100 })
+    end
+    monitor.instrument('dead_letter_queue.dispatched', { dead_letter_topic: 'dlq', attempts: 2, **location })
+    monitor.instrument('worker.processed', { topic: 't', partition: 0, offset: 8, attempt: 1 }) { nil }
+
+    expect(tracker.snapshot[:counters]).to eq(processed: 1, failed: 2, retried: 2, dead: 1)
+    expect(errors.map { |error| error[:attempts] }).to eq([1, 2])
+    expect(errors.last).to include(error_class: 'FixtureError', message: '<b>no</b>', job_class: 'FlakyJob',
+                                   job_id: 'j1', topic: 't', offset: 7)
+  end
+
+  it 'holds a job as running from Active Job perform_start until worker.processed' do
+    job = RecordingJob.new('r1', 'x' * 1_000)
+    job.provider_job_id = 't/1/42'
+    seen = nil
+    monitor.instrument('worker.processed', { topic: 't', partition: 1, offset: 42, attempt: 1 }) do
+      ActiveSupport::Notifications.instrument('perform_start.active_job', job: job)
+      seen = tracker.snapshot[:running]
+    end
+    expect(seen.size).to eq(1)
+    expect(seen.first).to include(job_class: 'RecordingJob', job_id: job.job_id, topic: 't', partition: 1, offset: 42)
+    expect(seen.first[:arguments].length).to be <= described_class::MAX_TEXT + 3
+    expect(tracker.snapshot[:running]).to be_empty
+  end
+
+  it 'tracks assigned partitions through rebalances' do
+    monitor.instrument('rebalance.partitions_assigned', { partitions: [['a', 0], ['a', 1]] })
+    monitor.instrument('rebalance.partitions_revoked', { partitions: [['a', 0]] })
+    expect(tracker.snapshot[:assigned]).to eq([{ topic: 'a', partition: 1 }])
+  end
+
+  it 'is off unless Karafka::Web.enable! was called' do
+    Karafka::Web.reset!
+    expect(Karafka::Web.enabled?).to be(false)
+    expect(Karafka::Cli::Topics::Declarations.from(Karafka::App.routes).map(&:name)).not_to include('karafka_errors')
+    Karafka::Web.enable!
+    declared = Karafka::Cli::Topics::Declarations.from(Karafka::App.routes).to_h { |d| [d.name, d.settings] }
+    expect(declared['karafka_consumers_states']).to include('cleanup.policy' => 'compact')
+  ensure
+    Karafka::Web.reset!
+  end
+end
