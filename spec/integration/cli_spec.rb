@@ -86,8 +86,11 @@ RSpec.describe 'karafka CLI' do
     let(:group) { unique_group('cli') }
     let(:output) { File.join(Dir.tmpdir, "cli-#{suffix}.jsonl") }
 
+    # Dynamic membership: these examples stop a server and start one with other routes in the
+    # same groups, and a static member that stopped keeps its partitions for the session
+    # timeout (restart_spec.rb covers that case for static members).
     before do
-      write_boot_file(<<~RUBY)
+      write_boot_file(<<~RUBY, kafka: "'bootstrap.servers': '#{SpecKafka.bootstrap}', 'group.instance.id': false")
         consumer_group 'cli_group_#{suffix}' do
           active_job_topic '#{topics['a']}'
           subscription_group 'cli_subscription_#{suffix}' do

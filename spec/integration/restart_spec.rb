@@ -50,4 +50,25 @@ RSpec.describe 'Restarting a killed server' do
     wait_until(timeout: 60, message: 'every job') { (ids - JobRecorder.read(output).map { |r| r['id'] }).empty? }
     expect(second.stop('TERM').exitstatus).to eq(0)
   end
+
+  it 'comes back as a new member when restarted with other routes, and gets the new topics' do
+    added = create_topic('restart-added')
+    short_session = { 'SPEC_KAFKA' => 'session.timeout.ms=6000,heartbeat.interval.ms=2000' }
+    first = ServerProcess.new(topics: [topic], group: group, output: output, env: short_session).start
+    servers << first
+    first_id = member_id(first)
+    expect(first.stop('TERM').exitstatus).to eq(0)
+
+    job_for(added, RecordingJob, 'on-the-added-topic').enqueue
+    expect(Karafka.producer.flush(10_000)).to be(true)
+    second = ServerProcess.new(topics: [topic, added], group: group, output: output, env: short_session).start
+    servers << second
+    expect(member_id(second)).not_to eq(first_id), 'an id names the topics its member subscribes to'
+    # Kafka hands a rejoining static member its old assignment without a rebalance: with the
+    # first server's id, the added topic would never be assigned.
+    wait_until(timeout: 60, message: -> { "the added topic's job; log:\n#{second.log[-2000..]}" }) do
+      JobRecorder.read(output).any? { |r| r['id'] == 'on-the-added-topic' }
+    end
+    expect(second.stop('TERM').exitstatus).to eq(0)
+  end
 end

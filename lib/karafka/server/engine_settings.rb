@@ -97,7 +97,7 @@ module Karafka
           return
         end
 
-        @instance_id = StaticMembership.instance_id(@group_id, @config.client_id)
+        @instance_id = StaticMembership.instance_id(@group_id, @config.client_id, job_topics + schedule_topics)
         settings[:'group.instance.id'] = @instance_id if @instance_id
       end
 

@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require 'digest'
 require 'socket'
 require 'tmpdir'
 
@@ -9,10 +10,14 @@ module Karafka
     # server takes its partitions back at once instead of waiting `session.timeout.ms` for its
     # dead predecessor's membership to expire (measured: 43-89 s without it).
     #
-    # The id is "<client_id>-<host name>-<slot>". The slot is the lowest number whose lock
-    # file this process could lock (`flock`, released by the kernel when the process dies,
-    # even by kill -9): two servers of one group on one host get slots 0 and 1, and a server
-    # restarted after its predecessor exited gets that one's slot - and id - again.
+    # The id is "<client_id>-<host name>-<slot>-<topics tag>". The slot is the lowest number
+    # whose lock file this process could lock (`flock`, released by the kernel when the
+    # process dies, even by kill -9): two servers of one group on one host get slots 0 and 1,
+    # and a server restarted after its predecessor exited gets that one's slot - and id -
+    # again. The tag names the topics it subscribes to: Kafka hands a static member that
+    # rejoins the assignment its id had, without a rebalance, so a server restarted with other
+    # routes (a queue added in a deploy, other `--include-topics`) must come back as a new
+    # member, or it would never get the new topics' partitions.
     class StaticMembership
       # More servers of one group on one host than this fall back to dynamic membership.
       MAX_SLOTS = 64
@@ -23,11 +28,18 @@ module Karafka
 
       # @param group_id [String]
       # @param client_id [String]
+      # @param topics [Array<String>] the topics (and patterns) the consumer subscribes to
       # @return [String, nil] the id, or nil when no slot was free
-      def self.instance_id(group_id, client_id)
+      def self.instance_id(group_id, client_id, topics)
         slot = claim_slot(group_id) or return nil
 
-        "#{client_id}-#{Socket.gethostname}-#{slot}"
+        "#{client_id}-#{Socket.gethostname}-#{slot}-#{topics_tag(topics)}"
+      end
+
+      # @param topics [Array<String>]
+      # @return [String] 8 hex digits that change when the subscribed topics change
+      def self.topics_tag(topics)
+        Digest::SHA256.hexdigest(topics.map(&:to_s).sort.uniq.join("\n"))[0, 8]
       end
 
       def self.claim_slot(group_id)

@@ -59,11 +59,16 @@ module Karafka
       end
 
       # @return [String] `group.instance.id` of this node (static membership): the app's own
-      #   value with `_<node>` appended, else `<client_id>-<hostname>-<node>`
+      #   value with `_<node>` appended, else `<client_id>-<hostname>-<node>-<topics tag>` (the
+      #   tag changes with the routes, see Server::StaticMembership)
       def group_instance_id
         kafka = @config.kafka
         base = kafka[:'group.instance.id'] || kafka['group.instance.id']
-        base ? "#{base}_#{id}" : "#{@config.client_id}-#{Socket.gethostname}-#{id}"
+        return "#{base}_#{id}" if base
+
+        routes = @app.routes
+        topics = routes.active_topics.map(&:name) + routes.active_schedule_topics
+        "#{@config.client_id}-#{Socket.gethostname}-#{id}-#{Server::StaticMembership.topics_tag(topics)}"
       end
 
       private
