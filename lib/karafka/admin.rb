@@ -106,7 +106,7 @@ module Karafka
     # @param topic [String]
     # @return [Hash{Integer => Integer}] partition => next offset to consume (-1: none) (karafka-rs)
     def committed_offsets(group, topic)
-      Native::Admin._committed(kafka, group.to_s, topic.to_s).to_h
+      retrying_coordinator_moves { Native::Admin._committed(kafka, group.to_s, topic.to_s).to_h }
     end
 
     # @return [ClusterInfo] `brokers` and `topics`, as Karafka's (`topic[:topic_name]`, ...)
@@ -171,6 +171,25 @@ module Karafka
     # The first offset stored at or after `time` (the high watermark when there is none).
     def offset_at(name, partition, time)
       Native::Admin._offsets_for_times(kafka, name, [[partition, (time.to_r * 1000).to_i]]).first.last
+    end
+
+    # Errors a broker gives while a group's coordinator moves or loads (a broker restart): the
+    # same request succeeds a moment later.
+    COORDINATOR_MOVES = /NotCoordinator|CoordinatorLoadInProgress|CoordinatorNotAvailable/
+
+    # Retries such errors every `config.admin.retry_backoff` ms for at most
+    # `config.admin.max_retries_duration` ms, as Karafka's Admin does.
+    def retrying_coordinator_moves
+      settings = App.config.admin
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + (settings.max_retries_duration / 1000.0)
+      begin
+        yield
+      rescue Errors::AdminError => e
+        raise unless e.message.match?(COORDINATOR_MOVES) && Process.clock_gettime(Process::CLOCK_MONOTONIC) < deadline
+
+        sleep(settings.retry_backoff / 1000.0) # the broker's own recovery time, not a sync point
+        retry
+      end
     end
 
     def build_messages(name, partition, rows)

@@ -12,7 +12,9 @@ require 'spec_helper'
 # were lost in its unclean recovery of __consumer_offsets. It kills the broker of this checkout's bin/kafka, so it runs only where that
 # broker is the one the specs use (bin/test, or KAFKA_PORT set to its port); never against a
 # broker someone else started.
-RSpec.describe 'A broker killed with -9 and restarted' do
+RSpec.describe 'A broker killed with -9 and restarted',
+               lane: :host,
+               lane_reason: 'kills and restarts the broker with bin/kafka; a JVM started in the chroot would outlive the lane' do
   root = File.expand_path('../..', __dir__)
   own_port = File.read(File.join(root, 'tmp/kafka/kafka.port')).strip if File.exist?(File.join(root, 'tmp/kafka/kafka.port'))
   before { skip "this checkout's bin/kafka broker is not the specs' broker" unless own_port && SpecKafka.bootstrap.end_with?(":#{own_port}") }

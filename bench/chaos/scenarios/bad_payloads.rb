@@ -91,17 +91,17 @@ Chaos.scenario('bad_payloads', "the bad-payload matrix (#{KINDS.size} kinds) wit
 
   counts = s.records.refresh.counts
   dead = Karafka::Admin.read_topic(dlq_topic, 0, kinds.size * 2, timeout_ms: 5_000)
-  by_payload = dead.group_by { |m| m[:payload].to_s.b }
+  by_payload = dead.group_by { |m| m.raw_payload.to_s.b }
   rows = kinds.each_with_index.map do |kind, partition|
     payload, = KINDS[kind]
-    letters = payload.to_s.empty? ? dead.select { |m| m[:headers]['source_partition'].to_s == partition.to_s } : by_payload[payload.b]
+    letters = payload.to_s.empty? ? dead.select { |m| m.headers['source_partition'].to_s == partition.to_s } : by_payload[payload.b]
     letter = letters&.first
     moved = counts.key?("dlq/#{partition}:after")
     held = !counts.key?("nodlq/#{partition}:after")
     dlq_cell = if letter
-                 headers = letter[:headers]
+                 headers = letter.headers
                  real = headers['source_topic'] == with_dlq && headers['source_partition'].to_s == partition.to_s
-                 "#{letter[:payload].nil? ? 'null' : "#{letter[:payload].bytesize} B"}, #{headers['source_error_class']}" \
+                 "#{letter.raw_payload.nil? ? 'null' : "#{letter.raw_payload.bytesize} B"}, #{headers['source_error_class']}" \
                    "#{real ? '' : ", source_* headers WRONG: #{headers.slice('source_topic', 'source_partition').inspect}"}"
                else
                  'NOT dead-lettered'

@@ -21,8 +21,13 @@ module Karafka
 
       private
 
+      # In a `karafka swarm` node the title keeps the node's name (`karafka#<client_id> node N`)
+      # that `ps` and the supervisor's logs use.
       def setproctitle(state, suffix = nil)
-        ::Process.setproctitle("karafka #{Karafka::App.config.client_id} (#{state})#{suffix}")
+        config = Karafka::App.config
+        node = config.swarm.node
+        name = node ? "karafka##{config.client_id} node #{node.id}" : "karafka #{config.client_id}"
+        ::Process.setproctitle("#{name} (#{state})#{suffix}")
       end
     end
   end
