@@ -5,6 +5,9 @@ class KarafkaApp < Karafka::App
   end
   Karafka.monitor.subscribe(Karafka::Instrumentation::LoggerListener.new(log_polling: true))
   Karafka.producer.monitor.subscribe(WaterDrop::Instrumentation::LoggerListener.new(Karafka.logger, log_messages: false))
+  # The dashboard: every server reports to Kafka; `bundle exec karafka web` (or
+  # `mount Karafka::Web::App, at: '/karafka'` in config/routes.rb) shows it.
+  Karafka::Web.enable!
   routes.draw do
     active_job_topic :default
   end

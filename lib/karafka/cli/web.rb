@@ -33,7 +33,13 @@ module Karafka
       private
 
       def serve(host, port)
-        require 'webrick'
+        begin
+          require 'webrick'
+        rescue LoadError
+          raise Errors::InvalidConfigurationError,
+                "karafka web serves with WEBrick, which this bundle lacks: add gem 'webrick' to the Gemfile " \
+                "(or mount Karafka::Web::App in the app's own Rack server)"
+        end
         app = Karafka::Web::App
         handler = webrick_handler
         puts "Karafka dashboard on http://#{host}:#{port}/ (Ctrl-C stops it)"
