@@ -6,7 +6,9 @@ require 'spec_helper'
 # uses a `consumer_group :name` block's name as-is as Kafka's group.id, and config.group_id
 # for routes outside any block. The offsets "Karafka committed" are set here with Kafka's own
 # tool (kafka-consumer-groups' ConsumerGroupCommand), not with karafka-rs.
-RSpec.describe 'Consumer groups (migration from Karafka)' do
+RSpec.describe 'Consumer groups (migration from Karafka)',
+               lane: :host,
+               lane_reason: "sets Karafka's offsets with Kafka's own Java tool; the chroot has no JVM, the group ids do not depend on Ruby" do
   let(:output) { File.join(Dir.tmpdir, "groups-#{SecureRandom.hex(4)}.jsonl") }
   let(:default_group) { unique_group('app') }
   let(:servers) { [] }
