@@ -6,7 +6,7 @@ require 'active_job'
 require 'karafka'
 require 'securerandom'
 
-Dir[File.join(__dir__, 'support', '*.rb')].sort.each { |file| require file }
+Dir[File.join(__dir__, 'support', '*.rb')].each { |file| require file }
 require_relative 'fixtures/jobs'
 
 ActiveJob::Base.logger = Logger.new(nil)
