@@ -147,7 +147,7 @@ begin
   end
   Karafka.producer.flush
   spread = Array.new(PARTITIONS) { |partition| Karafka::Admin.watermark_offsets(topic, partition).last }
-  produced = PATHS.select(&:kafka).sum { |path| path.count * ROUNDS + WARM_UP }
+  produced = PATHS.select(&:kafka).sum { |path| (path.count * ROUNDS) + WARM_UP }
   raise "the topic holds #{spread.sum} messages, #{produced} were enqueued" unless spread.sum == produced
 
   append_results(report(totals, spread))

@@ -20,7 +20,7 @@ class LateJob < ActiveJob::Base
   class << self
     def ran!(started, due_at, provider_job_id)
       done = @lock.synchronize do
-        @lateness << started - due_at
+        @lateness << (started - due_at)
         @runs << [provider_job_id, due_at, started]
         @lateness.size == EXPECTED
       end

@@ -154,7 +154,7 @@ def report(limit, runs)
       "#{(server[:with_boot] / drain[:with_boot]).round(3)} incl. boot; (b) steady jobs/s of the " \
       "#{server[:all_steady].size} servers #{server[:all_steady].inspect}; (c) steady jobs/s of the three " \
       "drains #{drain[:all_steady].inspect}, final commit on the broker #{(drain[:commit_seen] * 1000).round} ms " \
-      "after the N-th message"
+      'after the N-th message'
   end
   <<~MD
     ## #{Time.now.utc.strftime('%Y-%m-%d %H:%M UTC')}

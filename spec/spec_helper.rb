@@ -6,7 +6,7 @@ require 'active_job'
 require 'karafka'
 require 'securerandom'
 
-Dir[File.join(__dir__, 'support', '*.rb')].sort.each { |file| require file }
+Dir[File.join(__dir__, 'support', '*.rb')].each { |file| require file }
 require_relative 'fixtures/jobs'
 
 ActiveJob::Base.logger = Logger.new(nil)
@@ -29,6 +29,10 @@ configure_spec_app
 SPEC_LANE = ENV.fetch('KARAFKA_LANE', 'host').to_sym
 
 RSpec.configure do |config|
+  # Everything under spec/integration runs against the real broker (and most of it a
+  # `karafka server` child process); a spec elsewhere that needs the broker says `:integration`.
+  # `rspec --tag ~integration` runs the unit specs alone, in seconds, with no broker.
+  config.define_derived_metadata(file_path: %r{/spec/integration/}) { |meta| meta[:integration] = true }
   config.define_derived_metadata do |meta|
     next unless meta[:lane]
 

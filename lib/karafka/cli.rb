@@ -45,7 +45,7 @@ module Karafka
       end
     rescue UsageError, OptionParser::ParseError => e
       warn "karafka: #{e.message}"
-      warn klass && klass.const_defined?(:USAGE, false) ? klass::USAGE : USAGE
+      warn(klass&.const_defined?(:USAGE, false) ? klass::USAGE : USAGE)
       1
     end
 

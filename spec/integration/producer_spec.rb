@@ -30,7 +30,7 @@ RSpec.describe Karafka::Producer do
     expect(small.produce_many_async(Array.new(2_000) { |i| { topic: topic, payload: i.to_s } })).to eq(2_000)
     expect(small.flush(30_000)).to be(true)
     payloads = Karafka::Admin.read_topic(topic, 0, 2_000).map(&:raw_payload)
-    expect(payloads).to eq(Array.new(2_000) { |i| i.to_s })
+    expect(payloads).to eq(Array.new(2_000, &:to_s))
     small.close(0)
   end
 
@@ -81,7 +81,7 @@ RSpec.describe Karafka::Producer do
 
   it 'applies a variant’s topic settings to what it produces' do
     topic = create_topic('variant')
-    strict = producer.with(topic_config: { 'acks': 'all' })
+    strict = producer.with(topic_config: { acks: 'all' })
     impatient = described_class.new(kafka: { 'bootstrap.servers': '127.0.0.1:1' }).with(max_wait_timeout: 100)
 
     expect(strict.produce_sync(topic: topic, payload: 'x').offset).to eq(0)

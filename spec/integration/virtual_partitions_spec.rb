@@ -14,7 +14,7 @@ RSpec.describe 'Virtual partitions' do
 
   def run_jobs(failing: nil)
     jobs = (0...steps).flat_map do |step|
-      keys.map { |key| job_for(topic, KeyedStepJob, key, step, [key, step] == failing) }
+      keys.map { |key| job_for(topic, KeyedStepJob, key, step, failing == [key, step]) }
     end
     ActiveJob.perform_all_later(jobs)
     expect(Karafka.producer.flush(30_000)).to be(true)
@@ -53,7 +53,7 @@ RSpec.describe 'Virtual partitions' do
     expect(failed.map { |r| [r['key'], r['step']] }).to eq([['user-7', 20]])
     expect(records.count { |r| r['key'] == 'user-7' && r['step'] == 20 }).to eq(2)
     expect(records.select { |r| r['ok'] }.map { |r| [r['key'], r['step']] }.uniq.size).to eq(keys.size * steps)
-    expect(records.size).to eq(keys.size * steps + 1), 'nothing but the failed job ran twice'
+    expect(records.size).to eq((keys.size * steps) + 1), 'nothing but the failed job ran twice'
     expect_per_key_order(records)
   end
 
@@ -74,4 +74,3 @@ RSpec.describe 'Virtual partitions' do
     expect(records.select { |r| r['key'] }.map { |r| [r['key'], r['step']] }.tally.values.uniq).to eq([1])
   end
 end
-

@@ -55,7 +55,7 @@ RSpec.describe 'karafka web' do
   it 'refuses unknown flags with its usage' do
     output = IO.popen(env, [RbConfig.ruby, '-I', File.join(root, 'lib'), File.join(root, 'exe/karafka'), 'web', '--nope'],
                       chdir: root, err: %i[child out], &:read)
-    expect($?.exitstatus).to eq(1) # rubocop:disable Style/SpecialGlobalVars
+    expect($?.exitstatus).to eq(1)
     expect(output).to include('Usage: karafka web', '--host ADDRESS')
   end
 end

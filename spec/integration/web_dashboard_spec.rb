@@ -111,7 +111,7 @@ RSpec.describe 'Karafka::Web dashboard' do
   it 'retries a dead letter after a confirmation: the job runs again from its source topic' do
     page = wait_for_page('/dead_letters', @flaky.job_id)
     row = dead_letter_row(page.body, @flaky.job_id)
-    item = row[/value="retry:(\d+\/\d+)"/, 1]
+    item = row[%r{value="retry:(\d+/\d+)"}, 1]
     expect(row).to include('pending', "#{@web[:topic]}/0/", 'FixtureError')
 
     confirm = post('/dead_letters/confirm', [['topic', @web[:dlq]], ['item_action', "retry:#{item}"]])
@@ -135,7 +135,7 @@ RSpec.describe 'Karafka::Web dashboard' do
   it 'skips dead letters in bulk: marked handled, not run' do
     doomed = enqueue_job(FailingJob, 'doomed')
     page = wait_for_page('/dead_letters', doomed.job_id, timeout: 60)
-    item = dead_letter_row(page.body, doomed.job_id)[/value="skip:(\d+\/\d+)"/, 1]
+    item = dead_letter_row(page.body, doomed.job_id)[%r{value="skip:(\d+/\d+)"}, 1]
     runs = records_in(@web[:output], 'doomed').size
 
     confirm = post('/dead_letters/confirm', [['topic', @web[:dlq]], ['action_name', 'skip'], ['items[]', item]])

@@ -55,7 +55,7 @@ module Chaos
   # A scenario's state: its servers and brokers (always stopped), what was enqueued, the
   # disruptions, notes, and the runs of its jobs.
   class Scenario
-    attr_reader :name, :dir, :output, :records, :enqueued, :servers
+    attr_reader :name, :dir, :output, :records, :enqueued, :servers, :group
     attr_accessor :excused, :keyed
 
     def initialize(name, title)
@@ -144,8 +144,6 @@ module Chaos
       @servers << s
       s.start
     end
-
-    def group = @group
 
     # ---------------------------------------------------------------- jobs --
 
@@ -257,8 +255,9 @@ module Chaos
     end
 
     def cleanup
+      # Every server resumes before any is stopped (a stopped one may wait on a paused one).
       @servers.each { |s| s.signal('CONT') }
-      @servers.each { |s| s.stop('KILL', timeout: 10) }
+      @servers.each { |s| s.stop('KILL', timeout: 10) } # rubocop:disable Style/CombinableLoops
       @brokers.reverse_each do |b|
         b.stop
       rescue StandardError => e

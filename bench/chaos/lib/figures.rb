@@ -43,7 +43,8 @@ module Chaos
       stalls = disruptions.each_with_index.map do |(at, _label), i|
         until_next = disruptions[i + 1]&.first || Float::INFINITY
         window = starts.select { |s| s >= at && s < until_next }
-        next(until_next.finite? ? until_next - at : (missing ? nil : :done)) if window.empty?
+        next(until_next - at) if window.empty? && until_next.finite?
+        next(missing ? nil : :done) if window.empty?
 
         ([at] + window).each_cons(2).map { |a, b| b - a }.max || 0.0
       end

@@ -35,7 +35,7 @@ module Chaos
     def distinct = refresh.counts.size
 
     # @return [Hash{String => Integer}] runs per job id
-    def counts = @counts
+    attr_reader :counts
 
     private
 

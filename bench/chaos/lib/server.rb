@@ -37,6 +37,7 @@ module Chaos
       loop do
         _, status = Process.wait2(@pid, Process::WNOHANG)
         return status.tap { Chaos.log("server #{@name} (pid #{@pid}) exited after #{sig}: #{status.exitstatus || status.termsig}") } if status
+
         if Chaos.now > deadline
           Chaos.log("server #{@name} (pid #{@pid}) did not exit #{timeout}s after #{sig}: SIGKILL")
           return stop('KILL', timeout: 10)

@@ -108,8 +108,7 @@ Chaos.scenario('bad_payloads', "the bad-payload matrix (#{KINDS.size} kinds) wit
                end
     "| #{kind} | #{moved ? 'yes' : 'NO (blocked)'} | #{dlq_cell} | #{held ? 'held (retried)' : 'MOVED ON without a DLQ'} |"
   end
-  s.figure('matrix', "\n   | kind | DLQ: partition moved on | DLQ: dead letter | no DLQ |\n   |---|---|---|---|\n   " +
-                     rows.join("\n   "))
+  s.figure('matrix', "\n   | kind | DLQ: partition moved on | DLQ: dead letter | no DLQ |\n   |---|---|---|---|\n   #{rows.join("\n   ")}")
   small = (0..1).map { |p| "partition #{p}: #{counts.key?("small/#{p}:after") ? 'moved on' : 'BLOCKED'}" }
   s.figure('small_dlq_refusing_partition_1', small.join(', '))
   blocked = kinds.each_index.count { |p| !counts.key?("dlq/#{p}:after") }

@@ -41,7 +41,7 @@ Chaos.scenario(name, "#{kills} x kill -9 of karafka server over a #{total}-job d
   s.note("last server exited #{status&.exitstatus.inspect} after SIGTERM")
   sorted = uncommitted.sort
   s.figure('done_but_uncommitted_at_kills', "sum #{uncommitted.sum}, median #{sorted[sorted.size / 2]}, " \
-                                             "max #{sorted.last} (the repeats a kill may cause)")
+                                            "max #{sorted.last} (the repeats a kill may cause)")
   s.note("duplicates are expected up to the sum of done_but_uncommitted_at_kills (#{uncommitted.sum})")
   if vp
     # Lane fairness per server lifetime and partition (lane = Karafka's reducer,
@@ -55,7 +55,7 @@ Chaos.scenario(name, "#{kills} x kill -9 of karafka server over a #{total}-job d
     starved = lanes.count { |c| c.min.zero? && c.max >= 100 }
     ratios = lanes.map { |c| c.min.fdiv(c.max) }.sort
     s.figure('vp_lane_fairness', "#{lanes.size} server lifetimes x partitions with >= 200 jobs; #{starved} with a lane at " \
-                                 "0 jobs while another ran >= 100; smallest / largest lane: median " \
+                                 '0 jobs while another ran >= 100; smallest / largest lane: median ' \
                                  "#{ratios.empty? ? '-' : ratios[ratios.size / 2].round(2)}, min #{ratios.first&.round(2)}")
   end
   committed = Karafka::Admin.committed_offsets(s.group, topic).values.sum { |o| [o, 0].max }

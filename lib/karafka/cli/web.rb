@@ -44,7 +44,7 @@ module Karafka
         handler = webrick_handler
         puts "Karafka dashboard on http://#{host}:#{port}/ (Ctrl-C stops it)"
         handler.run(app, Host: host, Port: port, AccessLog: [],
-                                        Logger: WEBrick::Log.new($stderr, WEBrick::Log::WARN)) do |server|
+                         Logger: WEBrick::Log.new($stderr, WEBrick::Log::WARN)) do |server|
           %w[INT TERM].each { |signal| trap(signal) { server.shutdown } }
         end
       end

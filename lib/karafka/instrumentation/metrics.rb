@@ -42,8 +42,7 @@ module Karafka
         @mutex.synchronize do
           topics = @by_topic.transform_values { |counts| COUNTERS.zip(counts).to_h }
           totals = COUNTERS.to_h { |name| [name, topics.each_value.sum { |counts| counts[name] }] }
-          { **totals, topics: topics, consumer_lag: @lag.transform_values(&:dup), **@load,
-            concurrency: Karafka::App.config.concurrency }
+          { **totals, topics: topics, consumer_lag: @lag.transform_values(&:dup), **@load, concurrency: Karafka::App.config.concurrency }
         end
       end
 

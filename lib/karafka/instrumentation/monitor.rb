@@ -38,9 +38,9 @@ module Karafka
             add(name, block)
           else
             listener = event_name_or_listener
-            EVENTS.each do |name|
-              method_name = "on_#{name.tr('.', '_')}"
-              add(name, listener.method(method_name)) if listener.respond_to?(method_name)
+            EVENTS.each do |event|
+              method_name = "on_#{event.tr('.', '_')}"
+              add(event, listener.method(method_name)) if listener.respond_to?(method_name)
             end
             @listeners = [*@listeners, listener]
           end

@@ -77,7 +77,7 @@ module Karafka
         define_method(method_name) do |name, *|
           raise Errors::UnsupportedFeatureError,
                 "routes: #{method_name} #{name.inspect} needs a custom consumer, which karafka-rs does not run; " \
-                "route Active Job topics with active_job_topic / active_job_pattern"
+                'route Active Job topics with active_job_topic / active_job_pattern'
         end
       end
 
@@ -166,8 +166,6 @@ module Karafka
       def default_group
         App.config.group_id.to_s
       end
-
-      private
 
       # The server could not run the jobs of such a route: say so at boot.
       def ensure_active_job!(method_name, name)

@@ -41,7 +41,7 @@ module Karafka
         end
         return if open.empty?
 
-        logger.warn("karafka swarm: closed the Kafka producer(s) used in the supervisor at boot before forking " \
+        logger.warn('karafka swarm: closed the Kafka producer(s) used in the supervisor at boot before forking ' \
                     '(nodes create their own); do not use Karafka.producer or Karafka::Admin in the supervisor')
       end
 

@@ -240,10 +240,10 @@ module Karafka
       # @param stopping [Array<Node>] the nodes that were running when the shutdown began
       def exit_status(outcome, stopping, killed)
         if outcome == :broken
-          node = @broken
-          @logger.error("karafka swarm: node #{node.id} failed to start #{node.start_failures} times in a row; " \
-                        "giving up. Last error: #{node.last_error}")
-          warn "karafka swarm: nodes cannot start: #{node.last_error}"
+          broken = @broken
+          @logger.error("karafka swarm: node #{broken.id} failed to start #{broken.start_failures} times in a row; " \
+                        "giving up. Last error: #{broken.last_error}")
+          warn "karafka swarm: nodes cannot start: #{broken.last_error}"
           return 1
         end
         if outcome == :unsafe
@@ -259,7 +259,7 @@ module Karafka
 
         failed = stopping.reject { |node| node.exit_status.nil? || node.exit_status.success? }
         unless failed.empty?
-          @logger.error("karafka swarm: node(s) did not stop cleanly: " \
+          @logger.error('karafka swarm: node(s) did not stop cleanly: ' \
                         "#{failed.map { |node| "node #{node.id}: #{node.describe}" }.join(', ')}")
           return 1
         end

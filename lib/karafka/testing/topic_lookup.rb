@@ -45,7 +45,7 @@ module Karafka
         if candidates.size > 1
           raise Errors::TopicInManyConsumerGroupsError,
                 "topic #{name.inspect} is routed in consumer groups #{candidates.map(&:last).join(', ')}: " \
-                "pass consumer_group: to consumer_for"
+                'pass consumer_group: to consumer_for'
         end
         candidates.first
       end

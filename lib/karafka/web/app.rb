@@ -102,7 +102,7 @@ module Karafka
       # A row's own Retry / Skip button: "retry:partition/offset".
       def single_item
         value = @request.POST['item_action']
-        value && value.to_s.split(':', 2)
+        value&.to_s&.split(':', 2)
       end
 
       def letter_action

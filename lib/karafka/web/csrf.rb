@@ -35,7 +35,7 @@ module Karafka
       end
 
       # Sets the nonce cookie when the browser has none yet.
-      def set_cookie(headers)
+      def set_cookie(headers) # rubocop:disable Naming/AccessorMethodName -- sets a response header
         return unless @new_nonce
 
         path = @request.script_name.to_s.empty? ? '/' : @request.script_name

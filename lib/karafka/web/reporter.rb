@@ -26,9 +26,7 @@ module Karafka
       def start
         @thread = Thread.new do
           Thread.current.name = 'karafka.web.reporter'
-          until stopping_after_wait
-            report('running')
-          end
+          report('running') until stopping_after_wait
         end
         self
       end

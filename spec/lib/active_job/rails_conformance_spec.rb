@@ -30,14 +30,14 @@ RSpec.describe 'The :karafka adapter and Rails' do
       Karafka.producer.monitor.subscribe('messages.produced_async') { |event| calls << event[:messages].size }
     end
 
-    it 'goes through the adapter’s enqueue_all: one producer call for the batch, every job lands' do
+    it 'goes through the adapter’s enqueue_all: one producer call for the batch, every job lands', :integration do
       ActiveJob.perform_all_later(Array.new(50) { |i| job_for(topic, RecordingJob, "bulk-#{i}") })
       expect(Karafka.producer.flush(10_000)).to be(true)
       expect(calls).to eq([50])
       expect(topic_size(topic, 2)).to eq(50)
     end
 
-    it 'is Rails’ own, instrumented, and marks each job successfully_enqueued',
+    it 'is Rails’ own, instrumented, and marks each job successfully_enqueued', :integration,
        lane: :modern, lane_reason: 'Rails 7.1+ has perform_all_later and successfully_enqueued; the host lane has 6.1' do
       expect(ActiveJob.method(:perform_all_later).owner).to be(ActiveJob.singleton_class)
       expect(ActiveJob.singleton_class.ancestors).not_to include(Karafka::ActiveJob::PerformAllLater)
@@ -61,7 +61,7 @@ RSpec.describe 'The :karafka adapter and Rails' do
     end
   end
 
-  it 'prints no Active Job deprecation warning when enqueuing through the adapter' do
+  it 'prints no Active Job deprecation warning when enqueuing through the adapter', :integration do
     topic = create_topic('rails-deprecations')
     warnings = []
     deprecator = ActiveJob.respond_to?(:deprecator) ? ActiveJob.deprecator : ActiveSupport::Deprecation

@@ -54,7 +54,7 @@ module Karafka
             client = @server.accept
             begin
               respond(client)
-            rescue Errno::ECONNRESET, Errno::EPIPE, IOError, SystemCallError
+            rescue IOError, SystemCallError # Errno::ECONNRESET, Errno::EPIPE, ...
               nil # the client went away; keep serving the next one
             ensure
               client.close

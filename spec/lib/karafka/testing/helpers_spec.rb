@@ -36,9 +36,9 @@ RSpec.describe Karafka::Testing::RSpec::Helpers do
   end
 
   it 'buffers every dispatch path: perform_all_later, producer variants, karafka_options(producer:)' do
-    job_class.karafka_options(producer: ->(_job) { Karafka.producer.with(topic_config: { 'acks': 'all' }) })
+    job_class.karafka_options(producer: ->(_job) { Karafka.producer.with(topic_config: { acks: 'all' }) })
     ActiveJob.perform_all_later([job_class.new(1), job_class.new(2)])
-    Karafka.producer.variant(topic_config: { 'acks': 'all' }).produce_many_async([{ topic: 'other', payload: 'x' }])
+    Karafka.producer.variant(topic_config: { acks: 'all' }).produce_many_async([{ topic: 'other', payload: 'x' }])
 
     expect(karafka.produced_messages.map { |m| m[:topic] }).to eq(["helpers-#{suffix}", "helpers-#{suffix}", 'other'])
     karafka.consumer_for("helpers-#{suffix}").consume

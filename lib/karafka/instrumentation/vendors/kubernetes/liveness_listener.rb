@@ -23,7 +23,7 @@ module Karafka
           DEFAULT_POLLING_TTL = 5 * 60 * 1_000
           # How the engine's librdkafka errors say they are fatal: a consumer error event
           # flagged fatal (`(Fatal) Message consumption error: ...`), or RD_KAFKA_RESP_ERR__FATAL.
-          FATAL_MESSAGE = /\A\(Fatal\) |Local: Fatal error/.freeze
+          FATAL_MESSAGE = /\A\(Fatal\) |Local: Fatal error/
 
           # @param hostname [String, nil] nil binds on every interface
           # @param port [Integer]
