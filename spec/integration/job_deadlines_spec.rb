@@ -35,7 +35,7 @@ RSpec.describe 'Job deadlines' do
   end
 
   it 'reports a job past karafka_options(deadline:) once, turns the liveness probe unhealthy after the grace, and lets it finish' do
-    server = start_server('SPEC_LIVENESS_PORT' => port.to_s)
+    server = start_server('SPEC_OVERDUE_LIVENESS_PORT' => port.to_s)
     job = job_for(topic, OverdueJob, 'slow', release).tap(&:enqueue)
     wait_until(message: -> { server.log[-3000..] }) { records('overdue').any? }
 

@@ -120,10 +120,12 @@ module Karafka
           def status_body
             flags = evaluate
             healthy = !@unrecoverable && !flags[:polling] && !flags[:consuming] && !flags[:overdue]
+            errors = { polling_ttl_exceeded: flags[:polling], consumption_ttl_exceeded: flags[:consuming],
+                       unrecoverable: @unrecoverable }
+            # Karafka's body unless `overdue_grace:` is set.
+            errors[:overdue_grace_exceeded] = flags[:overdue] if @overdue_grace
             { status: healthy ? 'healthy' : 'unhealthy', timestamp: Time.now.to_i, port: @port,
-              process_id: ::Process.pid,
-              errors: { polling_ttl_exceeded: flags[:polling], consumption_ttl_exceeded: flags[:consuming],
-                        unrecoverable: @unrecoverable, overdue_grace_exceeded: flags[:overdue] } }
+              process_id: ::Process.pid, errors: errors }
           end
         end
       end
