@@ -18,12 +18,14 @@ def serve_from(root, topic, group, extra)
     env = server_env(topic, dir, JOBS, group: group, 'KARAFKA_BOOT_FILE' => File.join(root, 'bench', 'karafka.rb'))
              .merge(extra)
     log = File.join(dir, 'server.log')
-    with_child(log, -> { Process.spawn(env, RbConfig.ruby, '-Ilib', 'exe/karafka', 'server', chdir: root, %i[out err] => log) }) do |pid, _spawned|
+    spawn = -> { Process.spawn(env, RbConfig.ruby, '-Ilib', 'exe/karafka', 'server', chdir: root, %i[out err] => log) }
+    cpu = with_child(log, spawn) do |pid, _spawned|
       wait_for_commits(group, topic, JOBS, pid, now + TIMEOUT, ready: -> { File.exist?(File.join(dir, 'last')) })
-      stop(pid)
+      cpu_seconds(pid).tap { stop(pid) }
     end
     first, last = %w[first last].map { |name| Float(File.read(File.join(dir, name))) }
-    (JOBS - 1) / (last - first)
+    # CPU of the whole server process (boot included) per job: steadier than jobs/s on a loaded machine.
+    [(JOBS - 1) / (last - first), cpu * 1e6 / JOBS]
   end
 end
 
@@ -46,8 +48,11 @@ begin
     end
   end
   puts "1 partition, #{JOBS} trivial jobs, concurrency #{CONCURRENCY}, #{ROUNDS} interleaved rounds, load #{load_average}"
-  results.each do |name, rates|
-    puts format('%-34s best %6d jobs/s  median %6d  (all: %s)', name, rates.max, rates.sort[rates.size / 2], rates.map(&:round).join(', '))
+  results.each do |name, runs|
+    rates = runs.map(&:first)
+    cpu = runs.map(&:last)
+    puts format('%-34s jobs/s best %6d median %6d (all: %s) | server CPU us/job median %5.1f min %5.1f',
+                name, rates.max, rates.sort[rates.size / 2], rates.map(&:round).join(', '), cpu.sort[cpu.size / 2], cpu.min)
   end
 ensure
   Karafka::Admin.delete_topic(topic)

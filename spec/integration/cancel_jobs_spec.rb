@@ -100,33 +100,35 @@ RSpec.describe 'Cancelling jobs' do
     CancelRaceJob._karafka_options = CancelRaceJob._karafka_options.except(:scheduled_messages_topic)
   end
 
-  it 'reports each job of a cancel racing its dispatch exactly once: run, or skipped' do
-    topic = create_topic('cancel-race', partitions: 3)
+  it 'reports each job of a cancel racing its dispatch exactly once, run or skipped, and skips every job cancelled before it started' do
+    topic = create_topic('cancel-race')
     start_server([topic])
+    # A job holding the partition until it sees its own cancel: the 100 jobs enqueued before
+    # that cancel wait behind it, and once it returns its server has read their cancels too
+    # (earlier in the cancels topic), so the cancelled ones among them must all be skipped.
+    # The 100 enqueued after it run at once: their cancels race their dispatch.
+    gate = job_for(topic, CancellableJob, 'gate').tap(&:enqueue)
+    wait_until(message: log) { records('started').any? }
     jobs = Array.new(200) { |i| job_for(topic, CancelRaceJob, "race-#{i}") }
-    cancelled = Queue.new
-    canceller = Thread.new do
-      while (job = cancelled.pop)
-        Karafka::ActiveJob.cancel(job.job_id)
-      end
-    end
     jobs.each_with_index do |job, i|
+      Karafka::ActiveJob.cancel(gate.job_id) if i == 100
+      Karafka::ActiveJob.cancel(job.job_id) if i.even? # just before it is enqueued
       job.enqueue
-      cancelled << job if i.even?
     end
-    cancelled << nil
-    canceller.join
     Karafka.producer.flush(10_000)
 
     wait_until(timeout: 60, message: log) { records.count { |r| %w[ran cancelled].include?(r['kind']) } >= jobs.size }
-    wait_until(message: 'every offset committed') { committed_total(group, topic) == jobs.size }
+    wait_until(message: 'every offset committed') { committed_total(group, topic) == jobs.size + 1 }
     ran = records('ran').map { |r| r['job_id'] }
     skipped = records('cancelled').map { |r| r['job_id'] }
+    cancelled, kept = jobs.each_with_index.partition { |_, i| i.even? }.map { |pairs| pairs.map { |job, _| job.job_id } }
     expect(ran & skipped).to be_empty
     expect((ran + skipped).sort).to eq(jobs.map(&:job_id).sort)
-    kept = jobs.each_with_index.select { |_, i| i.odd? }.map { |job, _| job.job_id }
     expect(ran).to include(*kept)
-    expect(skipped - jobs.each_with_index.select { |_, i| i.even? }.map { |job, _| job.job_id }).to be_empty
-    puts "  cancel race: #{skipped.size} of 100 cancelled jobs skipped, #{100 - skipped.size} had started (too late)"
+    expect(cancelled).to include(*skipped)
+    expect(skipped).to include(*cancelled.first(50))
+    expect(records('finished')).to contain_exactly(include('id' => 'gate', 'cancelled' => true))
+    late = cancelled.last(50) - skipped
+    puts "  cancel race: of the 50 cancelled just before their dispatch, #{50 - late.size} skipped, #{late.size} ran (too late)"
   end
 end
