@@ -43,22 +43,23 @@ module Karafka
           App.config.active_job.cancels_topic
         end
 
-        # Reads what the topic holds beyond what was read (everything, the first time).
+        # Reads what the topic holds beyond what was read (everything, the first time), up to
+        # the end it has now. A read that stops short (a broker that times out) leaves the rest
+        # for the next call: the position only moves past records actually read.
         # @return [Integer] records read
         def read
           name = topic
           _low, high = Admin.read_watermark_offsets(name, 0)
-          return 0 if high <= @read_to
+          read = 0
+          while @read_to < high
+            messages = Admin.read_topic(name, 0, high - @read_to, @read_to)
+            break if messages.empty? # nothing (more) to read now: a gap, or a timeout
 
-          messages = Admin.read_topic(name, 0, high - @read_to, @read_to)
-          messages.each do |message|
-            key = message.raw_key
-            next if key.nil?
-
-            message.raw_payload.nil? ? @ids.delete(key) : (@ids[key] = true)
+            messages.each { |message| apply(message) }
+            @read_to = messages.last.offset + 1
+            read += messages.size
           end
-          @read_to = messages.empty? ? high : messages.last.offset + 1
-          messages.size
+          read
         end
 
         # Forgets what was read (specs).
@@ -68,6 +69,14 @@ module Karafka
         end
 
         private
+
+        # The key is the job id; a tombstone withdraws its cancel.
+        def apply(message)
+          key = message.raw_key
+          return if key.nil?
+
+          message.raw_payload.nil? ? @ids.delete(key) : (@ids[key] = true)
+        end
 
         def topic!
           topic or raise Errors::InvalidConfigurationError,
