@@ -17,6 +17,10 @@ class KarafkaApp < Karafka::App
     config.max_messages = Integer(ENV['BENCH_MAX_MESSAGES']) if ENV['BENCH_MAX_MESSAGES']
     config.kafka.merge!(ENV['BENCH_KAFKA'].split(',').to_h { |pair| pair.split('=', 2) }) if ENV['BENCH_KAFKA']
     config.logger = Logger.new($stdout, level: Logger::WARN)
+    # BENCH_CANCELS / BENCH_TRACES / BENCH_DEADLINE: the opt-in job features on (bench/features.rb).
+    config.active_job.cancels_topic = ENV['BENCH_CANCELS'] if ENV['BENCH_CANCELS']
+    config.active_job.traces = true if ENV['BENCH_TRACES']
+    config.active_job.deadline = Float(ENV['BENCH_DEADLINE']) if ENV['BENCH_DEADLINE']
   end
 
   routes.draw do

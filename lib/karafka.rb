@@ -131,11 +131,17 @@ if defined?(ActiveJob)
   require_relative 'karafka/active_job/current_attributes'
   require_relative 'karafka/active_job/job_extensions'
   require_relative 'karafka/active_job/schedule'
+  require_relative 'karafka/active_job/cancels'
+  require_relative 'karafka/active_job/deadlines'
+  require_relative 'karafka/active_job/trace'
   require_relative 'karafka/active_job/dispatcher'
   require_relative 'karafka/active_job/executor'
   require_relative 'karafka/active_job/perform_all_later'
   require_relative 'active_job/queue_adapters/karafka_adapter'
-  ActiveSupport.on_load(:active_job) { extend Karafka::ActiveJob::JobExtensions }
+  ActiveSupport.on_load(:active_job) do
+    extend Karafka::ActiveJob::JobExtensions
+    include Karafka::ActiveJob::Cancellable
+  end
 end
 
 require_relative 'karafka/railtie' if defined?(Rails::Railtie)

@@ -45,6 +45,8 @@ module Karafka
       subscribe_default_proctitle
       # Karafka::Web.enable!: this process' periodic report and its errors (lib/karafka/web).
       @web_reporter = Web::Reporter.new(@app, @monitor).start if Web.enabled?
+      # config.active_job.cancels_topic: every cancel so far is read before any job runs.
+      @cancels = ActiveJob::Cancels::Reader.new(@monitor, @config.active_job.cancels_interval).start if @config.active_job.cancels_topic
       @engines = build_engines(groups)
       trap_signals
       @engines.each { |settings, _| Karafka.logger.info("Consumer group #{settings.group_id}: #{membership(settings)}") }
@@ -190,6 +192,8 @@ module Karafka
         publish(engine._take_events.select { |kind, _| %i[error info].include?(kind) }, nil)
       end
       @web_reporter&.stop
+      @cancels&.stop
+      ActiveJob::Deadlines.stop if defined?(ActiveJob::Deadlines)
       Karafka.producer.close if Karafka.producer?
       @app.state = :stopped
       @monitor.instrument('app.stopped', {})

@@ -84,7 +84,10 @@ module Karafka
                 'scheduled_messages(...) in the server routes)'
         end
         target = Producer::Message.from_row(row(job, options))
-        Producer::Message.to_row(Schedule.envelope(target, schedules_topic, timestamp))
+        envelope = Schedule.envelope(target, schedules_topic, timestamp)
+        # Where the schedule is, for Karafka::ActiveJob.cancel(job) to remove it (cancels.rb).
+        job.instance_variable_set(:@karafka_schedule, [envelope[:topic], envelope[:key]])
+        Producer::Message.to_row(envelope)
       end
 
       def producer_for(job, options)
@@ -94,14 +97,16 @@ module Karafka
       def row(job, options)
         topic = job.queue_name.to_s
         payload = serialize(job)
+        # config.active_job.traces: the enqueuing context's traceparent / tracestate (trace.rb).
+        headers = App.config.active_job.traces ? Trace.outgoing : NO_HEADERS
         partitioner = options[:partitioner]
-        return [topic, payload, nil, nil, nil, NO_HEADERS] unless partitioner
+        return [topic, payload, nil, nil, nil, headers] unless partitioner
 
         value = partitioner.call(job)
         case options.fetch(:partition_key_type, :key)
-        when :key then [topic, payload, value.to_s, nil, nil, NO_HEADERS]
-        when :partition_key then [topic, payload, nil, value.to_s, nil, NO_HEADERS]
-        else [topic, payload, nil, nil, partition_number(topic, value), NO_HEADERS]
+        when :key then [topic, payload, value.to_s, nil, nil, headers]
+        when :partition_key then [topic, payload, nil, value.to_s, nil, headers]
+        else [topic, payload, nil, nil, partition_number(topic, value), headers]
         end
       end
 

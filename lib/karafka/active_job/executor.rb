@@ -47,6 +47,10 @@ module Karafka
         @group_id = config.consumer_group_id
         @generation = nil
         @jobs_queue = JobsQueue.new
+        # Opt-in features (config.active_job): each a boolean check per job while off.
+        @cancels = !config.active_job.cancels_topic.nil?
+        @traces = config.active_job.traces
+        Deadlines.declared = true if config.active_job.deadline
       end
 
       # @return [true, Array(String, String)]
@@ -64,11 +68,13 @@ module Karafka
         job['provider_job_id'] ||= "#{topic}/#{partition}/#{offset}"
         meta = { job_class: job['job_class'], job_id: job['job_id'], topic: topic, partition: partition,
                  offset: offset, attempt: attempt, jobs_queue: @jobs_queue }
+        return cancelled(meta) if @cancels && Cancels.include?(job['job_id'])
+
         @monitor.instrument('worker.processed', meta) do
           if instrumented
-            execute_instrumented(job, message, attempt)
+            execute_instrumented(job, message, attempt, headers, meta)
           else
-            CurrentAttributes.around(job) { ::ActiveJob::Base.execute(job) }
+            perform(job, headers, meta)
           end
         end
         true
@@ -131,19 +137,44 @@ module Karafka
       # Karafka's order: consumer.consume, active_job.consume, the job, active_job.consumed
       # (with :time), consumer.consumed (with :time). A failing job publishes neither
       # "consumed" event (error.occurred instead), as in Karafka.
-      def execute_instrumented(job, message, attempt)
+      def execute_instrumented(job, message, attempt, headers, meta)
         @jobs_queue.busy += 1
         consumer = Consumer.new(message, @group_id, attempt)
         @monitor.instrument('consumer.consume', { caller: consumer })
         @monitor.instrument('consumer.consumed', { caller: consumer }) do
           payload = { caller: consumer, job: job, message: message }
+          payload[:trace] = Trace.context_of(headers) if @traces
           @monitor.instrument('active_job.consume', payload)
-          @monitor.instrument('active_job.consumed', payload.dup) do
-            CurrentAttributes.around(job) { ::ActiveJob::Base.execute(job) }
-          end
+          @monitor.instrument('active_job.consumed', payload.dup) { perform(job, headers, meta) }
         end
       ensure
         @jobs_queue.busy -= 1
+      end
+
+      # The job itself, with its deadline watched and its trace context restored when those
+      # are on (lib/karafka/active_job/deadlines.rb, trace.rb).
+      def perform(job, headers, meta)
+        if Deadlines.declared? && (deadline = Deadlines.for(job['job_class']))
+          return Deadlines.watch(deadline, meta, @monitor) { perform_traced(job, headers) }
+        end
+
+        perform_traced(job, headers)
+      end
+
+      def perform_traced(job, headers)
+        return Trace.around(headers) { execute(job) } if @traces && headers
+
+        execute(job)
+      end
+
+      def execute(job)
+        CurrentAttributes.around(job) { ::ActiveJob::Base.execute(job) }
+      end
+
+      # A job cancelled before it started: not run, committed (lib/karafka/active_job/cancels.rb).
+      def cancelled(meta)
+        @monitor.instrument('active_job.cancelled', meta.except(:jobs_queue, :attempt))
+        true
       end
 
       def build_message(payload, topic, partition, offset, key, headers, timestamp_ms)

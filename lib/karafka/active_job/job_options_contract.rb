@@ -12,7 +12,7 @@ module Karafka
         partition_key_type: %i[key partition_key partition]
       }.freeze
       CALLABLE = %i[partitioner producer].freeze
-      KEYS = (ALLOWED.keys + CALLABLE + %i[scheduled_messages_topic]).freeze
+      KEYS = (ALLOWED.keys + CALLABLE + %i[scheduled_messages_topic deadline]).freeze
 
       # @param job_class [Class]
       # @param options [Hash]
@@ -33,6 +33,8 @@ module Karafka
           ["#{key} #{value.inspect} #{Contracts.message(:job_options, key, allowed: ALLOWED[key].join(', '))}"]
         elsif CALLABLE.include?(key) && !value.respond_to?(:call)
           ["#{key} #{Contracts.message(:job_options, :callable)}"]
+        elsif key == :deadline && !Setup::ActiveJobConfig::Deadline.valid?(value)
+          ["deadline #{value.inspect} must be a positive number of seconds (e.g. 30.seconds)"]
         elsif key == :scheduled_messages_topic && !((value.is_a?(String) || value.is_a?(Symbol)) && !value.empty?)
           ["#{key} #{Contracts.message(:job_options, :scheduled_messages_topic)}"]
         else

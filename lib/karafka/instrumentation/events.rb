@@ -10,6 +10,8 @@ module Karafka
       app.stopped
       active_job.consume
       active_job.consumed
+      active_job.cancelled
+      active_job.overdue
       consumer.consume
       consumer.consumed
       worker.processed

@@ -29,6 +29,19 @@ module Karafka
                     partition: event[:partition], offset: event[:offset], time: event[:time])
       end
 
+      def on_active_job_cancelled(event)
+        info "[#{event[:job_id]}] #{event[:job_class]} cancelled: skipped " \
+             "(#{event[:topic]}/#{event[:partition]}/#{event[:offset]})"
+      end
+
+      def on_active_job_overdue(event)
+        warn format('[%<id>s] %<klass>s overdue: running for %<for>.1f s, deadline %<deadline>.1f s ' \
+                    '(%<topic>s/%<partition>d/%<offset>d)',
+                    id: event[:job_id], klass: event[:job_class], for: event[:running_for],
+                    deadline: event[:deadline], topic: event[:topic], partition: event[:partition],
+                    offset: event[:offset])
+      end
+
       def on_consumer_consuming_pause(event)
         warn "Pausing partition #{event[:topic]}/#{event[:partition]} at offset #{event[:offset]} " \
              "for #{event[:timeout]} ms after #{event[:attempt]} failed attempt(s)"

@@ -21,6 +21,7 @@ module Karafka
         end
         validate_pause(config.pause, check)
         validate_extensions(config, check)
+        errors.concat(config.active_job.errors)
         if positive?(config.shutdown_timeout) && positive?(config.max_wait_time)
           check.call(config.shutdown_timeout > config.max_wait_time, 'shutdown_timeout',
                      :shutdown_timeout_vs_max_wait_time)

@@ -8,9 +8,23 @@ module Karafka
     # - skip a dead letter: only the "skipped" record (the dead letter itself stays in its
     #   topic, which a dashboard cannot delete from; the page shows it as handled);
     # - cancel a schedule: a tombstone for its key in its partition of the schedules topic,
-    #   which the engine's scheduler (core/schedules.rs) treats as "not due any more".
+    #   which the engine's scheduler (core/schedules.rs) treats as "not due any more";
+    # - cancel a job (config.active_job.cancels_topic): a record in the cancels topic.
     module Actions
+      CANCELS_OFF = 'cancelling is off: set config.active_job.cancels_topic (and run karafka topics migrate)'
+
       module_function
+
+      # @return [Boolean] whether jobs can be cancelled (config.active_job.cancels_topic)
+      def cancels?
+        !Karafka::App.config.active_job.cancels_topic.nil? && defined?(Karafka::ActiveJob::Cancels) ? true : false
+      end
+
+      # A cancel record for the job (lib/karafka/active_job/cancels.rb): skipped if not started.
+      # @param job_id [String]
+      def cancel_job(job_id)
+        Karafka::ActiveJob.cancel(job_id)
+      end
 
       # @return [String] the dlq actions topic's key of one dead letter
       def dlq_key(topic, partition, offset)

@@ -14,7 +14,8 @@ module Karafka
       PAGES = %w[dashboard processes jobs topics errors dead_letters scheduled routing].freeze
       POSTS = {
         'dead_letters/confirm' => :confirm_dead_letters, 'dead_letters/apply' => :apply_dead_letters,
-        'scheduled/confirm' => :confirm_schedules, 'scheduled/apply' => :apply_schedules
+        'scheduled/confirm' => :confirm_schedules, 'scheduled/apply' => :apply_schedules,
+        'jobs/confirm' => :confirm_job_cancels, 'jobs/apply' => :apply_job_cancels
       }.freeze
       # Pages the "live" checkbox reloads (not the ones with forms).
       REFRESHED = %w[dashboard processes jobs topics errors].freeze
@@ -158,6 +159,29 @@ module Karafka
         items = selected_schedules
         items.each { |topic, partition, key| Actions.cancel_schedule(topic, partition, key) }
         redirect('scheduled', notice: "Cancelled #{items.size} scheduled job(s)")
+      end
+
+      # Job ids to cancel: the Jobs page's per-job buttons and its "cancel by id" field
+      # (an enqueued job is not listed: its id comes from the app's logs or records).
+      def selected_job_ids
+        raise ArgumentError, Actions::CANCELS_OFF unless Actions.cancels?
+
+        ids = (Array(@request.POST['items']) + [@request.POST['job_id']]).map { |id| id.to_s.strip }
+        ids = ids.reject(&:empty?).uniq
+        raise ArgumentError, 'give at least one job id' if ids.empty?
+
+        ids
+      end
+
+      def confirm_job_cancels
+        page('confirm', { action_path: 'jobs/apply', title: 'Cancel jobs', fields: {}, items: selected_job_ids,
+                          describe: ->(id) { "job #{id}" }, back: url('jobs') })
+      end
+
+      def apply_job_cancels
+        ids = selected_job_ids
+        ids.each { |id| Actions.cancel_job(id) }
+        redirect('jobs', notice: "Cancelled #{ids.size} job(s): skipped unless already started (a running one sees cancelled?)")
       end
 
       def url(path, params = {})

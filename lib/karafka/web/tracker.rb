@@ -55,7 +55,9 @@ module Karafka
       # @return [Hash] counters, running jobs and assigned partitions as of now
       def snapshot
         counters, running, assigned = @mutex.synchronize { [@counters.dup, @running.values, @assigned.keys] }
-        { counters: counters, running: running.map { |job, started_at| describe(job, started_at) },
+        running = running.map { |job, started_at| describe(job, started_at) }
+        mark_overdue(running)
+        { counters: counters, running: running,
           assigned: assigned.sort.map { |topic, partition| { topic: topic, partition: partition } } }
       end
 
@@ -108,6 +110,19 @@ module Karafka
       end
 
       private
+
+      # Jobs past their deadline (lib/karafka/active_job/deadlines.rb) get `overdue: true`.
+      def mark_overdue(running)
+        return unless defined?(Karafka::ActiveJob::Deadlines) && Karafka::ActiveJob::Deadlines.declared?
+
+        deadlines = Karafka::ActiveJob::Deadlines.overdue.to_h { |entry| [entry.job_id, entry.deadline] }
+        running.each do |job|
+          next unless deadlines.key?(job[:job_id])
+
+          job[:overdue] = true
+          job[:deadline] = deadlines[job[:job_id]]
+        end
+      end
 
       def describe(job, started_at)
         topic, partition, offset = job.provider_job_id.to_s.split('/')

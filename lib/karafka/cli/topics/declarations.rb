@@ -30,6 +30,10 @@ module Karafka
           if Karafka::Web.enabled?
             Karafka::Web.topic_names.each { |kind, name| declared[name] ||= build(name, Karafka::Web::TOPIC_SETTINGS.fetch(kind)) }
           end
+          # config.active_job.cancels_topic: one partition (one order of cancels), compacted.
+          if (cancels = App.config.active_job.cancels_topic)
+            declared[cancels] ||= build(cancels, App.config.active_job.cancels_topic_settings.transform_keys(&:to_sym))
+          end
           declared.values
         end
 

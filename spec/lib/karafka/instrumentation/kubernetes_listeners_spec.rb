@@ -38,7 +38,9 @@ RSpec.describe 'Karafka::Instrumentation::Vendors::Kubernetes listeners' do
   describe kubernetes::LivenessListener do
     it "has Karafka's keyword arguments and defaults" do
       parameters = described_class.instance_method(:initialize).parameters
-      expect(parameters).to eq([%i[key hostname], %i[key port], %i[key consuming_ttl], %i[key polling_ttl]])
+      # Karafka's, plus karafka-rs' optional overdue_grace (job deadlines).
+      expect(parameters).to eq([%i[key hostname], %i[key port], %i[key consuming_ttl], %i[key polling_ttl],
+                                %i[key overdue_grace]])
       expect(described_class.new.instance_variable_get(:@consuming_ttl)).to eq(300_000)
       expect(described_class.new.instance_variable_get(:@polling_ttl)).to eq(300_000)
     end

@@ -9,17 +9,20 @@ module WebScenario
   BOOT_FILE = File.expand_path('fixtures/karafka.rb', __dir__)
 
   # @return [Hash] :topic, :dlq, :schedules, :group, :prefix, :output, :server
-  def start_web_scenario(concurrency: 2)
+  # @param env [Hash] more environment for the server; a block may configure this process
+  #   (the dashboard) before the topics are migrated
+  def start_web_scenario(concurrency: 2, env: {})
     scenario = { prefix: "web_#{SecureRandom.hex(4)}", group: unique_group('web'),
                  topic: create_topic('web-jobs'), dlq: create_topic('web-dead'), schedules: create_topic('web-sched'),
                  output: File.join(Dir.tmpdir, "web-#{SecureRandom.hex(4)}.jsonl") }
     configure_web_app(scenario)
+    yield scenario if block_given?
     migrate_topics
     scenario[:server] = ServerProcess.new(
       topics: [scenario[:topic]], group: scenario[:group], output: scenario[:output], concurrency: concurrency,
       env: { 'KARAFKA_BOOT_FILE' => BOOT_FILE, 'SPEC_WEB_PREFIX' => scenario[:prefix],
              'SPEC_DLQ' => "#{scenario[:dlq]}:1:false", 'SPEC_SCHEDULES' => scenario[:schedules],
-             'SPEC_PAUSE_TIMEOUT' => '200' }
+             'SPEC_PAUSE_TIMEOUT' => '200' }.merge(env)
     ).start
     scenario
   end

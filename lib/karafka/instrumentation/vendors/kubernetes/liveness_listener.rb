@@ -15,7 +15,10 @@ module Karafka
         # - `polling_ttl_exceeded`: the consumer loop has not come back to Ruby within
         #   `polling_ttl` (`connection.listener.fetch_loop`, published at least every second);
         # - `unrecoverable`: librdkafka reported a fatal error (e.g. a fenced static member):
-        #   the consumer cannot recover without a restart.
+        #   the consumer cannot recover without a restart;
+        # - `overdue_grace_exceeded` (karafka-rs, with `overdue_grace:`): a job has run past its
+        #   deadline (`karafka_options(deadline:)`, lib/karafka/active_job/deadlines.rb) by more
+        #   than `overdue_grace` ms. Healthy again once that job returns.
         #
         # Swarm mode: use {SwarmLivenessListener} in the supervisor.
         class LivenessListener < BaseListener
@@ -29,11 +32,14 @@ module Karafka
           # @param port [Integer]
           # @param consuming_ttl [Integer] ms one job may run before the process counts as hung
           # @param polling_ttl [Integer] ms the consumer loop may go without polling
+          # @param overdue_grace [Integer, nil] ms a job may stay overdue; nil: overdue jobs
+          #   never make the process unhealthy
           def initialize(hostname: nil, port: 3000, consuming_ttl: DEFAULT_CONSUMING_TTL,
-                         polling_ttl: DEFAULT_POLLING_TTL)
+                         polling_ttl: DEFAULT_POLLING_TTL, overdue_grace: nil)
             super(hostname: hostname, port: port)
             @consuming_ttl = consuming_ttl
             @polling_ttl = polling_ttl
+            @overdue_grace = overdue_grace && (overdue_grace / 1000.0)
             @mutex = Mutex.new
             @pollings = {}
             @consumptions = {}
@@ -74,7 +80,7 @@ module Karafka
           # @return [Boolean]
           def healthy?
             flags = evaluate
-            !@unrecoverable && !flags[:polling] && !flags[:consuming]
+            !@unrecoverable && !flags[:polling] && !flags[:consuming] && !flags[:overdue]
           end
 
           private
@@ -96,20 +102,30 @@ module Karafka
 
           def evaluate
             now = monotonic_now
-            @mutex.synchronize do
+            flags = @mutex.synchronize do
               { polling: @pollings.values.any? { |tick| now - tick > @polling_ttl },
                 consuming: @consumptions.values.any? { |tick| now - tick > @consuming_ttl } }
             end
+            flags[:overdue] = overdue?
+            flags
+          end
+
+          def overdue?
+            return false unless @overdue_grace && defined?(Karafka::ActiveJob::Deadlines)
+
+            Karafka::ActiveJob::Deadlines.overdue_longer_than?(@overdue_grace)
           end
 
           # One evaluation for both the status code and the reasons.
           def status_body
             flags = evaluate
-            healthy = !@unrecoverable && !flags[:polling] && !flags[:consuming]
+            healthy = !@unrecoverable && !flags[:polling] && !flags[:consuming] && !flags[:overdue]
+            errors = { polling_ttl_exceeded: flags[:polling], consumption_ttl_exceeded: flags[:consuming],
+                       unrecoverable: @unrecoverable }
+            # Karafka's body unless `overdue_grace:` is set.
+            errors[:overdue_grace_exceeded] = flags[:overdue] if @overdue_grace
             { status: healthy ? 'healthy' : 'unhealthy', timestamp: Time.now.to_i, port: @port,
-              process_id: ::Process.pid,
-              errors: { polling_ttl_exceeded: flags[:polling], consumption_ttl_exceeded: flags[:consuming],
-                        unrecoverable: @unrecoverable } }
+              process_id: ::Process.pid, errors: errors }
           end
         end
       end
