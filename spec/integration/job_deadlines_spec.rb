@@ -10,7 +10,7 @@ RSpec.describe 'Job deadlines' do
   let(:group) { unique_group }
   let(:output) { File.join(Dir.tmpdir, "deadlines-#{SecureRandom.hex(4)}.jsonl") }
   let(:release) { File.join(Dir.tmpdir, "deadlines-release-#{SecureRandom.hex(4)}") }
-  let(:port) { 19_150 + rand(10) }
+  let(:port) { rand(19_150..19_159) }
   let(:servers) { [] }
 
   after do
@@ -43,7 +43,7 @@ RSpec.describe 'Job deadlines' do
     expect(overdue.size).to eq(1)
     expect(overdue.first).to include('job_id' => job.job_id, 'deadline' => 0.3)
     expect(overdue.first['running_for']).to be >= 0.3
-    expect(server.log).to match(/\[#{job.job_id}\] OverdueJob overdue: running for [\d.]+ s, deadline 0\.3 s \(#{topic}\/0\/0\)/)
+    expect(server.log).to match(%r{\[#{job.job_id}\] OverdueJob overdue: running for [\d.]+ s, deadline 0\.3 s \(#{topic}/0/0\)})
     code, body = wait_until(message: 'an unhealthy liveness probe') { (status = liveness) && status.first == 500 && status }
     expect(code).to eq(500)
     expect(body['errors']).to include('overdue_grace_exceeded' => true)

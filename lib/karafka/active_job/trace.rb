@@ -58,14 +58,14 @@ module Karafka
 
       # Runs the job with the context its headers carry (as is when they carry none).
       # @param headers [Hash{String => String}]
-      def around(headers)
+      def around(headers, &block)
         context = context_of(headers)
         return yield unless context
 
         with(context) do
           next yield unless open_telemetry?
 
-          ::OpenTelemetry::Context.with_current(::OpenTelemetry.propagation.extract(context)) { yield }
+          ::OpenTelemetry::Context.with_current(::OpenTelemetry.propagation.extract(context), &block)
         end
       end
 

@@ -26,15 +26,23 @@ module Karafka
           end
           extra = routes.filter_map { |topic| topic.dead_letter && topic.dead_letter[:topic] } + routes.schedule_topics
           extra.each { |name| declared[name] ||= build(name, {}) unless unmanaged.include?(name) }
+          feature_topics.each { |name, declaration| declared[name] ||= build(name, declaration) }
+          declared.values
+        end
+
+        # The topics of the features that keep their state in Kafka, when they are enabled.
+        # @return [Array<(String, Hash)>] name and declaration
+        def feature_topics
+          topics = []
           # Karafka::Web.enable!: the dashboard's topics, with karafka-web's retention settings.
           if Karafka::Web.enabled?
-            Karafka::Web.topic_names.each { |kind, name| declared[name] ||= build(name, Karafka::Web::TOPIC_SETTINGS.fetch(kind)) }
+            Karafka::Web.topic_names.each { |kind, name| topics << [name, Karafka::Web::TOPIC_SETTINGS.fetch(kind)] }
           end
           # config.active_job.cancels_topic: one partition (one order of cancels), compacted.
           if (cancels = App.config.active_job.cancels_topic)
-            declared[cancels] ||= build(cancels, App.config.active_job.cancels_topic_settings.transform_keys(&:to_sym))
+            topics << [cancels, App.config.active_job.cancels_topic_settings.transform_keys(&:to_sym)]
           end
-          declared.values
+          topics
         end
 
         def build(name, declaration)
