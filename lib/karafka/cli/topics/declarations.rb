@@ -30,6 +30,12 @@ module Karafka
           if Karafka::Web.enabled?
             Karafka::Web.topic_names.each { |kind, name| declared[name] ||= build(name, Karafka::Web::TOPIC_SETTINGS.fetch(kind)) }
           end
+          # `recurring_tasks` in the routes: the state topic, compacted (the last record per key).
+          if Karafka::RecurringTasks.declared?
+            state = routes.recurring_tasks_topic
+            declared[state.name] ||= build(state.name, { partitions: 1, replication_factor: state.config.replication_factor,
+                                                         'cleanup.policy': 'compact', **state.config.settings.to_h })
+          end
           declared.values
         end
 

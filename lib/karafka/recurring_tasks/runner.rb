@@ -1,0 +1,294 @@
+# frozen_string_literal: true
+
+require 'socket'
+
+module Karafka
+  module RecurringTasks
+    # The part of `karafka server` that fires recurring tasks, when the routes declare them.
+    #
+    # Every process joins the consumer group `config.recurring_tasks.group_id` on the state
+    # topic (one partition) with a native engine of its own; the member Kafka assigns the
+    # partition to is the candidate owner. Threads (Ruby, as every server thread):
+    # - `karafka.recurring.listener` runs the engine's loop and notes assignments;
+    # - `karafka.recurring.drain` consumes the topic's messages and drops them (the state is
+    #   read through Karafka::Admin, from the first offset, when taking over);
+    # - `karafka.recurring.scheduler` does the work below.
+    #
+    # Taking over: write an `owner` record with a fresh token, then read the topic to its end.
+    # The log's order decides: the owner is the writer of the last `owner` record, and `task:`
+    # records with another token are ignored (see State). Firing a tick: write the `task:`
+    # record (status `firing`), read to its offset and check this process still owns the
+    # topic, run the block, flush the producer, write `done` (or `failed`). So a tick is
+    # never fired twice; a process dying between its `firing` record and `done` leaves the
+    # tick not fired again, and the next owner reports it (`recurring_tasks.task.unconfirmed`).
+    class Runner
+      # Executor of the drain thread: every message is done at once.
+      class Drain
+        def call(*)
+          true
+        end
+      end
+
+      # @param app [Class<App>]
+      # @param monitor [Instrumentation::Monitor]
+      # @param schedule [Schedule]
+      # @param on_failure [#call, nil] called with the error when a thread of this runner dies
+      #   (the server stops, as for its own threads)
+      def initialize(app, monitor, schedule = RecurringTasks.schedule, on_failure: nil)
+        @on_failure = on_failure
+        @app = app
+        @monitor = monitor
+        @schedule = schedule
+        @config = app.config.recurring_tasks
+        @store = Store.new(@config.topics.schedules)
+        @mutex = Mutex.new
+        @wakeup = ConditionVariable.new
+        @assigned = false
+        @stopping = false
+        @token = nil
+        return if Admin.topics.key?(@store.topic)
+
+        raise Errors::InvalidConfigurationError,
+              "recurring tasks: the topic #{@store.topic} does not exist; run `karafka topics migrate`"
+      end
+
+      # @return [self]
+      def start
+        @engine = Native::Engine.new(kafka, [@store.topic], 100, 1_000, 1_000, 1_000, false, [], [], [])
+        @threads = [
+          thread('listener') { listen },
+          thread('drain') { @engine._work(Drain.new) },
+          thread('scheduler') { schedule_loop }
+        ]
+        self
+      end
+
+      # Stops firing first, then leaves the group (so another process takes over at once).
+      def stop
+        @mutex.synchronize do
+          @stopping = true
+          @wakeup.signal
+        end
+        return unless @engine
+
+        @threads[2].join
+        @engine._stop
+        @threads.each { |thread| thread.join(10) }
+        @engine._close
+      end
+
+      private
+
+      def kafka
+        derived = { 'group.id': @config.group_id, 'client.id': @app.config.client_id,
+                    'auto.offset.reset': 'latest' }
+        settings = @app.config.kafka.transform_keys(&:to_sym).merge(derived)
+        settings.delete(:'group.instance.id')
+        settings.map { |key, value| [key.to_s, value.to_s] }
+      end
+
+      def thread(name, &block)
+        Thread.new do
+          Thread.current.name = "karafka.recurring.#{name}"
+          block.call
+        rescue Exception => e # rubocop:disable Lint/RescueException -- reported, never silent
+          @monitor.instrument('error.occurred', { type: "recurring_tasks.#{name}", error: e })
+          @on_failure&.call(e)
+        end
+      end
+
+      def listen
+        loop do
+          case @engine._run_loop
+          when :stopped then break
+          when :events then @engine._take_events.each { |kind, detail, message| on_event(kind, detail, message) }
+          end
+        end
+      end
+
+      def on_event(kind, detail, message)
+        case kind
+        when :assigned, :revoked
+          mine = detail.any? { |topic, partition| topic == @store.topic && partition == Store::PARTITION }
+          return unless mine
+
+          @mutex.synchronize do
+            @assigned = kind == :assigned
+            @token = nil unless @assigned
+            @wakeup.signal
+          end
+        when :info then Karafka.logger.info(message)
+        when :error
+          @monitor.instrument('error.occurred', { type: detail, error: Errors::BaseError.new(message) })
+        end
+      end
+
+      def schedule_loop
+        until stopping_after(@next_wake)
+          @next_wake = nil
+          begin
+            step if @mutex.synchronize { @assigned }
+          rescue StandardError => e
+            @monitor.instrument('error.occurred', { type: 'recurring_tasks.scheduler', error: e })
+            @token = nil # take over again, from a fresh read
+          end
+        end
+      end
+
+      # Waits until `wake` (a Time; nil: `interval`) or a change of assignment; true when stopping.
+      def stopping_after(wake)
+        @mutex.synchronize do
+          unless @stopping || wake == :now
+            timeout = wake ? wake - Time.now : @config.interval / 1000.0
+            @wakeup.wait(@mutex, timeout) if timeout.positive?
+          end
+          @stopping
+        end
+      end
+
+      def step
+        @state ||= State.new
+        @store.read_to_end(@state)
+        return unless @token ? owner? : take_over
+
+        fire_due
+      end
+
+      def owner?
+        return true if @state.owner == @token
+
+        Karafka.logger.warn("Recurring tasks: another process took the state topic #{@store.topic} over")
+        @token = nil
+        false
+      end
+
+      def take_over
+        if @state.version && Gem::Version.new(@state.version) > Gem::Version.new(@schedule.version)
+          version_error
+          return false
+        end
+
+        token = SecureRandom.uuid
+        @store.write('owner', { token: token, version: @schedule.version, process: process_name, at: Time.now.to_f })
+        @state = @store.read_to_end(State.new)
+        return false unless @state.owner == token
+
+        @token = token
+        Karafka.logger.info("Recurring tasks: #{process_name} fires the schedule (version #{@schedule.version})")
+        report_unconfirmed
+        true
+      rescue ArgumentError => e # a version Gem::Version cannot compare
+        @monitor.instrument('error.occurred', { type: 'recurring_tasks.version', error: e })
+        false
+      end
+
+      def version_error
+        return if @version_reported == @state.version
+
+        @version_reported = @state.version
+        @monitor.instrument('error.occurred', {
+                              type: 'recurring_tasks.version',
+                              error: Errors::InvalidConfigurationError.new(
+                                "recurring tasks: this process' schedule version #{@schedule.version} is older than " \
+                                "#{@state.version}, which fired last; it fires nothing"
+                              )
+                            })
+      end
+
+      def report_unconfirmed
+        @state.task_ids.each do |id|
+          record = @state.fired(id)
+          next unless record['status'] == 'firing'
+
+          tick = record['tick'] && Time.at(record['tick'])
+          @monitor.instrument('error.occurred', {
+                                type: 'recurring_tasks.task.unconfirmed', task_id: id, tick: tick,
+                                error: Errors::BaseError.new(
+                                  "recurring task #{id}: the previous owner stopped while firing #{tick}; " \
+                                  'it may not have run and is not fired again'
+                                )
+                              })
+        end
+      end
+
+      def fire_due
+        now = Time.now
+        wakes = [now + (@config.interval / 1000.0)]
+        @schedule.tasks.each_value do |task|
+          if (offset = @state.pending_trigger(task.id))
+            return unless fire(task, nil, offset)
+          end
+          next unless @state.enabled?(task)
+
+          record = @state.fired(task.id)
+          unless record && record['tick']
+            baseline(task, record, now)
+            next wakes << task.next_tick(now)
+          end
+          due(task, Time.at(record['tick']), now).each { |tick| return unless fire(task, tick, nil) }
+          wakes << task.next_tick([Time.at(record['tick']), now].max)
+        end
+        @next_wake = wakes.min
+      end
+
+      # A task no owner has seen yet: its ticks count from now.
+      def baseline(task, record, now)
+        @store.write("task:#{task.id}", record_for(task, now.to_i, record && record['trigger_offset'], 'baseline'))
+        @store.read_to_end(@state)
+      end
+
+      # Ticks after the last one handled, after the last enable and within `catch_up`.
+      def due(task, last, now)
+        window = now - @config.catch_up
+        skipped = task.next_tick(last)
+        if skipped <= window
+          @monitor.instrument('error.occurred', {
+                                type: 'recurring_tasks.task.skipped', task_id: task.id,
+                                error: Errors::BaseError.new(
+                                  "recurring task #{task.id}: ticks from #{skipped} to #{window} are older than " \
+                                  "config.recurring_tasks.catch_up (#{@config.catch_up}s) and were skipped"
+                                )
+                              })
+        end
+        task.ticks_between([last, window, @state.enabled_at(task.id)].compact.max, now)
+      end
+
+      # @return [Boolean] false when this process turned out not to own the topic any more
+      def fire(task, tick, trigger_offset)
+        previous = @state.fired(task.id) || {}
+        tick_value = tick ? tick.to_i : previous['tick']
+        trigger_value = trigger_offset || previous['trigger_offset']
+        key = "task:#{task.id}"
+        @store.write(key, record_for(task, tick_value, trigger_value, 'firing'))
+        @store.read_to_end(@state)
+        return false unless owner?
+
+        status = execute(task, tick || Time.now, tick ? :schedule : :trigger)
+        @store.write(key, record_for(task, tick_value, trigger_value, status))
+        true
+      end
+
+      def execute(task, tick, reason)
+        @monitor.instrument('recurring_tasks.task.executed', { task: task, tick: tick, reason: reason }) do
+          task.execute(tick)
+        end
+        # The jobs it enqueued are on the broker before the tick is recorded as done.
+        Karafka.producer.flush if Karafka.producer?
+        'done'
+      rescue StandardError => e
+        @monitor.instrument('error.occurred', { type: 'recurring_tasks.task.execute.error', error: e,
+                                                task: task, tick: tick })
+        'failed'
+      end
+
+      def record_for(task, tick, trigger_offset, status)
+        { token: @token, id: task.id, tick: tick, trigger_offset: trigger_offset, status: status,
+          at: Time.now.to_f, process: process_name }
+      end
+
+      def process_name
+        @process_name ||= "#{Socket.gethostname}:#{Process.pid}"
+      end
+    end
+  end
+end
