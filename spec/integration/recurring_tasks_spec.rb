@@ -5,12 +5,8 @@ require 'open3'
 
 # Recurring tasks against the real broker: two `karafka server` processes compete for the
 # state topic; the owner fires a task every second that records its tick (and its pid) in a
-# results topic. fugit is needed (ruby-fugit on Debian).
-RSpec.describe 'Recurring tasks', if: (begin
-  require 'fugit'
-rescue LoadError
-  false
-end) do
+# results topic.
+RSpec.describe 'Recurring tasks', skip: FUGIT_MISSING do
   let(:group) { unique_group('recurring') }
   let(:state_topic) { "recurring-state-#{SecureRandom.hex(4)}" }
   let(:results) { create_topic('recurring-results') }

@@ -32,14 +32,16 @@ module Karafka
         document = YAML.safe_load(File.read(path), aliases: true) || {}
         raise invalid(path, 'the top level must be a mapping') unless document.is_a?(Hash)
 
-        tasks = environments?(document) ? (document[env] || {}) : document
+        tasks = environments?(document, env) ? (document[env] || {}) : document
         tasks.each { |id, options| add(schedule, path, id, options) }
         schedule
       end
 
-      # Environment names at the top level: mappings whose values are mappings without `schedule`.
-      def environments?(document)
-        document.values.all? { |value| value.nil? || (value.is_a?(Hash) && !value.key?('schedule')) }
+      # Environment names at the top level: this environment's, or only mappings of mappings.
+      def environments?(document, env)
+        return true if document.key?(env)
+
+        document.values.all? { |value| value.nil? || (value.is_a?(Hash) && value.values.all? { |task| task.is_a?(Hash) }) }
       end
 
       def add(schedule, path, id, options)
