@@ -110,3 +110,11 @@ module Karafka
     end
   end
 end
+
+module Karafka
+  # Karafka Pro's namespace, for apps written against it (`Karafka.pro?` is true here).
+  module Pro
+    # `Karafka::Pro::RecurringTasks.define('1.0.0') { ... }`, `.enable(id)`, ...
+    RecurringTasks = ::Karafka::RecurringTasks
+  end
+end
