@@ -25,7 +25,11 @@ RSpec.describe 'Recurring tasks', skip: FUGIT_MISSING do
   end
 
   def start_server
-    ServerProcess.new(topics: [], group: group, output: File::NULL, env: env).start.tap { |server| servers << server }
+    start_server_with({})
+  end
+
+  def start_server_with(extra)
+    ServerProcess.new(topics: [], group: group, output: File::NULL, env: env.merge(extra)).start.tap { |server| servers << server }
   end
 
   # @return [Array<Hash>] every result, in the order the owners produced them
@@ -70,6 +74,20 @@ RSpec.describe 'Recurring tasks', skip: FUGIT_MISSING do
     # The ticks missed while the killed owner's session timed out were fired by the survivor.
     expect(ticks.find { |row| row['tick'] == killed_at + 1 }['pid']).to eq(survivor.pid)
     expect(survivor.log).not_to include('recurring_tasks.task.unconfirmed')
+  end
+
+  it 'lets no process with an older schedule version fire once a newer one has (rolling deploys)' do
+    newer = start_server_with('SPEC_VERSION' => '2')
+    wait_until(timeout: 60, message: -> { "ticks of version 2; log:\n#{newer.log}" }) { ticks.size >= 2 }
+    expect(newer.stop('TERM').success?).to be(true)
+
+    older = start_server_with('SPEC_VERSION' => '1')
+    wait_until(timeout: 60, message: -> { "the version error; log:\n#{older.log}" }) do
+      older.log.include?('recurring_tasks.version')
+    end
+    expect(older.log).to include("schedule version 1 is older than 2, which fired last; it fires nothing")
+    expect(older.stop('TERM').success?).to be(true)
+    expect(ticks.map { |row| row['pid'] }.uniq).to eq([newer.pid])
   end
 
   it 'applies disable, trigger and enable from the CLI, without catching up the disabled ticks' do

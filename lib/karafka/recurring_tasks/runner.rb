@@ -46,10 +46,8 @@ module Karafka
         @assigned = false
         @stopping = false
         @token = nil
-        return if Admin.topics.key?(@store.topic)
-
-        raise Errors::InvalidConfigurationError,
-              "recurring tasks: the topic #{@store.topic} does not exist; run `karafka topics migrate`"
+        @skips_reported = {}
+        check_topic
       end
 
       # @return [self]
@@ -75,9 +73,22 @@ module Karafka
         @engine._stop
         @threads.each { |thread| thread.join(10) }
         @engine._close
+      rescue StandardError => e
+        @monitor.instrument('error.occurred', { type: 'recurring_tasks.stop', error: e })
       end
 
       private
+
+      # A missing state topic is a boot error; a broker that does not answer yet is not (the
+      # consumer waits for it, as the job engines do).
+      def check_topic
+        return if Admin.topics.key?(@store.topic)
+
+        raise Errors::InvalidConfigurationError,
+              "recurring tasks: the topic #{@store.topic} does not exist; run `karafka topics migrate`"
+      rescue Errors::AdminError => e
+        Karafka.logger.warn("Recurring tasks: could not check the topic #{@store.topic}: #{e.message}")
+      end
 
       def kafka
         derived = { 'group.id': @config.group_id, 'client.id': @app.config.client_id,
@@ -114,7 +125,6 @@ module Karafka
 
           @mutex.synchronize do
             @assigned = kind == :assigned
-            @token = nil unless @assigned
             @wakeup.signal
           end
         when :info then Karafka.logger.info(message)
@@ -127,7 +137,12 @@ module Karafka
         until stopping_after(@next_wake)
           @next_wake = nil
           begin
-            step if @mutex.synchronize { @assigned }
+            # The token and the state belong to this thread; without the partition, no token.
+            if @mutex.synchronize { @assigned }
+              step
+            else
+              @token = nil
+            end
           rescue StandardError => e
             @monitor.instrument('error.occurred', { type: 'recurring_tasks.scheduler', error: e })
             @token = nil # take over again, from a fresh read
@@ -138,7 +153,7 @@ module Karafka
       # Waits until `wake` (a Time; nil: `interval`) or a change of assignment; true when stopping.
       def stopping_after(wake)
         @mutex.synchronize do
-          unless @stopping || wake == :now
+          unless @stopping
             timeout = wake ? wake - Time.now : @config.interval / 1000.0
             @wakeup.wait(@mutex, timeout) if timeout.positive?
           end
@@ -177,9 +192,6 @@ module Karafka
         Karafka.logger.info("Recurring tasks: #{process_name} fires the schedule (version #{@schedule.version})")
         report_unconfirmed
         true
-      rescue ArgumentError => e # a version Gem::Version cannot compare
-        @monitor.instrument('error.occurred', { type: 'recurring_tasks.version', error: e })
-        false
       end
 
       def version_error
@@ -241,7 +253,9 @@ module Karafka
       def due(task, last, now)
         window = now - @config.catch_up
         skipped = task.next_tick(last)
-        if skipped <= window
+        # Once per task and last tick: a daily task may have no tick inside the window yet.
+        if skipped <= window && @skips_reported[task.id] != last
+          @skips_reported[task.id] = last
           @monitor.instrument('error.occurred', {
                                 type: 'recurring_tasks.task.skipped', task_id: task.id,
                                 error: Errors::BaseError.new(
@@ -273,7 +287,8 @@ module Karafka
           task.execute(tick)
         end
         # The jobs it enqueued are on the broker before the tick is recorded as done.
-        Karafka.producer.flush if Karafka.producer?
+        producer = Karafka.producer
+        producer.flush if producer.respond_to?(:flush)
         'done'
       rescue StandardError => e
         @monitor.instrument('error.occurred', { type: 'recurring_tasks.task.execute.error', error: e,

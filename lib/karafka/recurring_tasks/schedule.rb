@@ -6,14 +6,25 @@ module Karafka
     # in the routes, or a Solid Queue style YAML file) and the version of that definition.
     class Schedule
       # @return [String]
-      attr_accessor :version
+      attr_reader :version
       # @return [Hash{String => Task}]
       attr_reader :tasks
 
       # @param version [String]
       def initialize(version = '0')
-        @version = version.to_s
+        self.version = version
         @tasks = {}
+      end
+
+      # @param value [String] compared as a Gem::Version ('1', '1.2.0', '2024.06.01')
+      # @raise [Errors::InvalidConfigurationError] for one that is not a version number
+      def version=(value)
+        unless Gem::Version.correct?(value.to_s)
+          raise Errors::InvalidConfigurationError,
+                "recurring tasks: version #{value.inspect} is not a version number (e.g. '1.0.0')"
+        end
+
+        @version = value.to_s
       end
 
       # The DSL: `schedule(id: 'cleanup', cron: '*/5 * * * *') { CleanupJob.perform_later }`.

@@ -37,6 +37,11 @@ RSpec.describe Karafka::RecurringTasks::Routing, skip: FUGIT_MISSING do
     expect(state.replication_factor).to eq(3)
   end
 
+  it 'refuses a schedule version that is not a version number' do
+    expect { Karafka::App.routes.draw { recurring_tasks(version: 'next') } }
+      .to raise_error(Karafka::Errors::InvalidConfigurationError, /version "next" is not a version number/)
+  end
+
   it 'refuses a task id scheduled twice, and commands for unknown ids, naming them' do
     expect do
       Karafka::RecurringTasks.define { 2.times { schedule(id: 'twice', cron: '* * * * *') { nil } } }
