@@ -6,6 +6,7 @@ require_relative 'recurring_tasks/schedule'
 require_relative 'recurring_tasks/yaml_loader'
 require_relative 'recurring_tasks/state'
 require_relative 'recurring_tasks/store'
+require_relative 'recurring_tasks/membership'
 require_relative 'recurring_tasks/runner'
 
 module Karafka

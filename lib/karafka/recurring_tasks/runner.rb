@@ -6,13 +6,9 @@ module Karafka
   module RecurringTasks
     # The part of `karafka server` that fires recurring tasks, when the routes declare them.
     #
-    # Every process joins the consumer group `config.recurring_tasks.group_id` on the state
-    # topic (one partition) with a native engine of its own; the member Kafka assigns the
-    # partition to is the candidate owner. Threads (Ruby, as every server thread):
-    # - `karafka.recurring.listener` runs the engine's loop and notes assignments;
-    # - `karafka.recurring.drain` consumes the topic's messages and drops them (the state is
-    #   read through Karafka::Admin, from the first offset, when taking over);
-    # - `karafka.recurring.scheduler` does the work below.
+    # Every process is a member of the state topic's consumer group (Membership); the one Kafka
+    # assigns the partition to is the candidate owner, and its `karafka.recurring.scheduler`
+    # thread does the work below.
     #
     # Taking over: write an `owner` record with a fresh token, then read the topic to its end.
     # The log's order decides: the owner is the writer of the last `owner` record, and `task:`
@@ -22,13 +18,6 @@ module Karafka
     # never fired twice; a process dying between its `firing` record and `done` leaves the
     # tick not fired again, and the next owner reports it (`recurring_tasks.task.unconfirmed`).
     class Runner
-      # Executor of the drain thread: every message is done at once.
-      class Drain
-        def call(*)
-          true
-        end
-      end
-
       # @param app [Class<App>]
       # @param monitor [Instrumentation::Monitor]
       # @param schedule [Schedule]
@@ -36,43 +25,32 @@ module Karafka
       #   (the server stops, as for its own threads)
       def initialize(app, monitor, schedule = RecurringTasks.schedule, on_failure: nil)
         @on_failure = on_failure
-        @app = app
         @monitor = monitor
         @schedule = schedule
         @config = app.config.recurring_tasks
         @store = Store.new(@config.topics.schedules)
         @mutex = Mutex.new
         @wakeup = ConditionVariable.new
-        @assigned = false
         @stopping = false
         @token = nil
         @skips_reported = {}
         check_topic
+        @membership = Membership.new(app, monitor, @store.topic, on_change: -> { wake }, thread: method(:thread))
       end
 
       # @return [self]
       def start
-        @engine = Native::Engine.new(kafka, [@store.topic], 100, 1_000, 1_000, 1_000, false, [], [], [])
-        @threads = [
-          thread('listener') { listen },
-          thread('drain') { @engine._work(Drain.new) },
-          thread('scheduler') { schedule_loop }
-        ]
+        @membership.start
+        @scheduler = thread('scheduler') { schedule_loop }
         self
       end
 
       # Stops firing first, then leaves the group (so another process takes over at once).
       def stop
-        @mutex.synchronize do
-          @stopping = true
-          @wakeup.signal
-        end
-        return unless @engine
-
-        @threads[2].join
-        @engine._stop
-        @threads.each { |thread| thread.join(10) }
-        @engine._close
+        @mutex.synchronize { @stopping = true }
+        wake
+        @scheduler&.join
+        @membership.stop
       rescue StandardError => e
         @monitor.instrument('error.occurred', { type: 'recurring_tasks.stop', error: e })
       end
@@ -90,12 +68,8 @@ module Karafka
         Karafka.logger.warn("Recurring tasks: could not check the topic #{@store.topic}: #{e.message}")
       end
 
-      def kafka
-        derived = { 'group.id': @config.group_id, 'client.id': @app.config.client_id,
-                    'auto.offset.reset': 'latest' }
-        settings = @app.config.kafka.transform_keys(&:to_sym).merge(derived)
-        settings.delete(:'group.instance.id')
-        settings.map { |key, value| [key.to_s, value.to_s] }
+      def wake
+        @mutex.synchronize { @wakeup.signal }
       end
 
       def thread(name, &block)
@@ -108,37 +82,12 @@ module Karafka
         end
       end
 
-      def listen
-        loop do
-          case @engine._run_loop
-          when :stopped then break
-          when :events then @engine._take_events.each { |kind, detail, message| on_event(kind, detail, message) }
-          end
-        end
-      end
-
-      def on_event(kind, detail, message)
-        case kind
-        when :assigned, :revoked
-          mine = detail.any? { |topic, partition| topic == @store.topic && partition == Store::PARTITION }
-          return unless mine
-
-          @mutex.synchronize do
-            @assigned = kind == :assigned
-            @wakeup.signal
-          end
-        when :info then Karafka.logger.info(message)
-        when :error
-          @monitor.instrument('error.occurred', { type: detail, error: Errors::BaseError.new(message) })
-        end
-      end
-
       def schedule_loop
         until stopping_after(@next_wake)
           @next_wake = nil
           begin
             # The token and the state belong to this thread; without the partition, no token.
-            if @mutex.synchronize { @assigned }
+            if @membership.assigned?
               step
             else
               @token = nil
