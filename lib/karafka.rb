@@ -25,6 +25,7 @@ require_relative 'karafka/app'
 require_relative 'karafka/instrumentation/proctitle_listener'
 require_relative 'karafka/server'
 require_relative 'karafka/server/engine_settings'
+require_relative 'karafka/recurring_tasks'
 require_relative 'karafka/cli'
 require_relative 'water_drop'
 

@@ -18,6 +18,7 @@ module Karafka
                                repartition, align, list (`karafka help topics`)
         info                   print settings (secrets redacted) and routes
         web [--port N]         serve the jobs dashboard on 127.0.0.1 (`karafka help web`)
+        recurring ACTION       recurring tasks: list, enable ID, disable ID, trigger ID
         install                write karafka.rb and an example job into this directory
         console (c)            an IRB session with the app loaded
         version                print the version
@@ -29,7 +30,7 @@ module Karafka
     def self.commands
       { 'server' => Server, 's' => Server, 'consumer' => Server, 'topics' => Topics, 'info' => Info,
         'install' => Install, 'console' => Console, 'c' => Console, 'swarm' => Swarm,
-        'web' => Web }
+        'web' => Web, 'recurring' => Recurring }
     end
 
     # @param argv [Array<String>]
@@ -67,3 +68,4 @@ require_relative 'cli/install'
 require_relative 'cli/console'
 require_relative 'cli/swarm'
 require_relative 'cli/web'
+require_relative 'cli/recurring'

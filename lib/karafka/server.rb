@@ -37,7 +37,7 @@ module Karafka
 
       groups = @app.routes.consumer_groups.map { |group| EngineSettings.new(@app, @monitor, group) }
       topics = groups.flat_map(&:job_topics)
-      if topics.empty? && @app.routes.active_schedule_topics.empty?
+      if topics.empty? && @app.routes.active_schedule_topics.empty? && !RecurringTasks.active?
         raise Errors::InvalidConfigurationError, Contracts.message(:routing, :no_topics)
       end
 
@@ -47,11 +47,13 @@ module Karafka
       @web_reporter = Web::Reporter.new(@app, @monitor).start if Web.enabled?
       # config.active_job.cancels_topic: every cancel so far is read before any job runs.
       @cancels = ActiveJob::Cancels::Reader.new(@monitor, @config.active_job.cancels_interval).start if @config.active_job.cancels_topic
+      @recurring = recurring_tasks
       @engines = build_engines(groups)
       trap_signals
       @engines.each { |settings, _| Karafka.logger.info("Consumer group #{settings.group_id}: #{membership(settings)}") }
       @workers = @engines.flat_map { |settings, engine| start_workers(engine, thread_suffix(settings)) }
       @listeners = @engines.map { |settings, engine| start_listener(settings, engine) }
+      @recurring&.start
       @app.state = :running
       @monitor.instrument('app.running', { topics: topics })
       @stop_requests.pop
@@ -176,10 +178,23 @@ module Karafka
       end
     end
 
+    # Routes with `recurring_tasks`: this process competes for the state topic (lib/karafka/recurring_tasks).
+    # Built (the state topic checked) before the engines, started after them.
+    def recurring_tasks
+      return unless RecurringTasks.active?
+
+      on_failure = lambda do |error|
+        @failure ||= error
+        request_stop(:failure)
+      end
+      RecurringTasks::Runner.new(@app, @monitor, on_failure: on_failure)
+    end
+
     # Running jobs finish and are committed; buffered ones stay in Kafka for the next start.
     def stop
       @app.state = :stopping
       @monitor.instrument('app.stopping', {})
+      @recurring&.stop
       @engines.each { |_, engine| engine._stop }
       deadline = monotonic + (@config.shutdown_timeout / 1000.0)
       alive = (@workers + @listeners).reject { |thread| thread.join([deadline - monotonic, 0].max) }

@@ -83,7 +83,7 @@ module Karafka
         end
 
         routes.filter = filter
-        if routes.active_topics.empty? && routes.active_schedule_topics.empty?
+        if routes.active_topics.empty? && routes.active_schedule_topics.empty? && !RecurringTasks.active?
           raise Errors::InvalidConfigurationError, "karafka #{command_name} #{filter}: leaves no topic to consume"
         end
 

@@ -33,6 +33,7 @@ module Karafka
       swarm.manager.control
       swarm.manager.stopping
       swarm.manager.terminating
+      recurring_tasks.task.executed
     ].freeze
 
     # Karafka 2.5's documented events (Operations/Instrumentation-Events) and WaterDrop's

@@ -5,12 +5,15 @@ require_relative 'contract'
 require_relative 'queue_name'
 require_relative 'virtual_partitions'
 require_relative 'filter'
+require_relative '../recurring_tasks/routing'
 
 module Karafka
   module Routing
     # `routes.draw { active_job_topic :default }`: collects the topics the server consumes.
     class Builder
       include Enumerable
+      # `recurring_tasks` (lib/karafka/recurring_tasks/routing.rb)
+      include RecurringTasks::Routing
 
       # @return [Array<String>] schedules topics declared with {#scheduled_messages}
       attr_reader :schedule_topics
@@ -138,8 +141,8 @@ module Karafka
       #   consumer groups and (named) subscription groups of the routes
       def names
         groups = @topics.map { |topic| [topic.consumer_group_name, topic.subscription_group_name] } +
-                 @schedule_groups.values
-        { topics: @topics.reject(&:pattern).map(&:name) + @schedule_topics,
+                 @schedule_groups.values + recurring_tasks_names.map { |_, group| [group, nil] }
+        { topics: @topics.reject(&:pattern).map(&:name) + @schedule_topics + recurring_tasks_names.map(&:first),
           consumer_groups: groups.map { |group, _| group || default_group }.uniq,
           subscription_groups: groups.filter_map(&:last).uniq }
       end

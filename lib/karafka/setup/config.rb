@@ -4,6 +4,7 @@ require_relative 'pause_config'
 require_relative 'nested_configs'
 require_relative 'swarm_config'
 require_relative 'active_job_config'
+require_relative 'recurring_tasks_config'
 
 module Karafka
   module Setup
@@ -51,6 +52,8 @@ module Karafka
       attr_reader :internal
       # @return [ActiveJobConfig] karafka-rs' opt-in job features (cancels, deadlines, traces)
       attr_reader :active_job
+      # @return [RecurringTasksConfig] `recurring_tasks.*` (used once routes declare recurring_tasks)
+      attr_reader :recurring_tasks
 
       # Karafka settings that are accepted and have nothing to change here (documented in the
       # README): jobs have no consumer instances to persist, topic names are validated by
@@ -63,7 +66,7 @@ module Karafka
       SETTINGS = %i[
         kafka client_id group_id concurrency max_messages max_wait_time shutdown_timeout logger pause
         pause_timeout pause_max_timeout pause_with_exponential_backoff initial_offset producer monitor
-        worker_thread_priority swarm oauth license admin internal active_job
+        worker_thread_priority swarm oauth license admin internal active_job recurring_tasks
       ].concat(COMPATIBILITY_ONLY).freeze
 
       def initialize
@@ -89,6 +92,7 @@ module Karafka
         @admin = AdminConfig.new
         @internal = InternalConfig.new
         @active_job = ActiveJobConfig.new
+        @recurring_tasks = RecurringTasksConfig.new
       end
 
       # A setting Karafka 2.5 does not have either, or that karafka-rs does not know: an

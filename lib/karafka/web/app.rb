@@ -4,6 +4,7 @@ require 'openssl'
 require 'rack'
 require_relative 'view'
 require_relative 'csrf'
+require_relative 'recurring_page'
 
 module Karafka
   module Web
@@ -11,11 +12,14 @@ module Karafka
     # `karafka web`). Pages are GETs; every state change is a POST with a CSRF token, and
     # goes through a confirmation page first.
     class App
-      PAGES = %w[dashboard processes jobs topics errors dead_letters scheduled routing].freeze
+      include RecurringPage
+
+      PAGES = %w[dashboard processes jobs topics errors dead_letters scheduled recurring routing].freeze
       POSTS = {
         'dead_letters/confirm' => :confirm_dead_letters, 'dead_letters/apply' => :apply_dead_letters,
         'scheduled/confirm' => :confirm_schedules, 'scheduled/apply' => :apply_schedules,
-        'jobs/confirm' => :confirm_job_cancels, 'jobs/apply' => :apply_job_cancels
+        'jobs/confirm' => :confirm_job_cancels, 'jobs/apply' => :apply_job_cancels,
+        'recurring/confirm' => :confirm_recurring, 'recurring/apply' => :apply_recurring
       }.freeze
       # Pages the "live" checkbox reloads (not the ones with forms).
       REFRESHED = %w[dashboard processes jobs topics errors].freeze
@@ -72,6 +76,7 @@ module Karafka
         case name
         when 'dashboard' then { data: data, rates: data.rates.last(60) }
         when 'dead_letters' then dead_letters_locals
+        when 'recurring' then recurring_locals
         when 'processes', 'jobs', 'topics', 'errors', 'scheduled', 'routing' then { data: data }
         else {}
         end

@@ -7,7 +7,7 @@ module Karafka
     module Helpers
       NAV = [['', 'Dashboard'], ['processes', 'Processes'], ['jobs', 'Jobs'], ['topics', 'Topics'],
              ['errors', 'Errors'], ['dead_letters', 'Dead letters'], ['scheduled', 'Scheduled'],
-             ['routing', 'Routing']].freeze
+             ['recurring', 'Recurring'], ['routing', 'Routing']].freeze
 
       def h(text)
         ERB::Util.html_escape(text)

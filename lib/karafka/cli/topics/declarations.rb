@@ -26,13 +26,13 @@ module Karafka
           end
           extra = routes.filter_map { |topic| topic.dead_letter && topic.dead_letter[:topic] } + routes.schedule_topics
           extra.each { |name| declared[name] ||= build(name, {}) unless unmanaged.include?(name) }
-          feature_topics.each { |name, declaration| declared[name] ||= build(name, declaration) }
+          feature_topics(routes).each { |name, declaration| declared[name] ||= build(name, declaration) }
           declared.values
         end
 
         # The topics of the features that keep their state in Kafka, when they are enabled.
         # @return [Array<(String, Hash)>] name and declaration
-        def feature_topics
+        def feature_topics(routes)
           topics = []
           # Karafka::Web.enable!: the dashboard's topics, with karafka-web's retention settings.
           if Karafka::Web.enabled?
@@ -41,6 +41,12 @@ module Karafka
           # config.active_job.cancels_topic: one partition (one order of cancels), compacted.
           if (cancels = App.config.active_job.cancels_topic)
             topics << [cancels, App.config.active_job.cancels_topic_settings.transform_keys(&:to_sym)]
+          end
+          # `recurring_tasks` in the routes: the state topic, compacted (the last record per key).
+          if Karafka::RecurringTasks.declared?
+            state = routes.recurring_tasks_topic
+            topics << [state.name, { partitions: 1, replication_factor: state.config.replication_factor,
+                                     'cleanup.policy': 'compact', **state.config.settings.to_h }]
           end
           topics
         end
