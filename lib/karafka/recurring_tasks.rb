@@ -51,7 +51,7 @@ module Karafka
       end
 
       # @api private (routing): switches the feature on or off
-      def activate(value = true)
+      def activate(value)
         App::STORE[:recurring_tasks_active] = value ? true : false
       end
 

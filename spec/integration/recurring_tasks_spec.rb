@@ -85,7 +85,7 @@ RSpec.describe 'Recurring tasks', skip: FUGIT_MISSING do
     wait_until(timeout: 60, message: -> { "the version error; log:\n#{older.log}" }) do
       older.log.include?('recurring_tasks.version')
     end
-    expect(older.log).to include("schedule version 1 is older than 2, which fired last; it fires nothing")
+    expect(older.log).to include('schedule version 1 is older than 2, which fired last; it fires nothing')
     expect(older.stop('TERM').success?).to be(true)
     expect(ticks.map { |row| row['pid'] }.uniq).to eq([newer.pid])
   end

@@ -34,6 +34,8 @@ module Karafka
 
       private
 
+      # A printf table, as `karafka topics plan` prints.
+      # rubocop:disable Style/FormatStringToken
       def list
         rows = RecurringTasks.list
         puts format('%-24s %-28s %-8s %-26s %s', 'ID', 'SCHEDULE', 'ENABLED', 'LAST RUN', 'NEXT TICK')
@@ -43,6 +45,7 @@ module Karafka
         end
         0
       end
+      # rubocop:enable Style/FormatStringToken
 
       def command(action, id)
         RecurringTasks.public_send(action, id)

@@ -15,7 +15,8 @@ module Karafka
       # @param active [Boolean]
       # @param file [String, nil] a Solid Queue style recurring.yml to load
       # @param version [String, nil] the schedule version (see {RecurringTasks.define})
-      def recurring_tasks(active = true, file: nil, version: nil, &block)
+      # (The positional Boolean is Karafka's signature: `recurring_tasks(true) { ... }`.)
+      def recurring_tasks(active = true, file: nil, version: nil, &block) # rubocop:disable Style/OptionalBooleanParameter
         RecurringTasks.activate(active)
         schedule = RecurringTasks.schedule
         schedule.version = version.to_s if version

@@ -172,12 +172,14 @@ module Karafka
         end
       end
 
+      # A `fire` that returns false lost the ownership: nothing more fires (the `return`s).
+      # rubocop:disable Lint/NonLocalExitFromIterator
       def fire_due
         now = Time.now
         wakes = [now + (@config.interval / 1000.0)]
         @schedule.tasks.each_value do |task|
-          if (offset = @state.pending_trigger(task.id))
-            return unless fire(task, nil, offset)
+          if (offset = @state.pending_trigger(task.id)) && !fire(task, nil, offset)
+            return
           end
           next unless @state.enabled?(task)
 
@@ -191,6 +193,7 @@ module Karafka
         end
         @next_wake = wakes.min
       end
+      # rubocop:enable Lint/NonLocalExitFromIterator
 
       # A task no owner has seen yet: its ticks count from now.
       def baseline(task, record, now)
