@@ -9,7 +9,8 @@ module WebScenario
   BOOT_FILE = File.expand_path('fixtures/karafka.rb', __dir__)
 
   # @return [Hash] :topic, :dlq, :schedules, :group, :prefix, :output, :server
-  def start_web_scenario(concurrency: 2)
+  # @param pause_timeout [Integer] ms a partition backs off after a failed job
+  def start_web_scenario(concurrency: 2, pause_timeout: 200)
     scenario = { prefix: "web_#{SecureRandom.hex(4)}", group: unique_group('web'),
                  topic: create_topic('web-jobs'), dlq: create_topic('web-dead'), schedules: create_topic('web-sched'),
                  output: File.join(Dir.tmpdir, "web-#{SecureRandom.hex(4)}.jsonl") }
@@ -19,7 +20,7 @@ module WebScenario
       topics: [scenario[:topic]], group: scenario[:group], output: scenario[:output], concurrency: concurrency,
       env: { 'KARAFKA_BOOT_FILE' => BOOT_FILE, 'SPEC_WEB_PREFIX' => scenario[:prefix],
              'SPEC_DLQ' => "#{scenario[:dlq]}:1:false", 'SPEC_SCHEDULES' => scenario[:schedules],
-             'SPEC_PAUSE_TIMEOUT' => '200' }
+             'SPEC_PAUSE_TIMEOUT' => pause_timeout.to_s }
     ).start
     scenario
   end
