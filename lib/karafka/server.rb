@@ -124,7 +124,7 @@ module Karafka
             fetch_loop(engine, subscription_group)
             case outcome
             when :stopped then break
-            when :events then publish(engine._take_events, statistics)
+            when :events then publish(engine._take_events, statistics, subscription_group)
             when :classify then settings.classify(engine)
             end
           end
@@ -165,9 +165,14 @@ module Karafka
       request_stop(:failure)
     end
 
-    def publish(events, statistics)
+    def publish(events, statistics, subscription_group = nil)
       events.each do |kind, detail, message|
         case kind
+        when :reset
+          # A consumer librdkafka declared dead (a fenced static member) was replaced by a new
+          # one with the same settings (Karafka's listener resets its client the same way).
+          Karafka.logger.warn(message)
+          @monitor.instrument('client.reset', { caller: self, subscription_group: subscription_group })
         when :assigned then @monitor.instrument('rebalance.partitions_assigned', { partitions: detail })
         when :revoked then @monitor.instrument('rebalance.partitions_revoked', { partitions: detail })
         when :statistics then statistics.publish(detail)

@@ -12,7 +12,8 @@ ActiveJob::Base.queue_adapter = :karafka
 Karafka::App.setup { |config| config.kafka = { 'bootstrap.servers': ENV.fetch('KAFKA_BOOTSTRAP') } }
 
 topic = ARGV.fetch(0)
-jobs = Array.new(4) { |index| RecordingJob.new("slow-#{index}", 'browser', 1_500) }
+# Held until the test writes SPEC_OUTPUT.release: it shows on Jobs, and the jobs behind it lag.
+jobs = [HeldJob.new('held', "#{ENV.fetch('SPEC_OUTPUT')}.release")]
 jobs << FlakyJob.new('browser-flaky', 2) # fails twice: dead-lettered (max_retries 1), then retried by the test
 jobs.each do |job|
   job.queue_name = topic

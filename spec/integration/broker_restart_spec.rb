@@ -10,6 +10,14 @@ require 'spec_helper'
 RSpec.describe 'A broker restart during processing',
                lane: :host,
                lane_reason: 'restarts the broker with bin/kafka; a JVM started in the chroot would outlive the lane' do
+  # As broker_kill_spec: only where this checkout's bin/kafka broker is the specs' broker
+  # (bin/test, or KAFKA_PORT set to its port). In a worktree beside someone else's broker, its
+  # stop was a no-op and its start failed on the taken port (or would start a second broker).
+  root = File.expand_path('../..', __dir__)
+  port_file = File.join(root, 'tmp/kafka/kafka.port')
+  own_port = File.read(port_file).strip if File.exist?(port_file)
+  before { skip "this checkout's bin/kafka broker is not the specs' broker" unless own_port && SpecKafka.bootstrap.end_with?(":#{own_port}") }
+
   let(:topic) { create_topic('broker-restart', partitions: 2) }
   let(:group) { unique_group }
   let(:output) { File.join(Dir.tmpdir, "broker-restart-#{SecureRandom.hex(4)}.jsonl") }

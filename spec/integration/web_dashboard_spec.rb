@@ -9,7 +9,8 @@ RSpec.describe 'Karafka::Web dashboard' do
   include WebScenario
 
   before(:all) do
-    @web = start_web_scenario
+    # Back-offs long enough to be seen in a report (one a second) on Topics.
+    @web = start_web_scenario(pause_timeout: 3_000)
     Karafka::Web.config.ui.long_running_after = 1
     @pid = @web[:server].instance_variable_get(:@pid)
     @evil = '<script>alert(1)</script>'
@@ -85,6 +86,21 @@ RSpec.describe 'Karafka::Web dashboard' do
       end
     end
     expect(row).to include(%(<td class="num">#{high}</td>), @web[:group], Socket.gethostname)
+  end
+
+  it 'shows a partition as paused on Topics while it backs off after a failed job, and not once it moved on' do
+    offset = Karafka::Admin.watermark_offsets(@web[:topic], 0).last
+    enqueue_job(FailingJob, 'backs-off')
+    paused = "paused: offset #{offset}, attempt 1"
+    wait_until(timeout: 60, message: -> { "Topics to show #{paused}: #{get('/topics').body[/<table id="topics">.*/m]}" }) do
+      get('/topics').body.split('<tr>').any? { |tr| tr.include?("<td>#{@web[:topic]}</td>") && tr.include?(paused) }
+    end
+    # Dead-lettered after its one retry: the partition moves on.
+    wait_until(timeout: 60, message: -> { "Topics to show the partition unpaused: #{get('/topics').body[/<table id="topics">.*/m]}" }) do
+      get('/topics').body.split('<tr>').any? do |tr|
+        tr.include?("<td>#{@web[:topic]}</td>") && tr.include?('<td class="paused">no</td>')
+      end
+    end
   end
 
   it 'shows job errors with class, message, job class and id and attempts, HTML-escaped' do

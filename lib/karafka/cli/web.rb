@@ -42,10 +42,13 @@ module Karafka
         end
         app = Karafka::Web::App
         handler = webrick_handler
-        puts "Karafka dashboard on http://#{host}:#{port}/ (Ctrl-C stops it)"
         handler.run(app, Host: host, Port: port, AccessLog: [],
                          Logger: WEBrick::Log.new($stderr, WEBrick::Log::WARN)) do |server|
           %w[INT TERM].each { |signal| trap(signal) { server.shutdown } }
+          # Only now: the server has bound its socket (announced before, the URL refused
+          # connections for as long as the bind took on a loaded machine).
+          puts "Karafka dashboard on http://#{host}:#{port}/ (Ctrl-C stops it)"
+          $stdout.flush
         end
       end
 

@@ -17,6 +17,7 @@ module Karafka
       worker.processed
       consumer.consuming.pause
       connection.listener.fetch_loop
+      client.reset
       dead_letter_queue.dispatched
       rebalance.partitions_assigned
       rebalance.partitions_revoked
@@ -43,7 +44,7 @@ module Karafka
     NEVER_EMITTED = %w[
       app.initializing app.initialized app.supervising app.quieting app.quiet
       app.terminated
-      client.events_poll client.pause client.resume client.reset
+      client.events_poll client.pause client.resume
       connection.listener.before_fetch_loop
       connection.listener.fetch_loop.received connection.listener.after_fetch_loop
       connection.listener.pending connection.listener.starting connection.listener.running

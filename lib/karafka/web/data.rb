@@ -78,12 +78,15 @@ module Karafka
                                                 .sort_by { |error| -error['occurred_at'].to_f }
       end
 
-      # Every routed topic's partitions: offsets, lag and the owning process.
+      # Every routed topic's partitions: offsets, lag, the owning process, and its pause when
+      # the owner backs off after a failed job (`paused`: offset, attempt, until, or nil).
       # @return [Array<Hash>]
       def topics
         owners = {}
+        paused = {}
         running_processes.each do |state|
           Array(state['assigned']).each { |tp| owners[[tp['topic'], tp['partition']]] = state['process_id'] }
+          Array(state['paused']).each { |pause| paused[[pause['topic'], pause['partition']]] = pause }
         end
         existing = existing_topics
         Karafka::App.routes.reject(&:pattern).flat_map do |topic|
@@ -96,7 +99,8 @@ module Karafka
             low, high = @admin.watermark_offsets(topic.name, partition)
             offset = committed.fetch(partition, -1)
             { topic: topic.name, group: group, partition: partition, low: low, high: high, committed: offset,
-              lag: high - (offset.negative? ? low : offset), owner: owners[[topic.name, partition]] }
+              lag: high - (offset.negative? ? low : offset), owner: owners[[topic.name, partition]],
+              paused: paused[[topic.name, partition]] }
           end
         end
       end

@@ -5,6 +5,12 @@ module Karafka
     # What this server process is doing, fed by Karafka.monitor events (and Active Job's
     # `perform_start.active_job`, the only "a job starts" signal). Per job it costs one hash
     # insert and one delete under a mutex; {#snapshot} is read by the {Reporter} thread.
+    #
+    # Paused partitions: the engine pauses a partition only to back off after a failed job
+    # (`consumer.consuming.pause`, with the pause's length; nothing else pauses in karafka-rs:
+    # long-running jobs need no pause, the consumer loop polls on its own thread). A partition
+    # counts as paused until its pause ends, its job finishes (retried successfully, or
+    # dead-lettered), or it is revoked.
     class Tracker
       COUNTERS = %i[processed failed retried dead].freeze
       # Arguments and error text in reports are cut to stay small.
@@ -21,6 +27,7 @@ module Karafka
         @running = {}
         @assigned = {}
         @failures = {}
+        @paused = {}
       end
 
       # Subscribes to the events and to Active Job's perform_start.
@@ -52,13 +59,18 @@ module Karafka
         ::ActiveSupport::Notifications.unsubscribe(@notification) if @notification
       end
 
-      # @return [Hash] counters, running jobs and assigned partitions as of now
+      # @return [Hash] counters, running jobs, assigned and paused partitions as of now
       def snapshot
-        counters, running, assigned = @mutex.synchronize { [@counters.dup, @running.values, @assigned.keys] }
+        now = Process.clock_gettime(Process::CLOCK_REALTIME)
+        counters, running, assigned, paused = @mutex.synchronize do
+          @paused.delete_if { |_, pause| pause[:until] <= now } unless @paused.empty?
+          [@counters.dup, @running.values, @assigned.keys, @paused.dup]
+        end
         running = running.map { |job, started_at| describe(job, started_at) }
         mark_overdue(running)
         { counters: counters, running: running,
-          assigned: assigned.sort.map { |topic, partition| { topic: topic, partition: partition } } }
+          assigned: assigned.sort.map { |topic, partition| { topic: topic, partition: partition } },
+          paused: paused.sort.map { |(topic, partition), pause| { topic: topic, partition: partition, **pause } } }
       end
 
       # Active Job's perform_start on a worker thread: only the job and the time are kept here;
@@ -74,16 +86,26 @@ module Karafka
         @mutex.synchronize do
           @running.delete(Thread.current)
           @failures.delete(location) unless @failures.empty?
+          @paused.delete(location.first(2)) unless @paused.empty?
           @counters[:processed] += 1
         end
       end
 
-      def on_consumer_consuming_pause(_event)
-        @mutex.synchronize { @counters[:retried] += 1 }
+      def on_consumer_consuming_pause(event)
+        payload = event.payload
+        pause = { offset: payload[:offset], attempt: payload[:attempt],
+                  until: Process.clock_gettime(Process::CLOCK_REALTIME) + (payload[:timeout].to_f / 1000) }
+        @mutex.synchronize do
+          @counters[:retried] += 1
+          @paused[payload.values_at(:topic, :partition)] = pause
+        end
       end
 
-      def on_dead_letter_queue_dispatched(_event)
-        @mutex.synchronize { @counters[:dead] += 1 }
+      def on_dead_letter_queue_dispatched(event)
+        @mutex.synchronize do
+          @counters[:dead] += 1
+          @paused.delete(event.payload.values_at(:topic, :partition)) unless @paused.empty?
+        end
       end
 
       def on_rebalance_partitions_assigned(event)
@@ -91,7 +113,12 @@ module Karafka
       end
 
       def on_rebalance_partitions_revoked(event)
-        @mutex.synchronize { event[:partitions].each { |topic, partition| @assigned.delete([topic, partition]) } }
+        @mutex.synchronize do
+          event[:partitions].each do |topic, partition|
+            @assigned.delete([topic, partition])
+            @paused.delete([topic, partition])
+          end
+        end
       end
 
       def on_error_occurred(event)

@@ -100,7 +100,7 @@ impl Engine {
     }
 
     /// `[[:assigned, [[topic, partition], ...]], [:revoked, ...], [:error, kind, message],
-    /// [:statistics, json, nil]]`
+    /// [:statistics, json, nil], [:info, nil, line], [:reset, nil, line]]`
     fn take_events(ruby: &Ruby, rb_self: &Self) -> Result<RArray, Error> {
         let out = ruby.ary_new();
         for event in rb_self.core.take_events() {
@@ -117,6 +117,11 @@ impl Engine {
                 ),
                 Event::Info(message) => (
                     ruby.to_symbol("info"),
+                    ruby.qnil().as_value(),
+                    ruby.str_new(&message).as_value(),
+                ),
+                Event::Reset(message) => (
+                    ruby.to_symbol("reset"),
                     ruby.qnil().as_value(),
                     ruby.str_new(&message).as_value(),
                 ),

@@ -14,16 +14,17 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 
 use crate::core::backoff::Backoff;
-use crate::core::config::{consumer_config, KafkaSettings};
+use crate::core::config::KafkaSettings;
 use crate::core::dead_letter::{self, JobError};
 use crate::core::delivery::SyncBatch;
 use crate::core::error::{CoreError, CoreResult};
+use crate::core::reset::ConsumerRecipe;
 use crate::core::ownership::{Ownership, OwnershipProbe, ProbeAnswer};
 use crate::core::producer::JobProducer;
 use crate::core::rebalance::{
@@ -93,7 +94,7 @@ const DEAD_LETTER_POLL: Duration = Duration::from_millis(50);
 pub struct Engine {
     pub(crate) shared: Arc<Shared>,
     /// Declared before `consumer`: its queue must go before the client does.
-    probe: Mutex<Option<OwnershipProbe>>,
+    pub(crate) probe: Mutex<Option<OwnershipProbe>>,
     /// When every commit point was last committed again ([`COMMIT_REFRESH`]). Kept here, not
     /// in `run_loop`: the loop returns to Ruby at least every [`TICK_INTERVAL`].
     last_refresh: Mutex<Instant>,
@@ -104,6 +105,8 @@ pub struct Engine {
     /// For dead letters and scheduled jobs (only when a route needs one).
     producer: Option<Arc<JobProducer>>,
     timer: Option<ScheduleTimer>,
+    /// For replacing a consumer librdkafka declared dead (reset.rs).
+    pub(crate) recipe: ConsumerRecipe,
 }
 
 impl Engine {
@@ -156,7 +159,7 @@ impl Engine {
             schedules: schedules.clone(),
             listener: Arc::new(Wake::default()),
             queues: Mutex::new(HashMap::new()),
-            consumer: OnceLock::new(),
+            consumer: Mutex::new(Weak::new()),
             virtual_topics: settings
                 .virtual_partitions
                 .iter()
@@ -166,30 +169,14 @@ impl Engine {
             commit_in_flight: Mutex::new(None),
             outage: Mutex::default(),
         });
-        let context = EngineContext {
-            shared: Arc::clone(&shared),
-            refusals: Mutex::default(),
-        };
-        let mut consumer: BaseConsumer<EngineContext> = consumer_config(&settings.kafka)
-            .create_with_context(context)
-            .map_err(CoreError::ClientCreation)?;
-        let listener = Arc::clone(&shared.listener);
-        consumer.set_nonempty_callback(move || listener.notify());
-        let consumer = Arc::new(consumer);
-        let _ = shared.consumer.set(Arc::downgrade(&consumer));
         let all_topics: Vec<String> = settings
             .topics
             .iter()
             .chain(&settings.schedule_topics)
             .cloned()
             .collect();
-        let topics: Vec<&str> = all_topics.iter().map(String::as_str).collect();
-        consumer
-            .subscribe(&topics)
-            .map_err(|source| CoreError::Subscription {
-                topics: all_topics.join(", "),
-                source,
-            })?;
+        let recipe = ConsumerRecipe::new(settings.kafka.clone(), all_topics);
+        let consumer = recipe.build(&shared)?;
         let timer = match (schedules, &producer) {
             (Some(schedules), Some(producer)) => Some(ScheduleTimer::start(
                 schedules,
@@ -208,13 +195,15 @@ impl Engine {
             group,
             producer,
             timer,
+            recipe,
         })
     }
 
     /// The consumer loop. Takes messages (as far as buffers have room), serves librdkafka's
     /// events and commits, until stopped (and idle), interrupted, or there are events for Ruby.
     pub fn run_loop(&self, interrupt: &Interrupt) -> CoreResult<LoopExit> {
-        let guard = lock(&self.consumer);
+        let mut guard = lock(&self.consumer);
+        self.reset_if_fatal(&mut guard)?;
         let consumer = guard.as_ref().ok_or(CoreError::Closed)?;
         let mut last_commit = Instant::now();
         let mut final_refresh = false;
@@ -228,6 +217,9 @@ impl Engine {
                 return Ok(LoopExit::Tick);
             }
             let taken = self.take_messages(consumer);
+            if self.recipe.due(consumer, &self.shared) {
+                return Ok(LoopExit::Events); // the next call replaces it (reset.rs)
+            }
             self.verify_ownership(consumer);
             self.load_schedules(consumer);
             let (stopping, busy) = {

@@ -23,6 +23,7 @@ pub mod partitioner;
 pub mod producer;
 pub mod rebalance;
 pub mod refusal_reports;
+mod reset;
 pub mod schedule_timer;
 pub mod scheduler;
 pub mod schedules;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 
 use rdkafka::consumer::base_consumer::PartitionQueue;
 use rdkafka::consumer::BaseConsumer;
@@ -29,6 +29,9 @@ pub enum Event {
     Statistics(String),
     /// Worth a log line, not an error (the broker is back).
     Info(String),
+    /// The consumer was replaced after a fatal error (Karafka's `client.reset`), with the
+    /// log line saying so.
+    Reset(String),
 }
 
 /// State shared by the consumer loop, its rebalance callbacks and the workers.
@@ -48,8 +51,9 @@ pub struct Shared {
     /// One queue per assigned partition. Only the consumer loop's thread touches them (its
     /// rebalance callbacks included). They hold the consumer: `Engine::close` clears them.
     pub(crate) queues: Mutex<HashMap<TopicPartition, PartitionQueue<EngineContext>>>,
-    /// For splitting partition queues inside rebalance callbacks.
-    pub(crate) consumer: OnceLock<Weak<BaseConsumer<EngineContext>>>,
+    /// For splitting partition queues inside rebalance callbacks (the current consumer: a
+    /// dead one is replaced, see reset.rs).
+    pub(crate) consumer: Mutex<Weak<BaseConsumer<EngineContext>>>,
     pub(crate) virtual_topics: Vec<String>,
     /// Fetched messages of virtual-partition topics, in order, waiting for their lanes.
     pub(crate) unclassified: Mutex<Vec<Job>>,
@@ -129,7 +133,7 @@ impl Shared {
     /// deactivates earlier splits). Messages fetched before the split are in the main queue,
     /// which the loop drains first, so a partition's order holds.
     pub(crate) fn split_queues(&self, tps: &[TopicPartition]) {
-        let Some(consumer) = self.consumer.get().and_then(Weak::upgrade) else {
+        let Some(consumer) = lock(&self.consumer).upgrade() else {
             return;
         };
         let mut queues = lock(&self.queues);

@@ -47,6 +47,23 @@ RSpec.describe Karafka::Web::Tracker do
     expect(tracker.snapshot[:assigned]).to eq([{ topic: 'a', partition: 1 }])
   end
 
+  it 'holds a partition as paused from its back-off until the job finishes, is dead-lettered, the pause ends or it is revoked' do
+    pause = ->(partition, offset, timeout) { monitor.instrument('consumer.consuming.pause', { topic: 't', partition: partition, offset: offset, attempt: 1, timeout: timeout }) }
+    pause.call(0, 5, 60_000)
+    pause.call(1, 9, 60_000)
+    pause.call(2, 3, 60_000)
+    pause.call(3, 1, 0)
+    paused = tracker.snapshot[:paused]
+    expect(paused.map { |p| [p[:partition], p[:offset], p[:attempt]] }).to eq([[0, 5, 1], [1, 9, 1], [2, 3, 1]])
+    expect(paused.first[:until]).to be > Time.now.to_f + 50
+
+    monitor.instrument('worker.processed', { topic: 't', partition: 0, offset: 5, attempt: 2 }) { nil }
+    monitor.instrument('dead_letter_queue.dispatched', { topic: 't', partition: 1, offset: 9, attempts: 2 })
+    expect(tracker.snapshot[:paused].map { |p| p[:partition] }).to eq([2])
+    monitor.instrument('rebalance.partitions_revoked', { partitions: [['t', 2]] })
+    expect(tracker.snapshot[:paused]).to be_empty
+  end
+
   it 'is off unless Karafka::Web.enable! was called' do
     Karafka::Web.reset!
     expect(Karafka::Web.enabled?).to be(false)

@@ -11,7 +11,8 @@ module WebScenario
   # @return [Hash] :topic, :dlq, :schedules, :group, :prefix, :output, :server
   # @param env [Hash] more environment for the server; a block may configure this process
   #   (the dashboard) before the topics are migrated
-  def start_web_scenario(concurrency: 2, env: {})
+  # @param pause_timeout [Integer] ms a partition backs off after a failed job
+  def start_web_scenario(concurrency: 2, pause_timeout: 200, env: {})
     scenario = { prefix: "web_#{SecureRandom.hex(4)}", group: unique_group('web'),
                  topic: create_topic('web-jobs'), dlq: create_topic('web-dead'), schedules: create_topic('web-sched'),
                  output: File.join(Dir.tmpdir, "web-#{SecureRandom.hex(4)}.jsonl") }
@@ -22,7 +23,7 @@ module WebScenario
       topics: [scenario[:topic]], group: scenario[:group], output: scenario[:output], concurrency: concurrency,
       env: { 'KARAFKA_BOOT_FILE' => BOOT_FILE, 'SPEC_WEB_PREFIX' => scenario[:prefix],
              'SPEC_DLQ' => "#{scenario[:dlq]}:1:false", 'SPEC_SCHEDULES' => scenario[:schedules],
-             'SPEC_PAUSE_TIMEOUT' => '200' }.merge(env)
+             'SPEC_PAUSE_TIMEOUT' => pause_timeout.to_s }.merge(env)
     ).start
     scenario
   end
