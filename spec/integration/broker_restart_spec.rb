@@ -10,6 +10,15 @@ require 'spec_helper'
 RSpec.describe 'A broker restart during processing',
                lane: :host,
                lane_reason: 'restarts the broker with bin/kafka; a JVM started in the chroot would outlive the lane' do
+  # It stops and starts the broker of this checkout's bin/kafka, so it runs only where that
+  # broker is the one the specs use (bin/test, or KAFKA_PORT set to its port). Elsewhere (a
+  # worktree using a broker another checkout started) `bin/kafka stop` found nothing to stop
+  # and `bin/kafka start` tried to start a second broker on the specs' port.
+  root = File.expand_path('../..', __dir__)
+  port_file = File.join(root, 'tmp/kafka/kafka.port')
+  own_port = File.read(port_file).strip if File.exist?(port_file)
+  before { skip "this checkout's bin/kafka broker is not the specs' broker" unless own_port && SpecKafka.bootstrap.end_with?(":#{own_port}") }
+
   let(:topic) { create_topic('broker-restart', partitions: 2) }
   let(:group) { unique_group }
   let(:output) { File.join(Dir.tmpdir, "broker-restart-#{SecureRandom.hex(4)}.jsonl") }
