@@ -113,12 +113,15 @@ def check_drain(drain, group, topic)
 end
 
 # `cargo build` is idempotent and takes well under a second when the binary is up to date.
-# The crate is a workspace member outside default-members, so `rake compile` never builds it.
+# The crate is a Cargo workspace of its own, so `rake compile` never builds it; it builds into
+# the root's target/ (DRAIN), beside the extension.
+DRAIN_BUILD = ['cargo', 'build', '--release', '--locked', '--quiet', '--manifest-path', 'bench/kafka_drain/Cargo.toml',
+               '--target-dir', File.join(ROOT, 'target')].freeze
 def build_drain
-  puts '(c) cargo build --release --locked -p kafka_drain'
-  built = system('cargo', 'build', '--release', '--locked', '--quiet', '-p', 'kafka_drain', chdir: ROOT)
+  puts "(c) #{DRAIN_BUILD.join(' ')}"
+  built = system(*DRAIN_BUILD, chdir: ROOT)
   abort '(c) needs cargo to build bench/kafka_drain (install Rust: https://rustup.rs)' if built.nil?
-  abort '(c) `cargo build --release -p kafka_drain` failed' unless built
+  abort '(c) building bench/kafka_drain failed' unless built
 end
 
 # boot: spawn -> 1st job (message); total: spawn -> N-th; the rates with and without boot.
