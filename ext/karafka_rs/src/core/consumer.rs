@@ -24,6 +24,7 @@ use crate::core::config::{consumer_config, KafkaSettings};
 use crate::core::dead_letter::{self, JobError};
 use crate::core::delivery::SyncBatch;
 use crate::core::error::{CoreError, CoreResult};
+use crate::core::latency_trace;
 use crate::core::ownership::{Ownership, OwnershipProbe, ProbeAnswer};
 use crate::core::producer::JobProducer;
 use crate::core::rebalance::{
@@ -174,7 +175,10 @@ impl Engine {
             .create_with_context(context)
             .map_err(CoreError::ClientCreation)?;
         let listener = Arc::clone(&shared.listener);
-        consumer.set_nonempty_callback(move || listener.notify());
+        consumer.set_nonempty_callback(move || {
+            latency_trace::notified();
+            listener.notify()
+        });
         let consumer = Arc::new(consumer);
         let _ = shared.consumer.set(Arc::downgrade(&consumer));
         let all_topics: Vec<String> = settings
@@ -444,7 +448,10 @@ impl Engine {
         loop {
             match scheduler.poll_work(Instant::now()) {
                 Next::Stopped => return Ok(false),
-                Next::Wait(Some(wait)) if wait.is_zero() => return Ok(true),
+                Next::Wait(Some(wait)) if wait.is_zero() => {
+                    latency_trace::woken();
+                    return Ok(true);
+                }
                 Next::Wait(timeout) => {
                     if interrupt.is_set() {
                         return Err(CoreError::Interrupted);
@@ -465,7 +472,10 @@ impl Engine {
         let next = scheduler.next_job(Instant::now());
         self.refill_if_drained(&mut scheduler);
         match next {
-            Next::Run(job) => Some(job),
+            Next::Run(job) => {
+                latency_trace::claimed(&job.tp, job.offset);
+                Some(job)
+            }
             _ => None,
         }
     }
@@ -564,6 +574,7 @@ impl Engine {
         // librdkafka has closed it (rebalance callbacks run meanwhile).
         lock(&self.shared.queues).clear();
         drop(consumer);
+        latency_trace::write();
         Ok(())
     }
 }
