@@ -162,7 +162,7 @@ end
 def machine
   dirty = `git -C #{ROOT} status --porcelain -- lib ext`.empty? ? '' : ' + uncommitted lib/ext changes'
   cpu = File.read('/proc/cpuinfo')[/model name\s*:\s*(.+)/, 1]
-  native = File.join(ROOT, 'lib', "karafka_rs.#{RbConfig::CONFIG['DLEXT']}")
+  native = File.join(ROOT, "lib", "karafka_rs", RbConfig::CONFIG["ruby_version"], "karafka_rs.#{RbConfig::CONFIG["DLEXT"]}")
   built = File.mtime(native).utc.strftime('%Y-%m-%d %H:%M')
   "nproc #{Etc.nprocessors} (#{cpu}), #{RUBY_DESCRIPTION}, ActiveJob #{ActiveJob.version}, " \
     "karafka-rs #{Karafka::VERSION} at #{`git -C #{ROOT} rev-parse --short HEAD`.strip}#{dirty} " \
