@@ -109,6 +109,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(settings: EngineSettings) -> CoreResult<Self> {
+        latency_trace::init();
         let buffered = settings.max_messages.max(1) * BUFFERED_BATCHES;
         let mut scheduler = Scheduler::new(buffered, settings.backoff);
         // Virtual partitions may run one batch ahead of their commit point.

@@ -54,6 +54,12 @@ fn trace() -> Option<&'static Trace> {
         .as_ref()
 }
 
+/// Reads `KARAFKA_RS_LATENCY_TRACE` once, on the thread creating the engine (a Ruby thread
+/// holding the GVL, so never while Ruby changes ENV), before librdkafka's threads look.
+pub fn init() {
+    trace();
+}
+
 fn clock() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
