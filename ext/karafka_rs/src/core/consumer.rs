@@ -25,6 +25,7 @@ use crate::core::dead_letter::{self, JobError};
 use crate::core::delivery::SyncBatch;
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::reset::ConsumerRecipe;
+use crate::core::latency_trace;
 use crate::core::ownership::{Ownership, OwnershipProbe, ProbeAnswer};
 use crate::core::producer::JobProducer;
 use crate::core::rebalance::{
@@ -111,6 +112,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(settings: EngineSettings) -> CoreResult<Self> {
+        latency_trace::init();
         let buffered = settings.max_messages.max(1) * BUFFERED_BATCHES;
         let mut scheduler = Scheduler::new(buffered, settings.backoff);
         // Virtual partitions may run one batch ahead of their commit point.
@@ -436,7 +438,10 @@ impl Engine {
         loop {
             match scheduler.poll_work(Instant::now()) {
                 Next::Stopped => return Ok(false),
-                Next::Wait(Some(wait)) if wait.is_zero() => return Ok(true),
+                Next::Wait(Some(wait)) if wait.is_zero() => {
+                    latency_trace::woken();
+                    return Ok(true);
+                }
                 Next::Wait(timeout) => {
                     if interrupt.is_set() {
                         return Err(CoreError::Interrupted);
@@ -457,7 +462,10 @@ impl Engine {
         let next = scheduler.next_job(Instant::now());
         self.refill_if_drained(&mut scheduler);
         match next {
-            Next::Run(job) => Some(job),
+            Next::Run(job) => {
+                latency_trace::claimed(&job.tp, job.offset);
+                Some(job)
+            }
             _ => None,
         }
     }
@@ -556,6 +564,7 @@ impl Engine {
         // librdkafka has closed it (rebalance callbacks run meanwhile).
         lock(&self.shared.queues).clear();
         drop(consumer);
+        latency_trace::write();
         Ok(())
     }
 }

@@ -7,6 +7,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 
 use crate::core::consumer::Engine;
+use crate::core::latency_trace;
 use crate::core::rebalance::EngineContext;
 use crate::core::scheduler::{Job, TopicPartition};
 use crate::core::shared::Event;
@@ -154,6 +155,7 @@ fn to_job(message: &BorrowedMessage<'_>) -> Job {
     job.key = message.key().map(<[u8]>::to_vec);
     job.timestamp_ms = message.timestamp().to_millis();
     job.headers = headers_of(message);
+    latency_trace::fetched(&job.tp, job.offset);
     job
 }
 

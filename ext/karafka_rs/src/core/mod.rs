@@ -17,6 +17,7 @@ pub mod dead_letter;
 pub mod delivery;
 pub mod error;
 mod intake;
+pub mod latency_trace;
 pub mod ownership;
 pub mod partition;
 pub mod partitioner;

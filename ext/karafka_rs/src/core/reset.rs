@@ -16,6 +16,7 @@
 //!   its assignment resumes from the group's committed offsets: a job may run again
 //!   (at-least-once), none is lost.
 
+use crate::core::latency_trace;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -60,7 +61,10 @@ impl ConsumerRecipe {
             .create_with_context(context)
             .map_err(CoreError::ClientCreation)?;
         let listener = Arc::clone(&shared.listener);
-        consumer.set_nonempty_callback(move || listener.notify());
+        consumer.set_nonempty_callback(move || {
+            latency_trace::notified();
+            listener.notify()
+        });
         let consumer = Arc::new(consumer);
         *lock(&shared.consumer) = Arc::downgrade(&consumer);
         let topics: Vec<&str> = self.topics.iter().map(String::as_str).collect();

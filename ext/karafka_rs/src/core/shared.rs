@@ -140,7 +140,10 @@ impl Shared {
         for tp in tps {
             if let Some(mut queue) = consumer.split_partition_queue(&tp.topic, tp.partition) {
                 let listener = Arc::clone(&self.listener);
-                queue.set_nonempty_callback(move || listener.notify());
+                queue.set_nonempty_callback(move || {
+                    crate::core::latency_trace::notified();
+                    listener.notify()
+                });
                 queues.insert(tp.clone(), queue);
             }
         }
