@@ -9,9 +9,9 @@ use magnus::{function, method, prelude::*, Error, IntoValue, RArray, RModule, Ru
 use crate::bridge::convert;
 use crate::bridge::errors::to_ruby;
 use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
-use crate::core::delivery::{DeliveryFailure, JobLabel, Report, SyncBatch};
 use crate::core::error::CoreError;
-use crate::core::producer::{JobProducer, MessageRef, OutgoingMessage};
+use crate::core::produce::delivery::{DeliveryFailure, JobLabel, Report, SyncBatch};
+use crate::core::produce::producer::{JobProducer, MessageRef, OutgoingMessage};
 use crate::core::wait::Interrupt;
 
 #[magnus::wrap(class = "Karafka::Native::Producer", free_immediately, size)]

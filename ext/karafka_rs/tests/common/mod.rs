@@ -4,10 +4,11 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use karafka_rs::core::backoff::Backoff;
-use karafka_rs::core::consumer::{Engine, EngineSettings, Event, LoopExit};
-use karafka_rs::core::delivery::SyncBatch;
-use karafka_rs::core::producer::{JobProducer, OutgoingMessage};
+use karafka_rs::core::consume::backoff::Backoff;
+use karafka_rs::core::consume::engine::{Engine, EngineSettings, LoopExit};
+use karafka_rs::core::event::Event;
+use karafka_rs::core::produce::delivery::SyncBatch;
+use karafka_rs::core::produce::producer::{JobProducer, OutgoingMessage};
 use karafka_rs::core::wait::Interrupt;
 
 pub fn settings(bootstrap: &str) -> Vec<(String, String)> {

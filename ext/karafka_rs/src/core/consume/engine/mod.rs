@@ -19,20 +19,21 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 
-use crate::core::backoff::Backoff;
 use crate::core::config::{consumer_config, KafkaSettings};
-use crate::core::dead_letter::{self, JobError};
-use crate::core::delivery::SyncBatch;
+use crate::core::consume::backoff::Backoff;
+use crate::core::consume::commits::{commit_async, commit_list, commit_sync, SYNC_COMMIT_TIMEOUT};
+use crate::core::consume::next_job::{Next, Scheduler};
+use crate::core::consume::ownership::{Ownership, OwnershipProbe, ProbeAnswer};
+pub use crate::core::consume::shared::{EngineContext, Shared};
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::ownership::{Ownership, OwnershipProbe, ProbeAnswer};
-use crate::core::producer::JobProducer;
-use crate::core::rebalance::{
-    commit_async, commit_list, commit_sync, EngineContext, SYNC_COMMIT_TIMEOUT,
-};
-use crate::core::schedule_timer::{ScheduleTimer, Schedules};
-use crate::core::scheduler::{Completion, DeadLetterPolicy, Job, Next, Outcome, Scheduler};
-pub use crate::core::shared::{Event, Shared};
+pub use crate::core::event::Event;
+use crate::core::job::{Completion, DeadLetterPolicy, Job, Outcome};
+use crate::core::produce::producer::JobProducer;
+use crate::core::schedules::timer::{ScheduleTimer, Schedules};
 use crate::core::wait::{lock, wait_on, Interrupt, Wake};
+
+pub mod dead_letter;
+mod intake;
 
 /// Why [`Engine::run_loop`] returned.
 #[derive(Debug, PartialEq, Eq)]
@@ -87,8 +88,6 @@ const BUFFERED_BATCHES: usize = 10;
 const IDLE_WAIT: Duration = Duration::from_millis(100);
 /// The longest `run_loop` loops without returning to Ruby, so Ruby can prove the loop alive.
 const TICK_INTERVAL: Duration = Duration::from_secs(1);
-/// How often a dead letter wait checks its interrupt flag.
-const DEAD_LETTER_POLL: Duration = Duration::from_millis(50);
 
 pub struct Engine {
     pub(crate) shared: Arc<Shared>,
@@ -100,9 +99,9 @@ pub struct Engine {
     consumer: Mutex<Option<Arc<BaseConsumer<EngineContext>>>>,
     max_wait: Duration,
     commit_interval: Duration,
-    group: String,
+    pub(crate) group: String,
     /// For dead letters and scheduled jobs (only when a route needs one).
-    producer: Option<Arc<JobProducer>>,
+    pub(crate) producer: Option<Arc<JobProducer>>,
     timer: Option<ScheduleTimer>,
 }
 
@@ -193,7 +192,7 @@ impl Engine {
         let timer = match (schedules, &producer) {
             (Some(schedules), Some(producer)) => Some(ScheduleTimer::start(
                 schedules,
-                Arc::clone(&shared),
+                Arc::<Shared>::clone(&shared),
                 Arc::clone(producer),
             )),
             _ => None,
@@ -490,43 +489,6 @@ impl Engine {
         let others = usize::from(scheduler.runnable() > 1);
         self.shared.wake_workers(scheduler, others);
         completion
-    }
-
-    /// Starts dispatching `job` to its dead letter `topic`; wait with
-    /// [`Engine::await_dead_letter`]. Split in two so an interrupted wait never sends twice.
-    pub fn send_dead_letter(
-        &self,
-        job: &Job,
-        topic: &str,
-        attempts: u32,
-        error: &JobError,
-        shape: dead_letter::Shape,
-    ) -> CoreResult<Arc<SyncBatch>> {
-        let producer = self.producer.as_ref().ok_or(CoreError::Closed)?;
-        let message = dead_letter::message(job, topic, &self.group, attempts, error, shape);
-        let batch = Arc::new(SyncBatch::new(1));
-        producer.send_blocking(&message, Some((Arc::clone(&batch), 0)), &Interrupt::new())?;
-        Ok(batch)
-    }
-
-    /// Waits for the dead letter dispatch: `None` when `interrupt` fired first.
-    pub fn await_dead_letter(
-        batch: &SyncBatch,
-        interrupt: &Interrupt,
-    ) -> Option<Result<(), String>> {
-        loop {
-            if let Some(mut reports) = batch.wait_timeout(DEAD_LETTER_POLL) {
-                return Some(
-                    reports
-                        .remove(0)
-                        .map(|_| ())
-                        .map_err(|f| format!("{}: {}", f.code, f.message)),
-                );
-            }
-            if interrupt.is_set() {
-                return None;
-            }
-        }
     }
 
     /// Begins shutdown: no new jobs start; running ones finish and are committed.

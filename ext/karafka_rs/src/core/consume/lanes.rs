@@ -16,7 +16,7 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::time::Instant;
 
-use crate::core::scheduler::Job;
+use crate::core::job::Job;
 
 #[derive(Debug, Default)]
 pub(crate) struct Lane {

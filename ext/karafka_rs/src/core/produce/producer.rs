@@ -16,11 +16,11 @@ use rdkafka::producer::{
 };
 
 use crate::core::config::{producer_config, KafkaSettings};
-use crate::core::delivery::{
+use crate::core::error::{CoreError, CoreResult};
+use crate::core::produce::delivery::{
     AsyncFailures, Delivered, DeliveryFailure, JobLabel, Report, SyncBatch,
 };
-use crate::core::error::{CoreError, CoreResult};
-use crate::core::partitioner::Partitioner;
+use crate::core::produce::partitioner::Partitioner;
 use crate::core::wait::{lock, Interrupt};
 
 /// One message to produce, converted from Ruby before the GVL is released.

@@ -19,8 +19,8 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
-use crate::core::producer::OutgoingMessage;
-use crate::core::scheduler::TopicPartition;
+use crate::core::job::TopicPartition;
+use crate::core::produce::producer::OutgoingMessage;
 
 pub const TARGET_TOPIC: &str = "schedule_target_topic";
 pub const TARGET_EPOCH_MS: &str = "schedule_target_epoch_ms";
