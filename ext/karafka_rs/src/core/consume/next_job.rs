@@ -20,7 +20,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use crate::core::consume::backoff::Backoff;
-use crate::core::consume::lanes::PartitionState;
+use crate::core::consume::lanes::PartitionLanes;
 use crate::core::consume::ownership::Ownership;
 use crate::core::job::{Completion, DeadLetterPolicy, Job, Outcome, Retry, TopicPartition};
 
@@ -55,7 +55,7 @@ pub struct Scheduler {
     dead_letter: HashMap<String, DeadLetterPolicy>,
     /// Topics with virtual partitions: their lane count.
     virtual_lanes: HashMap<String, usize>,
-    partitions: HashMap<TopicPartition, PartitionState>,
+    partitions: HashMap<TopicPartition, PartitionLanes>,
     ready: VecDeque<(TopicPartition, usize)>,
     delayed: Vec<(Instant, TopicPartition)>,
     next_generation: u64,
@@ -113,7 +113,7 @@ impl Scheduler {
             self.next_generation += 1;
             let lanes = self.virtual_lanes.get(&*tp.topic).copied().unwrap_or(1);
             self.partitions
-                .insert(tp, PartitionState::new(generation, lanes, self.run_ahead));
+                .insert(tp, PartitionLanes::new(generation, lanes, self.run_ahead));
         }
     }
 
@@ -131,7 +131,7 @@ impl Scheduler {
             let unconfirmed = state
                 .as_ref()
                 .filter(|s| s.has_finished_jobs())
-                .map(PartitionState::commit_offset);
+                .map(PartitionLanes::commit_offset);
             let Some(offset) = pending.max(unconfirmed) else {
                 continue;
             };
@@ -279,7 +279,7 @@ impl Scheduler {
     pub fn poll_work(&mut self, now: Instant) -> Next {
         if self.stopping {
             let ready = self.partitions.values().any(|s| s.gap_lane().is_some());
-            let waiting = self.partitions.values().any(PartitionState::has_gaps);
+            let waiting = self.partitions.values().any(PartitionLanes::has_gaps);
             return match (ready, waiting) {
                 (true, _) if !self.ownership.may_start(now) => Next::Wait(Some(OWNERSHIP_RECHECK)),
                 (true, _) => Next::Wait(Some(std::time::Duration::ZERO)),
@@ -368,7 +368,7 @@ impl Scheduler {
         self.running = self.running.saturating_sub(1);
         let completion = match outcome {
             Outcome::Success | Outcome::DeadLettered => {
-                let independent = policy.map_or(true, |p| p.independent);
+                let independent = policy.is_none_or(|p| p.independent);
                 if independent || outcome == Outcome::DeadLettered || current.queued() == 0 {
                     current.failures = 0;
                 }
@@ -438,7 +438,7 @@ impl Scheduler {
 
     /// Jobs buffered and not started, over all partitions.
     pub fn buffered(&self) -> usize {
-        self.partitions.values().map(PartitionState::queued).sum()
+        self.partitions.values().map(PartitionLanes::queued).sum()
     }
 
     fn release_due(&mut self, now: Instant) {

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::core::event::Event;
 use crate::core::job::TopicPartition;
 use crate::core::produce::delivery::{DeliveryFailure, SyncBatch};
-use crate::core::produce::producer::{JobProducer, OutgoingMessage};
+use crate::core::produce::producer::{OutgoingMessage, Producer};
 use crate::core::schedules::store::{
     Due, ScheduleStore, SCHEMA_VERSION, SOURCE_TYPE, WRITTEN_SCHEMA_VERSION,
 };
@@ -66,7 +66,7 @@ impl ScheduleTimer {
     pub fn start(
         schedules: Arc<Schedules>,
         engine: Arc<dyn TimerReports>,
-        producer: Arc<JobProducer>,
+        producer: Arc<Producer>,
     ) -> Self {
         let thread = {
             let schedules = Arc::clone(&schedules);
@@ -98,7 +98,7 @@ impl ScheduleTimer {
     }
 }
 
-fn run(schedules: &Schedules, engine: &dyn TimerReports, producer: &JobProducer) {
+fn run(schedules: &Schedules, engine: &dyn TimerReports, producer: &Producer) {
     while let Some(due) = next_due(schedules) {
         let (delivered, failed) = dispatch(producer, due);
         let mut commits = Vec::new();
@@ -147,7 +147,7 @@ fn next_due(schedules: &Schedules) -> Option<Vec<Due>> {
 }
 
 /// Produces the due jobs, then tombstones for those delivered. Returns (done, failed).
-fn dispatch(producer: &JobProducer, mut due: Vec<Due>) -> (Vec<Due>, Vec<(Due, String)>) {
+fn dispatch(producer: &Producer, mut due: Vec<Due>) -> (Vec<Due>, Vec<(Due, String)>) {
     // Moved, not copied: a failed dispatch is retried from the store, which keeps its own.
     let mut targets: Vec<OutgoingMessage> = due
         .iter_mut()
@@ -182,7 +182,7 @@ fn dispatch(producer: &JobProducer, mut due: Vec<Due>) -> (Vec<Due>, Vec<(Due, S
     (done, failed)
 }
 
-fn send_all(producer: &JobProducer, messages: &[OutgoingMessage]) -> Vec<Result<(), String>> {
+fn send_all(producer: &Producer, messages: &[OutgoingMessage]) -> Vec<Result<(), String>> {
     let batch = Arc::new(SyncBatch::new(messages.len()));
     let never = Interrupt::new();
     for (index, message) in messages.iter().enumerate() {

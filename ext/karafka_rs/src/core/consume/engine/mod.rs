@@ -1,9 +1,11 @@
-//! The consumer engine: one consumer loop feeding a [`Scheduler`], `concurrency` workers taking
-//! jobs from it.
+//! The consumer engine: one consumer loop feeding a [`Scheduler`] (next_job.rs),
+//! `concurrency` workers taking jobs from it. Its impl continues in `intake.rs` (messages
+//! into the scheduler) and `dead_letter.rs` (jobs that keep failing).
 //!
 //! Threads: [`Engine::run_loop`] is called by one Ruby-created thread with the GVL released;
 //! librdkafka serves rebalances inside `poll`, so [`EngineContext`]'s callbacks run on that same
-//! thread. [`Engine::next_job`] is called by each Ruby worker thread with the GVL released.
+//! thread. [`Engine::wait_for_work`] is called by each Ruby worker thread with the GVL released
+//! ([`Engine::try_next_job`] claims the job once it holds the GVL again).
 //! None of these call Ruby: what Ruby must hear about (rebalances, errors) is queued as
 //! [`Event`]s and returned from `run_loop`.
 //!
@@ -28,7 +30,7 @@ pub use crate::core::consume::shared::{EngineContext, Shared};
 use crate::core::error::{CoreError, CoreResult};
 pub use crate::core::event::Event;
 use crate::core::job::{Completion, DeadLetterPolicy, Job, Outcome};
-use crate::core::produce::producer::JobProducer;
+use crate::core::produce::producer::Producer;
 use crate::core::schedules::timer::{ScheduleTimer, Schedules};
 use crate::core::wait::{lock, wait_on, Interrupt, Wake};
 
@@ -101,7 +103,7 @@ pub struct Engine {
     commit_interval: Duration,
     pub(crate) group: String,
     /// For dead letters and scheduled jobs (only when a route needs one).
-    pub(crate) producer: Option<Arc<JobProducer>>,
+    pub(crate) producer: Option<Arc<Producer>>,
     timer: Option<ScheduleTimer>,
 }
 
@@ -133,7 +135,7 @@ impl Engine {
                 })
                 .cloned()
                 .collect();
-            Some(Arc::new(JobProducer::new(&producer_settings)?))
+            Some(Arc::new(Producer::new(&producer_settings)?))
         } else {
             None
         };
@@ -476,7 +478,7 @@ impl Engine {
         }
     }
 
-    /// Wakes [`Engine::next_job`] waiters; for the unblock function.
+    /// Wakes [`Engine::wait_for_work`] waiters; for the unblock function.
     pub fn interrupt_workers(&self, interrupt: &Interrupt) {
         interrupt.fire(&self.shared.scheduler, &self.shared.work);
     }
