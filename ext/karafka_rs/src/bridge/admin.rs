@@ -66,6 +66,7 @@ fn committed(
 }
 
 /// `[[offset, timestamp_ms, key, payload, {header => value}], ...]`
+#[allow(clippy::too_many_arguments)] // Ruby's positional arguments
 fn read(
     ruby: &Ruby,
     kafka: RArray,

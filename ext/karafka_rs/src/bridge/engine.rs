@@ -7,6 +7,7 @@
 //!   GVL, calls `executor.call(...)` on its own Ruby thread, reports the outcome and loops;
 //!   with nothing runnable it waits with the GVL released (without claiming anything) until
 //!   there is, and returns nil when the engine stops.
+//!
 //! A Ruby exception escaping the executor is returned as an `Err` (re-raised by magnus after
 //! our frames are gone), after the job was recorded as failed so its partition is not stuck.
 

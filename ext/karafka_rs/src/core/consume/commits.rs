@@ -13,9 +13,9 @@ use crate::core::job::TopicPartition;
 /// The longest a synchronous commit (revocation, shutdown) waits for the broker's answer.
 pub(crate) const SYNC_COMMIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Commits `list` without waiting, with its result reported to
-/// [`EngineContext::commit_callback`]. rust-rdkafka's `commit(.., CommitMode::Async)` passes
-/// librdkafka no reply queue, so librdkafka drops the result and a refused commit went
+/// Commits `list` without waiting, with its result reported to `EngineContext::commit_callback`
+/// (rebalance.rs). rust-rdkafka's `commit(.., CommitMode::Async)` passes librdkafka no reply
+/// queue, so librdkafka drops the result and a refused commit went
 /// unnoticed (rust-rdkafka issue #856). Given the consumer queue, librdkafka sends the result
 /// there as an event, and the consumer loop's `poll` hands it to the callback.
 pub(crate) fn commit_async(

@@ -153,7 +153,7 @@ impl OwnershipProbe {
 
 /// SAFETY: `event` is a live event of a commit reply queue.
 pub(crate) unsafe fn read_answer(event: *mut rd::rd_kafka_event_t) -> ProbeAnswer {
-    if rd::rd_kafka_event_type(event) != rd::RD_KAFKA_EVENT_OFFSET_COMMIT as i32 {
+    if rd::rd_kafka_event_type(event) != rd::RD_KAFKA_EVENT_OFFSET_COMMIT {
         return ProbeAnswer::Waiting;
     }
     let code = rd::rd_kafka_event_error(event);

@@ -72,8 +72,9 @@ impl ConsumerContext for EngineContext {
         }
     }
 
-    /// The result of a [`commit_async`]. A refused commit's offsets go out again with the next
-    /// commit, and the refusal is reported (once per [`RefusalReports`] interval while it
+    /// The result of a [`commit_async`](crate::core::consume::commits::commit_async). A refused
+    /// commit's offsets go out again with the next commit, and the refusal is reported (once
+    /// per [`RefusalReports`](crate::core::consume::refusal_reports::RefusalReports) interval while it
     /// persists). Errors come for the whole request or per partition.
     fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
         *lock(&self.shared.commit_in_flight) = None;
