@@ -345,7 +345,7 @@ impl Producer {
         if code == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
             Ok(())
         } else {
-            Err(CoreError::Admin(format!("flush: {code:?}")))
+            Err(CoreError::Flush(format!("{code:?}")))
         }
     }
 }

@@ -420,13 +420,12 @@ impl Engine {
     pub fn classify(&self, lanes: &[usize]) -> CoreResult<()> {
         let jobs: Vec<Job> = std::mem::take(&mut *lock(&self.shared.unclassified));
         if jobs.len() != lanes.len() {
-            let message = format!(
-                "classify: {} messages wait, {} lanes given",
-                jobs.len(),
-                lanes.len()
-            );
+            let error = CoreError::Classify {
+                waiting: jobs.len(),
+                given: lanes.len(),
+            };
             lock(&self.shared.unclassified).extend(jobs);
-            return Err(CoreError::Admin(message));
+            return Err(error);
         }
         let mut scheduler = lock(&self.shared.scheduler);
         let mut woken = 0;
