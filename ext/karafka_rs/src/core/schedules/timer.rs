@@ -98,6 +98,14 @@ impl ScheduleTimer {
     }
 }
 
+/// A timer nobody joined (the engine was dropped without `close`) stops all the same; it does
+/// not wait for the thread, which finishes a dispatch in progress and exits.
+impl Drop for ScheduleTimer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 fn run(schedules: &Schedules, engine: &dyn TimerReports, producer: &Producer) {
     while let Some(due) = next_due(schedules) {
         let (delivered, failed) = dispatch(producer, due);

@@ -531,6 +531,15 @@ impl Engine {
     }
 }
 
+/// Ruby never called `close` (a forceful shutdown leaves it to the garbage collector or the
+/// process exit): commit what is owed and leave the group all the same. A no-op after
+/// `close`. Blocks like `close` (at most the sync commit's timeout plus librdkafka's close).
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
 fn commit_interval(kafka: &KafkaSettings) -> Duration {
     kafka
         .iter()
