@@ -9,9 +9,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use karafka_rs::core::admin;
-use karafka_rs::core::backoff::Backoff;
-use karafka_rs::core::consumer::Event;
-use karafka_rs::core::scheduler::Outcome;
+use karafka_rs::core::consume::backoff::Backoff;
+use karafka_rs::core::event::Event;
+use karafka_rs::core::job::Outcome;
 use karafka_rs::core::wait::Interrupt;
 use rdkafka::mocking::MockCluster;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};

@@ -10,7 +10,7 @@ use crate::core::admin;
 use crate::core::error::CoreResult;
 use crate::core::wait::Interrupt;
 
-fn run<T>(ruby: &Ruby, mut call: impl FnMut() -> CoreResult<T>) -> Result<T, Error> {
+fn run<T: Send>(ruby: &Ruby, mut call: impl FnMut() -> CoreResult<T> + Send) -> Result<T, Error> {
     let interrupt = Interrupt::new();
     blocking(ruby, &interrupt, || Some(call()), || {})?.map_err(|e| to_ruby(ruby, e))
 }
@@ -66,6 +66,7 @@ fn committed(
 }
 
 /// `[[offset, timestamp_ms, key, payload, {header => value}], ...]`
+#[allow(clippy::too_many_arguments)] // Ruby's positional arguments
 fn read(
     ruby: &Ruby,
     kafka: RArray,

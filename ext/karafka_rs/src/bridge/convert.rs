@@ -4,7 +4,7 @@
 use magnus::{prelude::*, Error, RArray, RString, Ruby, TryConvert, Value};
 
 use crate::core::config::KafkaSettings;
-use crate::core::producer::{MessageRef, OutgoingMessage};
+use crate::core::produce::producer::{MessageRef, OutgoingMessage};
 
 /// `[[key, value], ...]` (strings, prepared by Ruby) to settings.
 pub fn settings(pairs: RArray) -> Result<KafkaSettings, Error> {

@@ -7,6 +7,7 @@
 //!   GVL, calls `executor.call(...)` on its own Ruby thread, reports the outcome and loops;
 //!   with nothing runnable it waits with the GVL released (without claiming anything) until
 //!   there is, and returns nil when the engine stops.
+//!
 //! A Ruby exception escaping the executor is returned as an `Err` (re-raised by magnus after
 //! our frames are gone), after the job was recorded as failed so its partition is not stuck.
 
@@ -18,17 +19,18 @@ use magnus::{function, method, prelude::*, Error, RArray, RModule, Ruby, Symbol,
 use crate::bridge::convert;
 use crate::bridge::errors::to_ruby;
 use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
-use crate::core::backoff::Backoff;
-use crate::core::consumer::{Engine as CoreEngine, EngineSettings, Event, LoopExit};
-use crate::core::dead_letter::{Dispatch, JobError, Shape};
+use crate::core::consume::backoff::Backoff;
+use crate::core::consume::engine::dead_letter::{Dispatch, JobError, Shape};
+use crate::core::consume::engine::{Engine as CoreEngine, EngineSettings, LoopExit};
 use crate::core::error::CoreError;
-use crate::core::scheduler::{Completion, DeadLetterPolicy, Job, Outcome};
+use crate::core::event::Event;
+use crate::core::job::{Completion, DeadLetterPolicy, Job, Outcome};
 use crate::core::wait::Interrupt;
 
 #[magnus::wrap(class = "Karafka::Native::Engine", free_immediately, size)]
 pub struct Engine {
     core: Arc<CoreEngine>,
-    /// Dead letters are dispatched one at a time (see core::dead_letter::Dispatch).
+    /// Dead letters are dispatched one at a time (see core::consume::engine::dead_letter::Dispatch).
     dead_letter_gate: Mutex<()>,
 }
 
@@ -357,7 +359,7 @@ fn call_executor(ruby: &Ruby, executor: Value, job: &Job) -> Result<Option<JobEr
     }))
 }
 
-fn partitions(ruby: &Ruby, tps: &[crate::core::scheduler::TopicPartition]) -> Result<Value, Error> {
+fn partitions(ruby: &Ruby, tps: &[crate::core::job::TopicPartition]) -> Result<Value, Error> {
     let out = ruby.ary_new_capa(tps.len());
     for tp in tps {
         out.push((&*tp.topic, tp.partition))?;

@@ -47,11 +47,14 @@ unsafe extern "C" fn run_unblock<U: Fn()>(data: *mut c_void) {
     let _ = catch_unwind(AssertUnwindSafe(unblock));
 }
 
-/// Runs `work` with the GVL released; `unblock` must make `work` return promptly.
+/// Runs `work` with the GVL released; `unblock` must make `work` return promptly. The `Send`
+/// and `Sync` bounds keep Ruby values (which are neither) out of both closures and the result:
+/// they run, or are read, while another thread may hold the GVL.
 pub fn without_gvl<F, R, U>(work: F, unblock: U) -> Result<Blocked<R>, Error>
 where
-    F: FnOnce() -> R,
-    U: Fn(),
+    F: FnOnce() -> R + Send,
+    R: Send,
+    U: Fn() + Sync,
 {
     let mut region = Region {
         work: Some(work),
@@ -89,8 +92,9 @@ pub fn blocking<F, R, U>(
     unblock: U,
 ) -> Result<R, Error>
 where
-    F: FnMut() -> Option<R>,
-    U: Fn(),
+    F: FnMut() -> Option<R> + Send,
+    R: Send,
+    U: Fn() + Sync,
 {
     loop {
         let region = || {

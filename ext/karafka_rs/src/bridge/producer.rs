@@ -9,27 +9,27 @@ use magnus::{function, method, prelude::*, Error, IntoValue, RArray, RModule, Ru
 use crate::bridge::convert;
 use crate::bridge::errors::to_ruby;
 use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
-use crate::core::delivery::{DeliveryFailure, JobLabel, Report, SyncBatch};
 use crate::core::error::CoreError;
-use crate::core::producer::{JobProducer, MessageRef, OutgoingMessage};
+use crate::core::produce::delivery::{DeliveryFailure, JobLabel, Report, SyncBatch};
+use crate::core::produce::producer::{MessageRef, OutgoingMessage, Producer as CoreProducer};
 use crate::core::wait::Interrupt;
 
 #[magnus::wrap(class = "Karafka::Native::Producer", free_immediately, size)]
 pub struct Producer {
     // RwLock: produce calls share the producer; `_close` takes it away.
-    inner: RwLock<Option<Arc<JobProducer>>>,
+    inner: RwLock<Option<Arc<CoreProducer>>>,
 }
 
 impl Producer {
     fn new(ruby: &Ruby, settings: RArray) -> Result<Self, Error> {
         let settings = convert::settings(settings)?;
-        let producer = JobProducer::new(&settings).map_err(|e| to_ruby(ruby, e))?;
+        let producer = CoreProducer::new(&settings).map_err(|e| to_ruby(ruby, e))?;
         Ok(Self {
             inner: RwLock::new(Some(Arc::new(producer))),
         })
     }
 
-    fn producer(&self, ruby: &Ruby) -> Result<Arc<JobProducer>, Error> {
+    fn producer(&self, ruby: &Ruby) -> Result<Arc<CoreProducer>, Error> {
         let guard = self.inner.read().unwrap_or_else(|p| p.into_inner());
         guard
             .clone()
@@ -39,11 +39,11 @@ impl Producer {
     /// Resolves `partition_key`s (a metadata request, GVL released) when any are present.
     fn prepare(
         ruby: &Ruby,
-        producer: &JobProducer,
+        producer: &CoreProducer,
         list: RArray,
     ) -> Result<Vec<OutgoingMessage>, Error> {
         let mut messages = convert::messages(ruby, list)?;
-        if JobProducer::needs_metadata(&messages) {
+        if CoreProducer::needs_metadata(&messages) {
             // The metadata request is bounded by its own timeout, so no unblock is needed.
             let interrupt = Interrupt::new();
             blocking(
@@ -87,7 +87,7 @@ impl Producer {
     /// Fast path under the GVL; only a full librdkafka queue needs to block (on a copy).
     fn send_async(
         ruby: &Ruby,
-        producer: &JobProducer,
+        producer: &CoreProducer,
         message: MessageRef<'_>,
     ) -> Result<(), Error> {
         if producer

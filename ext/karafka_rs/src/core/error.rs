@@ -14,6 +14,12 @@ pub enum CoreError {
     Metadata { topic: String, reason: String },
     #[error("admin operation failed: {0}")]
     Admin(String),
+    /// Ruby's partitioner answered for a different number of messages than wait for a lane.
+    #[error("classify: {waiting} messages wait, {given} lanes given")]
+    Classify { waiting: usize, given: usize },
+    /// Messages were still undelivered when a flush timed out (or librdkafka refused it).
+    #[error("could not flush the producer: {0}")]
+    Flush(String),
     #[error("interrupted while waiting")]
     Interrupted,
     #[error("the client is closed")]

@@ -10,23 +10,11 @@
 //!   core code with the GVL released and only re-acquire it in the bridge.
 
 pub mod admin;
-pub mod backoff;
 pub mod config;
-pub mod consumer;
-pub mod dead_letter;
-pub mod delivery;
+pub mod consume;
 pub mod error;
-mod intake;
-pub mod latency_trace;
-pub mod ownership;
-pub mod partition;
-pub mod partitioner;
-pub mod producer;
-pub mod rebalance;
-pub mod refusal_reports;
-mod reset;
-pub mod schedule_timer;
-pub mod scheduler;
+pub mod event;
+pub mod job;
+pub mod produce;
 pub mod schedules;
-pub mod shared;
 pub mod wait;

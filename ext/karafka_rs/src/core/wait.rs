@@ -21,8 +21,6 @@ impl Interrupt {
         self.0.load(Ordering::Acquire)
     }
 
-    /// Sets the flag and wakes every waiter of `signal`. Taking the lock first means a waiter
-    /// is either before its flag check (and sees the flag) or already waiting (and is woken).
     /// Re-arms the flag before a new wait (see `bridge::nogvl::blocking`).
     pub fn clear(&self) {
         self.0.store(false, Ordering::Release);
@@ -33,6 +31,8 @@ impl Interrupt {
         self.0.store(true, Ordering::Release);
     }
 
+    /// Sets the flag and wakes every waiter of `signal`. Taking the lock first means a waiter
+    /// is either before its flag check (and sees the flag) or already waiting (and is woken).
     pub fn fire<T>(&self, lock: &Mutex<T>, signal: &Condvar) {
         self.set();
         drop(lock.lock().unwrap_or_else(|p| p.into_inner()));

@@ -4,10 +4,11 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use karafka_rs::core::backoff::Backoff;
-use karafka_rs::core::consumer::{Engine, EngineSettings, Event, LoopExit};
-use karafka_rs::core::delivery::SyncBatch;
-use karafka_rs::core::producer::{JobProducer, OutgoingMessage};
+use karafka_rs::core::consume::backoff::Backoff;
+use karafka_rs::core::consume::engine::{Engine, EngineSettings, LoopExit};
+use karafka_rs::core::event::Event;
+use karafka_rs::core::produce::delivery::SyncBatch;
+use karafka_rs::core::produce::producer::{OutgoingMessage, Producer};
 use karafka_rs::core::wait::Interrupt;
 
 pub fn settings(bootstrap: &str) -> Vec<(String, String)> {
@@ -16,7 +17,7 @@ pub fn settings(bootstrap: &str) -> Vec<(String, String)> {
 
 /// Produces one keyless message per payload and waits until every one was acknowledged.
 pub fn produce(bootstrap: &str, topic: &str, payloads: &[String]) {
-    let producer = JobProducer::new(&settings(bootstrap)).unwrap();
+    let producer = Producer::new(&settings(bootstrap)).unwrap();
     let batch = Arc::new(SyncBatch::new(payloads.len()));
     for (index, payload) in payloads.iter().enumerate() {
         let message = OutgoingMessage {

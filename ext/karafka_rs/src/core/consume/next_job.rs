@@ -17,30 +17,15 @@
 //!   reports [`Outcome::DeadLettered`] is its offset committed and the next job released.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::core::backoff::Backoff;
-use crate::core::ownership::Ownership;
-use crate::core::partition::PartitionState;
+use crate::core::consume::backoff::Backoff;
+use crate::core::consume::lanes::PartitionLanes;
+use crate::core::consume::ownership::Ownership;
+use crate::core::job::{Completion, DeadLetterPolicy, Job, Outcome, Retry, TopicPartition};
 
 /// How often a worker looks again while job starts are held back (see ownership.rs).
 const OWNERSHIP_RECHECK: Duration = Duration::from_millis(20);
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TopicPartition {
-    pub topic: Arc<str>,
-    pub partition: i32,
-}
-
-impl TopicPartition {
-    pub fn new(topic: &str, partition: i32) -> Self {
-        Self {
-            topic: Arc::from(topic),
-            partition,
-        }
-    }
-}
 
 /// What [`Scheduler::revoke`] leaves to commit before the partitions are handed over.
 #[derive(Debug, Default)]
@@ -51,84 +36,6 @@ pub struct Revoked {
     pub ranges: Vec<String>,
 }
 
-/// A fetched message waiting to run as a job.
-#[derive(Debug, Clone)]
-pub struct Job {
-    pub tp: TopicPartition,
-    pub offset: i64,
-    pub payload: Vec<u8>,
-    /// The message had no payload at all (a tombstone), not an empty one.
-    pub null_payload: bool,
-    pub key: Option<Vec<u8>>,
-    pub headers: Vec<(String, Vec<u8>)>,
-    pub timestamp_ms: Option<i64>,
-    /// Failed attempts so far (0 on the first run).
-    pub attempt: u32,
-    /// Virtual partition (lane) the job belongs to; 0 without virtual partitions.
-    pub lane: usize,
-    /// The lane it runs in (lane 0 while its partition is collapsed).
-    pub(crate) slot: usize,
-    generation: u64,
-}
-
-impl Job {
-    pub fn new(tp: TopicPartition, offset: i64, payload: Vec<u8>) -> Self {
-        Self {
-            tp,
-            offset,
-            payload,
-            null_payload: false,
-            key: None,
-            headers: Vec::new(),
-            timestamp_ms: None,
-            attempt: 0,
-            lane: 0,
-            slot: 0,
-            generation: 0,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Success,
-    /// The job raised; retry it after a back-off (or dead-letter it, see [`Completion`]).
-    Failure,
-    /// The job was dispatched to the dead letter queue: commit it and move on.
-    DeadLettered,
-    /// The job was cut short by something that is not its fault (the process is stopping):
-    /// run it again later, without counting a failure.
-    Abandoned,
-    /// Dispatching to the dead letter queue failed: retry the job after a back-off.
-    DeadLetterFailed,
-}
-
-/// Dead letter queue settings of one topic (`dead_letter_queue(...)` in routing).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadLetterPolicy {
-    /// `None`: failed jobs are skipped without being dispatched (`topic: false`).
-    pub topic: Option<String>,
-    pub max_retries: u32,
-    /// Each job gets its own retry budget. Otherwise (Karafka's default) failures keep
-    /// counting until the partition has caught up with everything it fetched.
-    pub independent: bool,
-}
-
-/// What the worker must do after reporting an outcome.
-#[derive(Debug)]
-pub enum Completion {
-    Done,
-    /// The job will be retried after `pause`.
-    Retry(Retry),
-    /// Dispatch this job to `topic` (or skip it, when `None`), then report
-    /// [`Outcome::DeadLettered`]. Its partition stays blocked until then.
-    DeadLetter {
-        job: Job,
-        topic: Option<String>,
-        attempts: u32,
-    },
-}
-
 /// What a worker gets when it asks for work.
 #[derive(Debug)]
 pub enum Next {
@@ -136,13 +43,6 @@ pub enum Next {
     /// Nothing runnable now; ask again after this long (or when woken). `None`: until woken.
     Wait(Option<Duration>),
     Stopped,
-}
-
-/// What happened to a failed job, for the log line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Retry {
-    pub failures: u32,
-    pub pause: Duration,
 }
 
 #[derive(Debug)]
@@ -155,7 +55,7 @@ pub struct Scheduler {
     dead_letter: HashMap<String, DeadLetterPolicy>,
     /// Topics with virtual partitions: their lane count.
     virtual_lanes: HashMap<String, usize>,
-    partitions: HashMap<TopicPartition, PartitionState>,
+    partitions: HashMap<TopicPartition, PartitionLanes>,
     ready: VecDeque<(TopicPartition, usize)>,
     delayed: Vec<(Instant, TopicPartition)>,
     next_generation: u64,
@@ -213,7 +113,7 @@ impl Scheduler {
             self.next_generation += 1;
             let lanes = self.virtual_lanes.get(&*tp.topic).copied().unwrap_or(1);
             self.partitions
-                .insert(tp, PartitionState::new(generation, lanes, self.run_ahead));
+                .insert(tp, PartitionLanes::new(generation, lanes, self.run_ahead));
         }
     }
 
@@ -231,7 +131,7 @@ impl Scheduler {
             let unconfirmed = state
                 .as_ref()
                 .filter(|s| s.has_finished_jobs())
-                .map(PartitionState::commit_offset);
+                .map(PartitionLanes::commit_offset);
             let Some(offset) = pending.max(unconfirmed) else {
                 continue;
             };
@@ -379,7 +279,7 @@ impl Scheduler {
     pub fn poll_work(&mut self, now: Instant) -> Next {
         if self.stopping {
             let ready = self.partitions.values().any(|s| s.gap_lane().is_some());
-            let waiting = self.partitions.values().any(PartitionState::has_gaps);
+            let waiting = self.partitions.values().any(PartitionLanes::has_gaps);
             return match (ready, waiting) {
                 (true, _) if !self.ownership.may_start(now) => Next::Wait(Some(OWNERSHIP_RECHECK)),
                 (true, _) => Next::Wait(Some(std::time::Duration::ZERO)),
@@ -468,7 +368,7 @@ impl Scheduler {
         self.running = self.running.saturating_sub(1);
         let completion = match outcome {
             Outcome::Success | Outcome::DeadLettered => {
-                let independent = policy.map_or(true, |p| p.independent);
+                let independent = policy.is_none_or(|p| p.independent);
                 if independent || outcome == Outcome::DeadLettered || current.queued() == 0 {
                     current.failures = 0;
                 }
@@ -538,7 +438,7 @@ impl Scheduler {
 
     /// Jobs buffered and not started, over all partitions.
     pub fn buffered(&self) -> usize {
-        self.partitions.values().map(PartitionState::queued).sum()
+        self.partitions.values().map(PartitionLanes::queued).sum()
     }
 
     fn release_due(&mut self, now: Instant) {

@@ -1,4 +1,5 @@
-//! Producing job messages: async (fire and report failures later) or sync (wait for the
+//! The Kafka producer behind `Karafka.producer` (and WaterDrop's API on it), dead letters and
+//! scheduled jobs' dispatch: async (fire and report failures later) or sync (wait for the
 //! broker's acknowledgement of every message of the call).
 //!
 //! `send` never blocks while librdkafka's queue has room, so the bridge can call it while
@@ -16,11 +17,11 @@ use rdkafka::producer::{
 };
 
 use crate::core::config::{producer_config, KafkaSettings};
-use crate::core::delivery::{
+use crate::core::error::{CoreError, CoreResult};
+use crate::core::produce::delivery::{
     AsyncFailures, Delivered, DeliveryFailure, JobLabel, Report, SyncBatch,
 };
-use crate::core::error::{CoreError, CoreResult};
-use crate::core::partitioner::Partitioner;
+use crate::core::produce::partitioner::Partitioner;
 use crate::core::wait::{lock, Interrupt};
 
 /// One message to produce, converted from Ruby before the GVL is released.
@@ -116,16 +117,17 @@ impl ProducerContext for DeliveryContext {
     }
 }
 
-/// Milliseconds of one flush step of [`JobProducer::wait_sync`].
+/// Milliseconds of one flush step of [`Producer::wait_sync`].
 const SYNC_FLUSH_STEP_MS: i32 = 1;
 
-/// How long [`JobProducer::purge_undelivered`] waits for the purged messages' reports.
+/// How long [`Producer::purge_undelivered`] waits for the purged messages' reports.
 const PURGE_REPORTS_WAIT: Duration = Duration::from_secs(2);
 
 /// How long a topic's partition count is trusted for `partition_key` routing.
 const PARTITION_COUNT_TTL: Duration = Duration::from_secs(30);
 
-pub struct JobProducer {
+/// One librdkafka producer and its delivery tracking (see the module docs).
+pub struct Producer {
     inner: ThreadedProducer<DeliveryContext>,
     async_failures: Arc<AsyncFailures>,
     partition_counts: Mutex<HashMap<String, (i32, Instant)>>,
@@ -133,7 +135,7 @@ pub struct JobProducer {
     partitioner: Partitioner,
 }
 
-impl JobProducer {
+impl Producer {
     pub fn new(settings: &KafkaSettings) -> CoreResult<Self> {
         let async_failures = Arc::new(AsyncFailures::default());
         let context = DeliveryContext {
@@ -212,7 +214,7 @@ impl JobProducer {
     }
 
     /// Enqueues one message without blocking. `Ok(false)`: librdkafka's queue is full, try
-    /// again after waiting a little (see [`JobProducer::send_blocking`]).
+    /// again after waiting a little (see [`Producer::send_blocking`]).
     pub fn try_send(
         &self,
         message: MessageRef<'_>,
@@ -261,7 +263,7 @@ impl JobProducer {
         self.send_blocking_until(message, target, interrupt, None)
     }
 
-    /// Like [`JobProducer::send_blocking`], but a queue still full at `deadline` is an
+    /// Like [`Producer::send_blocking`], but a queue still full at `deadline` is an
     /// `Enqueue` error (`QueueFull`) instead of a longer wait.
     pub fn send_blocking_until(
         &self,
@@ -343,7 +345,7 @@ impl JobProducer {
         if code == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
             Ok(())
         } else {
-            Err(CoreError::Admin(format!("flush: {code:?}")))
+            Err(CoreError::Flush(format!("{code:?}")))
         }
     }
 }

@@ -16,10 +16,8 @@ use std::ffi::CStr;
 use std::time::{Duration, Instant};
 
 use rdkafka::bindings as rd;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::TopicPartitionList;
-
-use crate::core::rebalance::EngineContext;
 
 /// The shortest gap that counts as "we may have lost our partitions".
 const MIN_LIMIT: Duration = Duration::from_secs(1);
@@ -98,7 +96,7 @@ pub enum ProbeAnswer {
 }
 
 impl OwnershipProbe {
-    pub fn new(consumer: &BaseConsumer<EngineContext>) -> Self {
+    pub fn new<C: ConsumerContext>(consumer: &BaseConsumer<C>) -> Self {
         // SAFETY: a new queue of a live client; destroyed in `drop`, before the client.
         let queue = unsafe { rd::rd_kafka_queue_new(consumer.client().native_ptr()) };
         Self {
@@ -109,9 +107,9 @@ impl OwnershipProbe {
 
     /// Sends a probe unless one is in flight or the last was sent less than
     /// [`PROBE_EVERY`] ago.
-    pub fn send(
+    pub fn send<C: ConsumerContext>(
         &mut self,
-        consumer: &BaseConsumer<EngineContext>,
+        consumer: &BaseConsumer<C>,
         list: &TopicPartitionList,
         now: Instant,
     ) -> Result<(), String> {
@@ -155,7 +153,7 @@ impl OwnershipProbe {
 
 /// SAFETY: `event` is a live event of a commit reply queue.
 pub(crate) unsafe fn read_answer(event: *mut rd::rd_kafka_event_t) -> ProbeAnswer {
-    if rd::rd_kafka_event_type(event) != rd::RD_KAFKA_EVENT_OFFSET_COMMIT as i32 {
+    if rd::rd_kafka_event_type(event) != rd::RD_KAFKA_EVENT_OFFSET_COMMIT {
         return ProbeAnswer::Waiting;
     }
     let code = rd::rd_kafka_event_error(event);

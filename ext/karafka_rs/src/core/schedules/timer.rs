@@ -11,12 +11,13 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::core::delivery::SyncBatch;
-use crate::core::producer::{JobProducer, OutgoingMessage};
-use crate::core::schedules::{
+use crate::core::event::Event;
+use crate::core::job::TopicPartition;
+use crate::core::produce::delivery::{DeliveryFailure, SyncBatch};
+use crate::core::produce::producer::{OutgoingMessage, Producer};
+use crate::core::schedules::store::{
     Due, ScheduleStore, SCHEMA_VERSION, SOURCE_TYPE, WRITTEN_SCHEMA_VERSION,
 };
-use crate::core::shared::{Event, Shared};
 use crate::core::wait::{lock, wait_on, Interrupt};
 
 /// The longest the timer sleeps without looking again (a new schedule also wakes it).
@@ -48,6 +49,14 @@ impl Schedules {
     }
 }
 
+/// Where the timer reports: errors for Ruby, and the schedules partitions' offsets that became
+/// safe to commit (the consumer loop commits them). The engine's shared state implements it
+/// (consume/shared.rs); the timer knows nothing else of the consumer.
+pub trait TimerReports: Send + Sync {
+    fn event(&self, event: Event);
+    fn record_commits(&self, commits: Vec<(TopicPartition, i64)>);
+}
+
 pub struct ScheduleTimer {
     schedules: Arc<Schedules>,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -56,14 +65,14 @@ pub struct ScheduleTimer {
 impl ScheduleTimer {
     pub fn start(
         schedules: Arc<Schedules>,
-        engine: Arc<Shared>,
-        producer: Arc<JobProducer>,
+        engine: Arc<dyn TimerReports>,
+        producer: Arc<Producer>,
     ) -> Self {
         let thread = {
             let schedules = Arc::clone(&schedules);
             std::thread::Builder::new()
                 .name("karafka.scheduler".into())
-                .spawn(move || run(&schedules, &engine, &producer))
+                .spawn(move || run(&schedules, &*engine, &producer))
                 .expect("spawning the scheduler thread")
         };
         Self {
@@ -89,7 +98,15 @@ impl ScheduleTimer {
     }
 }
 
-fn run(schedules: &Schedules, engine: &Shared, producer: &JobProducer) {
+/// A timer nobody joined (the engine was dropped without `close`) stops all the same; it does
+/// not wait for the thread, which finishes a dispatch in progress and exits.
+impl Drop for ScheduleTimer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn run(schedules: &Schedules, engine: &dyn TimerReports, producer: &Producer) {
     while let Some(due) = next_due(schedules) {
         let (delivered, failed) = dispatch(producer, due);
         let mut commits = Vec::new();
@@ -138,7 +155,7 @@ fn next_due(schedules: &Schedules) -> Option<Vec<Due>> {
 }
 
 /// Produces the due jobs, then tombstones for those delivered. Returns (done, failed).
-fn dispatch(producer: &JobProducer, mut due: Vec<Due>) -> (Vec<Due>, Vec<(Due, String)>) {
+fn dispatch(producer: &Producer, mut due: Vec<Due>) -> (Vec<Due>, Vec<(Due, String)>) {
     // Moved, not copied: a failed dispatch is retried from the store, which keeps its own.
     let mut targets: Vec<OutgoingMessage> = due
         .iter_mut()
@@ -173,14 +190,14 @@ fn dispatch(producer: &JobProducer, mut due: Vec<Due>) -> (Vec<Due>, Vec<(Due, S
     (done, failed)
 }
 
-fn send_all(producer: &JobProducer, messages: &[OutgoingMessage]) -> Vec<Result<(), String>> {
+fn send_all(producer: &Producer, messages: &[OutgoingMessage]) -> Vec<Result<(), String>> {
     let batch = Arc::new(SyncBatch::new(messages.len()));
     let never = Interrupt::new();
     for (index, message) in messages.iter().enumerate() {
         if let Err(e) = producer.send_blocking(message, Some((Arc::clone(&batch), index)), &never) {
             batch.report(
                 index,
-                Err(crate::core::delivery::DeliveryFailure {
+                Err(DeliveryFailure {
                     topic: message.topic.clone(),
                     partition: message.partition.unwrap_or(-1),
                     code: "EnqueueFailed".into(),

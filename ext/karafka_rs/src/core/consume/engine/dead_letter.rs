@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
-use crate::core::consumer::Engine;
-use crate::core::delivery::SyncBatch;
-use crate::core::error::CoreError;
-use crate::core::producer::OutgoingMessage;
-use crate::core::scheduler::Job;
+use crate::core::consume::engine::Engine;
+use crate::core::error::{CoreError, CoreResult};
+use crate::core::job::Job;
+use crate::core::produce::delivery::SyncBatch;
+use crate::core::produce::producer::OutgoingMessage;
 use crate::core::wait::Interrupt;
 
 /// Why the job failed, as reported by the Ruby executor.
@@ -260,6 +260,48 @@ impl<'a> Dispatch<'a> {
     }
 }
 
+/// How often a dead letter wait checks its interrupt flag.
+const DEAD_LETTER_POLL: Duration = Duration::from_millis(50);
+
+impl Engine {
+    /// Starts dispatching `job` to its dead letter `topic`; wait with
+    /// [`Engine::await_dead_letter`]. Split in two so an interrupted wait never sends twice.
+    pub fn send_dead_letter(
+        &self,
+        job: &Job,
+        topic: &str,
+        attempts: u32,
+        error: &JobError,
+        shape: Shape,
+    ) -> CoreResult<Arc<SyncBatch>> {
+        let producer = self.producer.as_ref().ok_or(CoreError::Closed)?;
+        let message = message(job, topic, &self.group, attempts, error, shape);
+        let batch = Arc::new(SyncBatch::new(1));
+        producer.send_blocking(&message, Some((Arc::clone(&batch), 0)), &Interrupt::new())?;
+        Ok(batch)
+    }
+
+    /// Waits for the dead letter dispatch: `None` when `interrupt` fired first.
+    pub fn await_dead_letter(
+        batch: &SyncBatch,
+        interrupt: &Interrupt,
+    ) -> Option<Result<(), String>> {
+        loop {
+            if let Some(mut reports) = batch.wait_timeout(DEAD_LETTER_POLL) {
+                return Some(
+                    reports
+                        .remove(0)
+                        .map(|_| ())
+                        .map_err(|f| format!("{}: {}", f.code, f.message)),
+                );
+            }
+            if interrupt.is_set() {
+                return None;
+            }
+        }
+    }
+}
+
 /// The code librdkafka reports for a message over `message.max.bytes` (at enqueue) and the
 /// broker for one over the topic's `max.message.bytes`.
 const TOO_LARGE: &str = "MessageSizeTooLarge";
@@ -289,7 +331,7 @@ fn truncate_utf8(text: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::scheduler::TopicPartition;
+    use crate::core::job::TopicPartition;
 
     #[test]
     fn carries_the_original_and_where_it_came_from() {

@@ -19,8 +19,8 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
-use crate::core::producer::OutgoingMessage;
-use crate::core::scheduler::TopicPartition;
+use crate::core::job::TopicPartition;
+use crate::core::produce::producer::OutgoingMessage;
 
 pub const TARGET_TOPIC: &str = "schedule_target_topic";
 pub const TARGET_EPOCH_MS: &str = "schedule_target_epoch_ms";
@@ -53,8 +53,9 @@ struct Entry {
     target: OutgoingMessage,
 }
 
+/// One assigned schedules partition: whether it is still loading, and its pending schedules.
 #[derive(Debug)]
-struct PartitionState {
+struct PartitionSchedules {
     generation: u64,
     /// High watermark at assignment; `None` until the listener has fetched it.
     load_until: Option<i64>,
@@ -75,7 +76,7 @@ pub struct InvalidSchedule {
 
 #[derive(Debug, Default)]
 pub struct ScheduleStore {
-    partitions: HashMap<TopicPartition, PartitionState>,
+    partitions: HashMap<TopicPartition, PartitionSchedules>,
     due: BinaryHeap<Reverse<(i64, TopicPartition, i64, u64)>>,
     next_generation: u64,
 }
@@ -85,7 +86,7 @@ impl ScheduleStore {
         self.next_generation += 1;
         self.partitions.insert(
             tp,
-            PartitionState {
+            PartitionSchedules {
                 generation: self.next_generation,
                 load_until: None,
                 loaded: false,
@@ -276,7 +277,7 @@ impl ScheduleStore {
     }
 }
 
-fn commit_offset(state: &PartitionState) -> i64 {
+fn commit_offset(state: &PartitionSchedules) -> i64 {
     state
         .pending
         .keys()

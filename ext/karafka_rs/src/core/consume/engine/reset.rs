@@ -16,7 +16,6 @@
 //!   its assignment resumes from the group's committed offsets: a job may run again
 //!   (at-least-once), none is lost.
 
-use crate::core::latency_trace;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,10 +23,12 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::types::RDKafkaErrorCode;
 
 use crate::core::config::{consumer_config, KafkaSettings};
-use crate::core::consumer::Engine;
+use crate::core::consume::engine::Engine;
+use crate::core::consume::latency_trace;
+use crate::core::consume::rebalance::to_topic_partitions;
+use crate::core::consume::shared::{EngineContext, Shared};
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::rebalance::{to_topic_partitions, EngineContext};
-use crate::core::shared::{Event, Shared};
+use crate::core::event::Event;
 use crate::core::wait::lock;
 
 /// The shortest time between two resets, like Karafka's listener sleeping a second before it
@@ -52,7 +53,10 @@ impl ConsumerRecipe {
 
     /// A consumer with these settings, subscribed, its wake-ups and queue splits wired to
     /// `shared`.
-    pub(crate) fn build(&self, shared: &Arc<Shared>) -> CoreResult<Arc<BaseConsumer<EngineContext>>> {
+    pub(crate) fn build(
+        &self,
+        shared: &Arc<Shared>,
+    ) -> CoreResult<Arc<BaseConsumer<EngineContext>>> {
         let context = EngineContext {
             shared: Arc::clone(shared),
             refusals: Mutex::default(),
@@ -127,7 +131,10 @@ impl Engine {
 
     /// Forgets everything the dead consumer owned, committing nothing.
     fn abandon(&self, old: &BaseConsumer<EngineContext>) {
-        let mut tps: Vec<_> = lock(&self.shared.queues).drain().map(|(tp, _)| tp).collect();
+        let mut tps: Vec<_> = lock(&self.shared.queues)
+            .drain()
+            .map(|(tp, _)| tp)
+            .collect();
         if let Ok(assignment) = old.assignment() {
             for tp in to_topic_partitions(&assignment) {
                 if !tps.contains(&tp) {
@@ -138,7 +145,8 @@ impl Engine {
         drop(lock(&self.probe).take());
         lock(&self.shared.unclassified).clear();
         *lock(&self.shared.commit_in_flight) = None;
-        self.shared.with_schedules(&tps, |store, tp| store.revoke(tp));
+        self.shared
+            .with_schedules(&tps, |store, tp| store.revoke(tp));
         let revoked = lock(&self.shared.scheduler).revoke(&tps);
         lock(&self.shared.scheduler).ownership.confirmed();
         if !revoked.owed.is_empty() {

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::core::scheduler::TopicPartition;
+use crate::core::job::TopicPartition;
 use crate::core::wait::lock;
 
 type Key = (String, i32, i64);

@@ -6,11 +6,11 @@ use std::time::Duration;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 
-use crate::core::consumer::Engine;
-use crate::core::latency_trace;
-use crate::core::rebalance::EngineContext;
-use crate::core::scheduler::{Job, TopicPartition};
-use crate::core::shared::Event;
+use crate::core::consume::engine::Engine;
+use crate::core::consume::latency_trace;
+use crate::core::consume::shared::EngineContext;
+use crate::core::event::Event;
+use crate::core::job::{Job, TopicPartition};
 use crate::core::wait::lock;
 
 /// Most main-queue messages taken per round (they only exist right after an assignment).

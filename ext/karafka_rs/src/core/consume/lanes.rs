@@ -12,11 +12,15 @@
 //! is less than `run_ahead` above the lowest offset not yet done. Without this bound one slow
 //! lane held the commit point while the others ran the whole buffer (thousands of jobs), and
 //! a kill -9 ran all of those again.
+//!
+//! The rest of virtual partitions: a job's lane is chosen by Ruby's partitioner before it gets
+//! here (the engine's `unclassified`/`classify`, fed by intake.rs), and the scheduler
+//! (next_job.rs) hands out the lanes' jobs.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::time::Instant;
 
-use crate::core::scheduler::Job;
+use crate::core::job::Job;
 
 #[derive(Debug, Default)]
 pub(crate) struct Lane {
@@ -25,8 +29,10 @@ pub(crate) struct Lane {
     pub in_ready: bool,
 }
 
+/// One assigned partition as the scheduler sees it: its lanes, what is not done yet, and its
+/// commit point (see the module docs).
 #[derive(Debug)]
-pub(crate) struct PartitionState {
+pub(crate) struct PartitionLanes {
     pub generation: u64,
     pub lanes: Vec<Lane>,
     /// Lanes running a job.
@@ -52,7 +58,7 @@ pub(crate) struct PartitionState {
     first_fetched: Option<i64>,
 }
 
-impl PartitionState {
+impl PartitionLanes {
     /// `run_ahead`: see the module docs (at least four jobs per lane, so lanes stay parallel).
     pub fn new(generation: u64, lanes: usize, run_ahead: usize) -> Self {
         let lanes = lanes.max(1);

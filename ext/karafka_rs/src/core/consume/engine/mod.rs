@@ -1,9 +1,11 @@
-//! The consumer engine: one consumer loop feeding a [`Scheduler`], `concurrency` workers taking
-//! jobs from it.
+//! The consumer engine: one consumer loop feeding a [`Scheduler`] (next_job.rs),
+//! `concurrency` workers taking jobs from it. Its impl continues in `intake.rs` (messages
+//! into the scheduler) and `dead_letter.rs` (jobs that keep failing).
 //!
 //! Threads: [`Engine::run_loop`] is called by one Ruby-created thread with the GVL released;
 //! librdkafka serves rebalances inside `poll`, so [`EngineContext`]'s callbacks run on that same
-//! thread. [`Engine::next_job`] is called by each Ruby worker thread with the GVL released.
+//! thread. [`Engine::wait_for_work`] is called by each Ruby worker thread with the GVL released
+//! ([`Engine::try_next_job`] claims the job once it holds the GVL again).
 //! None of these call Ruby: what Ruby must hear about (rebalances, errors) is queued as
 //! [`Event`]s and returned from `run_loop`.
 //!
@@ -19,22 +21,24 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 
-use crate::core::backoff::Backoff;
 use crate::core::config::KafkaSettings;
-use crate::core::dead_letter::{self, JobError};
-use crate::core::delivery::SyncBatch;
+use crate::core::consume::backoff::Backoff;
+use crate::core::consume::commits::{commit_async, commit_list, commit_sync, SYNC_COMMIT_TIMEOUT};
+use crate::core::consume::latency_trace;
+use crate::core::consume::next_job::{Next, Scheduler};
+use crate::core::consume::ownership::{Ownership, OwnershipProbe, ProbeAnswer};
+pub use crate::core::consume::shared::{EngineContext, Shared};
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::reset::ConsumerRecipe;
-use crate::core::latency_trace;
-use crate::core::ownership::{Ownership, OwnershipProbe, ProbeAnswer};
-use crate::core::producer::JobProducer;
-use crate::core::rebalance::{
-    commit_async, commit_list, commit_sync, EngineContext, SYNC_COMMIT_TIMEOUT,
-};
-use crate::core::schedule_timer::{ScheduleTimer, Schedules};
-use crate::core::scheduler::{Completion, DeadLetterPolicy, Job, Next, Outcome, Scheduler};
-pub use crate::core::shared::{Event, Shared};
+pub use crate::core::event::Event;
+use crate::core::job::{Completion, DeadLetterPolicy, Job, Outcome};
+use crate::core::produce::producer::Producer;
+use crate::core::schedules::timer::{ScheduleTimer, Schedules};
 use crate::core::wait::{lock, wait_on, Interrupt, Wake};
+
+pub mod dead_letter;
+mod intake;
+mod reset;
+use reset::ConsumerRecipe;
 
 /// Why [`Engine::run_loop`] returned.
 #[derive(Debug, PartialEq, Eq)]
@@ -89,8 +93,6 @@ const BUFFERED_BATCHES: usize = 10;
 const IDLE_WAIT: Duration = Duration::from_millis(100);
 /// The longest `run_loop` loops without returning to Ruby, so Ruby can prove the loop alive.
 const TICK_INTERVAL: Duration = Duration::from_secs(1);
-/// How often a dead letter wait checks its interrupt flag.
-const DEAD_LETTER_POLL: Duration = Duration::from_millis(50);
 
 pub struct Engine {
     pub(crate) shared: Arc<Shared>,
@@ -102,9 +104,9 @@ pub struct Engine {
     consumer: Mutex<Option<Arc<BaseConsumer<EngineContext>>>>,
     max_wait: Duration,
     commit_interval: Duration,
-    group: String,
+    pub(crate) group: String,
     /// For dead letters and scheduled jobs (only when a route needs one).
-    producer: Option<Arc<JobProducer>>,
+    pub(crate) producer: Option<Arc<Producer>>,
     timer: Option<ScheduleTimer>,
     /// For replacing a consumer librdkafka declared dead (reset.rs).
     pub(crate) recipe: ConsumerRecipe,
@@ -139,7 +141,7 @@ impl Engine {
                 })
                 .cloned()
                 .collect();
-            Some(Arc::new(JobProducer::new(&producer_settings)?))
+            Some(Arc::new(Producer::new(&producer_settings)?))
         } else {
             None
         };
@@ -182,7 +184,7 @@ impl Engine {
         let timer = match (schedules, &producer) {
             (Some(schedules), Some(producer)) => Some(ScheduleTimer::start(
                 schedules,
-                Arc::clone(&shared),
+                Arc::<Shared>::clone(&shared),
                 Arc::clone(producer),
             )),
             _ => None,
@@ -413,13 +415,12 @@ impl Engine {
     pub fn classify(&self, lanes: &[usize]) -> CoreResult<()> {
         let jobs: Vec<Job> = std::mem::take(&mut *lock(&self.shared.unclassified));
         if jobs.len() != lanes.len() {
-            let message = format!(
-                "classify: {} messages wait, {} lanes given",
-                jobs.len(),
-                lanes.len()
-            );
+            let error = CoreError::Classify {
+                waiting: jobs.len(),
+                given: lanes.len(),
+            };
             lock(&self.shared.unclassified).extend(jobs);
-            return Err(CoreError::Admin(message));
+            return Err(error);
         }
         let mut scheduler = lock(&self.shared.scheduler);
         let mut woken = 0;
@@ -477,7 +478,7 @@ impl Engine {
         }
     }
 
-    /// Wakes [`Engine::next_job`] waiters; for the unblock function.
+    /// Wakes [`Engine::wait_for_work`] waiters; for the unblock function.
     pub fn interrupt_workers(&self, interrupt: &Interrupt) {
         interrupt.fire(&self.shared.scheduler, &self.shared.work);
     }
@@ -490,43 +491,6 @@ impl Engine {
         let others = usize::from(scheduler.runnable() > 1);
         self.shared.wake_workers(scheduler, others);
         completion
-    }
-
-    /// Starts dispatching `job` to its dead letter `topic`; wait with
-    /// [`Engine::await_dead_letter`]. Split in two so an interrupted wait never sends twice.
-    pub fn send_dead_letter(
-        &self,
-        job: &Job,
-        topic: &str,
-        attempts: u32,
-        error: &JobError,
-        shape: dead_letter::Shape,
-    ) -> CoreResult<Arc<SyncBatch>> {
-        let producer = self.producer.as_ref().ok_or(CoreError::Closed)?;
-        let message = dead_letter::message(job, topic, &self.group, attempts, error, shape);
-        let batch = Arc::new(SyncBatch::new(1));
-        producer.send_blocking(&message, Some((Arc::clone(&batch), 0)), &Interrupt::new())?;
-        Ok(batch)
-    }
-
-    /// Waits for the dead letter dispatch: `None` when `interrupt` fired first.
-    pub fn await_dead_letter(
-        batch: &SyncBatch,
-        interrupt: &Interrupt,
-    ) -> Option<Result<(), String>> {
-        loop {
-            if let Some(mut reports) = batch.wait_timeout(DEAD_LETTER_POLL) {
-                return Some(
-                    reports
-                        .remove(0)
-                        .map(|_| ())
-                        .map_err(|f| format!("{}: {}", f.code, f.message)),
-                );
-            }
-            if interrupt.is_set() {
-                return None;
-            }
-        }
     }
 
     /// Begins shutdown: no new jobs start; running ones finish and are committed.
@@ -566,6 +530,15 @@ impl Engine {
         drop(consumer);
         latency_trace::write();
         Ok(())
+    }
+}
+
+/// Ruby never called `close` (a forceful shutdown leaves it to the garbage collector or the
+/// process exit): commit what is owed and leave the group all the same. A no-op after
+/// `close`. Blocks like `close` (at most the sync commit's timeout plus librdkafka's close).
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.close();
     }
 }
 

@@ -8,31 +8,13 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use rdkafka::consumer::base_consumer::PartitionQueue;
 use rdkafka::consumer::BaseConsumer;
 
-use crate::core::rebalance::EngineContext;
-use crate::core::schedule_timer::Schedules;
-use crate::core::scheduler::{Job, Scheduler, TopicPartition};
-use crate::core::schedules::ScheduleStore;
+use crate::core::consume::next_job::Scheduler;
+use crate::core::consume::refusal_reports::{OutageReports, RefusalReports};
+pub use crate::core::event::Event;
+use crate::core::job::{Job, TopicPartition};
+use crate::core::schedules::store::ScheduleStore;
+use crate::core::schedules::timer::{Schedules, TimerReports};
 use crate::core::wait::{lock, Wake};
-
-/// Something the Ruby side should log or instrument.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    Assigned(Vec<TopicPartition>),
-    Revoked(Vec<TopicPartition>),
-    /// A consumer-level error (not a job's): broker down, commit failed, ...
-    Error {
-        kind: &'static str,
-        message: String,
-    },
-    /// librdkafka's statistics JSON (`statistics.interval.ms`), as librdkafka wrote it: Ruby
-    /// parses it once, and only when `statistics.emitted` has a subscriber.
-    Statistics(String),
-    /// Worth a log line, not an error (the broker is back).
-    Info(String),
-    /// The consumer was replaced after a fatal error (Karafka's `client.reset`), with the
-    /// log line saying so.
-    Reset(String),
-}
 
 /// State shared by the consumer loop, its rebalance callbacks and the workers.
 pub struct Shared {
@@ -63,7 +45,14 @@ pub struct Shared {
     /// last commit, not the highest).
     pub(crate) commit_in_flight: Mutex<Option<std::time::Instant>>,
     /// Throttles the consumer errors of a broker outage.
-    pub(crate) outage: Mutex<crate::core::refusal_reports::OutageReports>,
+    pub(crate) outage: Mutex<OutageReports>,
+}
+
+/// The consumer client's context: librdkafka hands it to the rebalance and commit callbacks
+/// (rebalance.rs), which run inside `poll` on the consumer loop's thread.
+pub struct EngineContext {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) refusals: Mutex<RefusalReports>,
 }
 
 /// After this long without an answer, an async commit no longer holds the next one back.
@@ -141,7 +130,7 @@ impl Shared {
             if let Some(mut queue) = consumer.split_partition_queue(&tp.topic, tp.partition) {
                 let listener = Arc::clone(&self.listener);
                 queue.set_nonempty_callback(move || {
-                    crate::core::latency_trace::notified();
+                    crate::core::consume::latency_trace::notified();
                     listener.notify()
                 });
                 queues.insert(tp.clone(), queue);
@@ -168,5 +157,17 @@ impl Shared {
         }
         drop(store);
         schedules.wake();
+    }
+}
+
+/// The schedule timer reports through the engine's state: its errors go to Ruby with the other
+/// events, and the consumer loop commits the offsets it made safe.
+impl TimerReports for Shared {
+    fn event(&self, event: Event) {
+        Shared::event(self, event);
+    }
+
+    fn record_commits(&self, commits: Vec<(TopicPartition, i64)>) {
+        Shared::record_commits(self, commits);
     }
 }
