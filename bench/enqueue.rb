@@ -151,6 +151,10 @@ begin
   raise "the topic holds #{spread.sum} messages, #{produced} were enqueued" unless spread.sum == produced
 
   append_results(report(totals, spread))
+  write_summary(paths: PATHS.to_h do |path|
+    [path.key, { jobs_per_s: rate(path, totals), ratio: rate(path, totals) / rate(PATHS.first, totals),
+                 floor_ratio: path.floor && rate(path, totals) / rate(PATHS.find { |f| f.key == path.floor }, totals) }]
+  end)
 ensure
   Karafka::Admin.delete_topic(topic)
 end

@@ -160,18 +160,42 @@ rescue Errno::ESRCH, Errno::ECHILD
 end
 
 def machine
-  dirty = `git -C #{ROOT} status --porcelain -- lib ext`.empty? ? '' : ' + uncommitted lib/ext changes'
+  # No git in the modern lane's root: bench/lanes passes what git says on the host.
+  status = git('status', '--porcelain', '--', 'lib', 'ext') || ENV.fetch('BENCH_GIT_STATUS', '')
+  dirty = status.empty? ? '' : ' + uncommitted lib/ext changes'
+  head = git('rev-parse', '--short', 'HEAD') || ENV.fetch('BENCH_GIT_HEAD', 'unknown commit')
   cpu = File.read('/proc/cpuinfo')[/model name\s*:\s*(.+)/, 1]
+  # lib/karafka/native.rb loads the one built for this Ruby's ABI (rake compile puts it there).
   native = File.join(ROOT, 'lib', 'karafka_rs', RbConfig::CONFIG['ruby_version'], "karafka_rs.#{RbConfig::CONFIG['DLEXT']}")
-  built = File.mtime(native).utc.strftime('%Y-%m-%d %H:%M')
-  "nproc #{Etc.nprocessors} (#{cpu}), #{RUBY_DESCRIPTION}, ActiveJob #{ActiveJob.version}, " \
-    "karafka-rs #{Karafka::VERSION} at #{`git -C #{ROOT} rev-parse --short HEAD`.strip}#{dirty} " \
-    "(#{File.basename(native)} built #{built} UTC)"
+  built = File.exist?(native) ? "#{native.delete_prefix("#{ROOT}/")} built #{File.mtime(native).utc.strftime('%Y-%m-%d %H:%M')} UTC" : 'installed gem'
+  "#{lane}nproc #{Etc.nprocessors} (#{cpu}), #{RUBY_DESCRIPTION}, ActiveJob #{ActiveJob.version}, " \
+    "karafka-rs #{Karafka::VERSION} at #{head}#{dirty} " \
+    "(#{built})"
+end
+
+# git's output (stripped), or nil where there is no git (the modern lane's root has none).
+def git(*args)
+  IO.popen(['git', '-C', ROOT, *args], err: File::NULL, &:read).strip
+rescue Errno::ENOENT
+  nil
+end
+
+# `bin/lane` sets KARAFKA_LANE (host, modern): named first, so sections of both lanes tell apart.
+def lane
+  ENV['KARAFKA_LANE'] ? "#{ENV['KARAFKA_LANE']} lane: " : ''
 end
 
 # The 1, 5 and 15 minute load averages (other work on the machine skews every figure).
 def load_average
   File.read('/proc/loadavg').split.first(3).join(' ')
+end
+
+# BENCH_SUMMARY (set by bench/lanes): a JSON file the script writes its headline figures to,
+# for the side-by-side table of both lanes.
+def write_summary(figures)
+  path = ENV['BENCH_SUMMARY'] or return
+  File.write(path, JSON.generate(figures.merge(lane: ENV.fetch('KARAFKA_LANE', 'host'), ruby: RUBY_VERSION,
+                                               active_job: ActiveJob.version.to_s, load: load_average)))
 end
 
 # Appends a section (markdown) to the results file and prints it.

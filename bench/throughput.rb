@@ -12,7 +12,10 @@ PARTITIONS = ENV.fetch('BENCH_PARTITIONS', '1,6').split(',').map { |count| Integ
 CONCURRENCY = Integer(ENV.fetch('BENCH_CONCURRENCY', '5'))
 TIMEOUT = Float(ENV.fetch('BENCH_TIMEOUT', '600')) # seconds per server or drain run
 SERVER_RUNS = Integer(ENV.fetch('BENCH_SERVER_RUNS', '3'))
-DRAIN = File.join(ROOT, 'target', 'release', 'kafka_drain')
+# bin/lane modern builds into its own CARGO_TARGET_DIR (target/modern): the drain is built
+# there by the lane's cargo, against the lane's libraries.
+DRAIN = File.join(File.expand_path(ENV.fetch('CARGO_TARGET_DIR', 'target'), ROOT), 'release', 'kafka_drain')
+LOAD_BEFORE = load_average
 
 # (a) The same work without Kafka: deserialize and run each job in a tight loop. Best of
 # three passes (the first one also warms up): this is a ceiling.
@@ -114,9 +117,9 @@ end
 
 # `cargo build` is idempotent and takes well under a second when the binary is up to date.
 # The crate is a Cargo workspace of its own, so `rake compile` never builds it; it builds into
-# the root's target/ (DRAIN), beside the extension.
+# the lane's target dir (DRAIN), beside the extension.
 DRAIN_BUILD = ['cargo', 'build', '--release', '--locked', '--quiet', '--manifest-path', 'bench/kafka_drain/Cargo.toml',
-               '--target-dir', File.join(ROOT, 'target')].freeze
+               '--target-dir', File.expand_path(ENV.fetch('CARGO_TARGET_DIR', 'target'), ROOT)].freeze
 def build_drain
   puts "(c) #{DRAIN_BUILD.join(' ')}"
   built = system(*DRAIN_BUILD, chdir: ROOT)
@@ -153,6 +156,8 @@ def report(limit, runs)
     server, drain = run.values_at(:server, :drain)
     "- #{server[:partitions]} partition(s): jobs per partition #{server[:spread].inspect}; commits seen " \
       "#{(server[:commit_seen] * 1000).round} ms after the last job; server exit status #{server[:exit].inspect}; " \
+      "server CPU #{(server[:cpu] / JOBS * 1e6).round(1)} µs per job (boot included; the limit loop " \
+      "takes #{(1e6 / limit).round(1)} µs of wall time per job); " \
       "(b) / (c) #{(server[:steady] / drain[:steady]).round(3)} steady, " \
       "#{(server[:with_boot] / drain[:with_boot]).round(3)} incl. boot; (b) steady jobs/s of the " \
       "#{server[:all_steady].size} servers #{server[:all_steady].inspect}; (c) steady jobs/s of the three " \
@@ -162,7 +167,7 @@ def report(limit, runs)
   <<~MD
     ## #{Time.now.utc.strftime('%Y-%m-%d %H:%M UTC')}
 
-    #{machine}; N = #{JOBS} jobs, concurrency #{CONCURRENCY}#{knobs}; (c) = `bench/kafka_drain` (Rust, rdkafka, serde_json parse of each payload).
+    #{machine}; load average before #{LOAD_BEFORE}, after #{load_average}; N = #{JOBS} jobs, concurrency #{CONCURRENCY}#{knobs}; (c) = `bench/kafka_drain` (Rust, rdkafka, serde_json parse of each payload).
 
     | measurement | steady jobs/s | incl. boot jobs/s | ratio steady | ratio incl. boot | boot | total | server cores | enqueue jobs/s |
     |---|---|---|---|---|---|---|---|---|
@@ -176,7 +181,8 @@ end
 def print_run(limit, run)
   server, drain = run.values_at(:server, :drain)
   { '(b) karafka-rs' => server, '(c) Rust drain' => drain }.each do |name, r|
-    puts "#{name}, #{r[:partitions]} partition(s): #{r[:steady].round} jobs/s steady " \
+    cpu = r[:cpu] ? ", server CPU #{(r[:cpu] / JOBS * 1e6).round(1)} µs/job" : ''
+    puts "#{name}, #{r[:partitions]} partition(s): #{r[:steady].round} jobs/s steady#{cpu} " \
          "(#{(r[:steady] / limit).round(3)} of (a)), #{r[:with_boot].round} jobs/s incl. " \
          "#{r[:boot].round(2)} s boot (#{(r[:with_boot] / limit).round(3)} of (a))"
   end
@@ -188,3 +194,8 @@ limit = ruby_limit(jobs.map { |job| JSON.generate(job.serialize) })
 puts "(a) Ruby limit: #{limit.round} jobs/s"
 runs = PARTITIONS.map { |partitions| measure(jobs, partitions).tap { |run| print_run(limit, run) } }
 append_results(report(limit, runs))
+write_summary(limit: limit, servers: runs.map do |run|
+  server = run[:server]
+  { partitions: server[:partitions], steady: server[:steady], ratio: server[:steady] / limit,
+    cpu_us: server[:cpu] / JOBS * 1e6, enqueue: server[:enqueue_rate] }
+end)
