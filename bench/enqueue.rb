@@ -153,7 +153,7 @@ begin
   append_results(report(totals, spread))
   write_summary(paths: PATHS.to_h do |path|
     [path.key, { jobs_per_s: rate(path, totals), ratio: rate(path, totals) / rate(PATHS.first, totals),
-                 floor_ratio: path.floor && rate(path, totals) / rate(PATHS.find { |f| f.key == path.floor }, totals) }]
+                 floor_ratio: path.floor && (rate(path, totals) / rate(PATHS.find { |f| f.key == path.floor }, totals)) }]
   end)
 ensure
   Karafka::Admin.delete_topic(topic)
