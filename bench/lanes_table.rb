@@ -33,7 +33,7 @@ def throughput(runs)
      "| server CPU µs per job, #{count} partition(s) (boot included) | " \
      "#{servers.map { |s| s ? s['cpu_us'].round(1) : '' }.join(' | ')} |"]
   end
-  ["### bench/throughput.rb", '', "| | #{lane_header(runs).join(' | ')} |", "|---|#{'---|' * lanes.size}", limit, *rows]
+  ['### bench/throughput.rb', '', "| | #{lane_header(runs).join(' | ')} |", "|---|#{'---|' * lanes.size}", limit, *rows]
 end
 
 def enqueue(runs)

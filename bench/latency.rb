@@ -144,6 +144,7 @@ def segments(topic, runs, trace)
     at = stored.fetch(id) { raise "no message #{id} for a job that ran" }
     notified, fetched, woken, claimed = engine.fetch(id) { raise "no engine stamps for #{id}" }
     raise "no fetch stamp for #{id}" unless fetched
+
     cuts = [due_at, at, notified, fetched, woken, claimed, started]
     SEGMENTS.keys.each_with_index.to_h { |name, i| [name, (cuts[i + 1] - cuts[i]) * 1000] }
   end
@@ -236,7 +237,7 @@ end
 
 results = Hash.new { |hash, key| hash[key] = [] }
 loads = []
-with_hog(ROUNDS * RATES.size * (SECONDS + 15) * 2 + 60) do
+with_hog((ROUNDS * RATES.size * (SECONDS + 15) * 2) + 60) do
   ROUNDS.times do
     loads << load_average
     RATES.each do |rate|

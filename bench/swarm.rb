@@ -134,7 +134,7 @@ def wait_for_jobs(dir, pid, started)
       count, last_at, first_at = text.split
       [Integer(count), Float(last_at), Float(first_at)]
     end
-    return [counts.values.map { |count, last_at, _| last_at }.max, counts] if counts.values.sum(&:first) >= JOBS
+    return [counts.values.map { |_count, last_at, _| last_at }.max, counts] if counts.values.sum(&:first) >= JOBS
     raise "exited before running every job:\n#{File.read(File.join(dir, 'log'))}" if Process.waitpid(pid, Process::WNOHANG)
     raise "timed out with #{counts.values.sum(&:first)}/#{JOBS} jobs" if now - started > TIMEOUT
 

@@ -19,7 +19,7 @@ ROUNDS = Integer(ENV.fetch('BENCH_ROUNDS', '3'))
 CONCURRENCY = Integer(ENV.fetch('BENCH_CONCURRENCY', '5'))
 INTERVAL = Integer(ENV.fetch('BENCH_WEB_INTERVAL', '5000'))
 TIMEOUT = Float(ENV.fetch('BENCH_TIMEOUT', '600'))
-PREFIX = "bench_web_#{RUN_ID}"
+PREFIX = "bench_web_#{RUN_ID}".freeze
 WEB_TOPICS = %w[consumers_states consumers_reports errors dlq_actions].map { |name| "#{PREFIX}_#{name}" }
 
 # One drain of the whole topic: jobs/s from the first job to the N-th (boot excluded).

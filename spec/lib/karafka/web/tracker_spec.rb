@@ -48,7 +48,9 @@ RSpec.describe Karafka::Web::Tracker do
   end
 
   it 'holds a partition as paused from its back-off until the job finishes, is dead-lettered, the pause ends or it is revoked' do
-    pause = ->(partition, offset, timeout) { monitor.instrument('consumer.consuming.pause', { topic: 't', partition: partition, offset: offset, attempt: 1, timeout: timeout }) }
+    pause = lambda { |partition, offset, timeout|
+      monitor.instrument('consumer.consuming.pause', { topic: 't', partition: partition, offset: offset, attempt: 1, timeout: timeout })
+    }
     pause.call(0, 5, 60_000)
     pause.call(1, 9, 60_000)
     pause.call(2, 3, 60_000)
