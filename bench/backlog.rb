@@ -3,7 +3,7 @@
 # Memory of the server against a big backlog, against a real broker: RSS of an idle server,
 # then of a fresh server consuming B jobs already in the topic, and the jobs/s it runs them at.
 # Usage (repo root, after `bin/kafka start`): ruby bench/backlog.rb
-# See bench/README.md; results are appended to bench/RESULTS.md.
+# See bench/README.md; results are appended to bench/results/YYYY-MM.md.
 require_relative 'support'
 
 BACKLOG = Integer(ENV.fetch('BENCH_BACKLOG', '1000000'))

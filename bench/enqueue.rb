@@ -2,7 +2,7 @@
 
 # Enqueue throughput of the :karafka adapter against a real broker, next to the cost of
 # serializing the jobs alone. Usage (repo root, after `bin/kafka start`): ruby bench/enqueue.rb
-# See bench/README.md for what is measured; results are appended to bench/RESULTS.md.
+# See bench/README.md for what is measured; results are appended to bench/results/YYYY-MM.md.
 require_relative 'support'
 require_relative 'bench_job'
 

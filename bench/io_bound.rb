@@ -3,7 +3,7 @@
 # I/O-bound jobs (each one waits 5 ms) at concurrency C, parallel (a) through C Kafka
 # partitions and (b) through C virtual partitions of one partition. Ideal: C x 200 jobs/s.
 # Usage (repo root, after `rake compile` and `bin/kafka start`): ruby bench/io_bound.rb
-# See bench/README.md for what is measured; results are appended to bench/RESULTS.md.
+# See bench/README.md for what is measured; results are appended to bench/results/YYYY-MM.md.
 require_relative 'support'
 require_relative 'io_bound_karafka'
 

@@ -4,9 +4,10 @@
 # each lane (throughput.host.json, throughput.modern.json, ...) and appends one table per
 # script to the results file, each lane's figures next to its own Ruby reference loop.
 # Usage: ruby bench/lanes_table.rb SUMMARY.json ...
+require 'fileutils'
 require 'json'
 
-RESULTS = ENV.fetch('BENCH_RESULTS', File.join(__dir__, 'RESULTS.md'))
+RESULTS = ENV.fetch('BENCH_RESULTS', File.join(__dir__, 'results', "#{Time.now.utc.strftime('%Y-%m')}.md"))
 LANES = %w[host modern].freeze
 
 summaries = ARGV.each_with_object(Hash.new { |h, k| h[k] = {} }) do |path, all|
@@ -60,5 +61,6 @@ section = <<~MD
 
   #{tables.join("\n\n")}
 MD
+FileUtils.mkdir_p(File.dirname(RESULTS))
 File.open(RESULTS, 'a') { |file| file.puts(section) }
 puts section

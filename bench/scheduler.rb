@@ -2,7 +2,7 @@
 
 # Scheduled jobs against a real broker: how late the server's timer runs them, and how it
 # copes with a big backlog all due at once. Usage (repo root, after `bin/kafka start`):
-# ruby bench/scheduler.rb. See bench/README.md; results are appended to bench/RESULTS.md.
+# ruby bench/scheduler.rb. See bench/README.md; results are appended to bench/results/YYYY-MM.md.
 require_relative 'support'
 require_relative 'late_job'
 

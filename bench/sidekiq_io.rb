@@ -4,7 +4,7 @@
 # `concurrency = C` (bench/io_bound.rb's measurement (a), reused as is) next to Sidekiq with
 # `-c C` on one queue, same job (IoJob), same N, same run. Ideal: C x 200 jobs/s.
 # Usage (repo root): bench/redis start; ruby bench/sidekiq_io.rb; bench/redis stop
-# See bench/README.md; results are appended to bench/RESULTS.md.
+# See bench/README.md; results are appended to bench/results/YYYY-MM.md.
 require_relative 'io_bound'
 
 sidekiq_client!

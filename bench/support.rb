@@ -5,11 +5,14 @@
 $LOAD_PATH.unshift(File.expand_path('../lib', __dir__))
 require 'karafka'
 require 'etc'
+require 'fileutils'
 require 'securerandom'
 require 'tmpdir'
 
 ROOT = File.expand_path('..', __dir__)
-RESULTS = ENV.fetch('BENCH_RESULTS', File.join(__dir__, 'RESULTS.md'))
+# Every run appends a dated section to the month's file (bench/results/YYYY-MM.md, UTC);
+# bench/RESULTS.md is the hand-written summary of the current figures.
+RESULTS = ENV.fetch('BENCH_RESULTS', File.join(__dir__, 'results', "#{Time.now.utc.strftime('%Y-%m')}.md"))
 RUN_ID = SecureRandom.hex(4)
 
 class KarafkaApp < Karafka::App
@@ -200,8 +203,9 @@ end
 
 # Appends a section (markdown) to the results file and prints it.
 def append_results(section)
+  FileUtils.mkdir_p(File.dirname(RESULTS))
   File.open(RESULTS, 'a') do |file|
-    file.puts(file.size.zero? ? "# karafka-rs benchmark results\n\nAppended by `ruby bench/*.rb`.\n\n" : '')
+    file.puts(file.size.zero? ? "# karafka-rs benchmark runs, #{File.basename(RESULTS, '.md')}\n\nAppended by `ruby bench/*.rb`; bench/RESULTS.md summarizes.\n\n" : '')
     file.puts(section)
   end
   puts section

@@ -4,7 +4,7 @@
 # one run: trivial jobs (BenchJob) on a 12-partition topic, alternating the two for
 # BENCH_ROUNDS rounds (default 2), each run on a fresh topic with a fresh consumer group.
 # Usage (repo root, after `rake compile` and `bin/kafka start`): ruby bench/swarm.rb
-# (BENCH_JOBS=5000 BENCH_ROUNDS=1 for a smoke test). Results are appended to bench/RESULTS.md.
+# (BENCH_JOBS=5000 BENCH_ROUNDS=1 for a smoke test). Results are appended to bench/results/YYYY-MM.md.
 #
 # Each run starts its consumers on the empty topic and waits until every partition is owned
 # (the group is stable: no rebalance in the measurement; the time it took is reported). Then,

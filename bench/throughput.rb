@@ -3,7 +3,7 @@
 # Job throughput of karafka-rs against a real broker, next to the limit of Ruby itself and the
 # limit of Kafka delivery (a Rust-only consumer, bench/kafka_drain).
 # Usage (repo root, after `rake compile` and `bin/kafka start`): ruby bench/throughput.rb
-# See bench/README.md for what is measured; results are appended to bench/RESULTS.md.
+# See bench/README.md for what is measured; results are appended to bench/results/YYYY-MM.md.
 require_relative 'support'
 require_relative 'bench_job'
 

@@ -8,7 +8,7 @@
 # BENCH_WEB_INTERVAL ms (default 5000, Karafka Web's tracking interval).
 # Usage (repo root, after `rake compile` and `bin/kafka start`): ruby bench/web_reporting.rb
 # Reported: jobs/s (first to N-th job) and the server's CPU per job in that window, which a
-# loaded machine disturbs less. Results are appended to bench/RESULTS.md (BENCH_RESULTS=/dev/null
+# loaded machine disturbs less. Results are appended to bench/results/YYYY-MM.md (BENCH_RESULTS=/dev/null
 # for experiments).
 require_relative 'support'
 require_relative 'bench_job'
