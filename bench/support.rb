@@ -205,7 +205,8 @@ end
 def append_results(section)
   FileUtils.mkdir_p(File.dirname(RESULTS))
   File.open(RESULTS, 'a') do |file|
-    file.puts(file.size.zero? ? "# karafka-rs benchmark runs, #{File.basename(RESULTS, '.md')}\n\nAppended by `ruby bench/*.rb`; bench/RESULTS.md summarizes.\n\n" : '')
+    title = "# karafka-rs benchmark runs, #{File.basename(RESULTS, '.md')}"
+    file.puts(file.size.zero? ? "#{title}\n\nAppended by `ruby bench/*.rb`; bench/RESULTS.md summarizes.\n\n" : '')
     file.puts(section)
   end
   puts section
