@@ -42,6 +42,10 @@ pub(crate) struct PartitionLanes {
     pub failures: u32,
     /// The buffer filled up: take no messages until it drained to half.
     pub full: bool,
+    /// A revocation is being served: no job starts (see [`Scheduler::hand_over`]).
+    ///
+    /// [`Scheduler::hand_over`]: crate::core::consume::next_job::Scheduler::hand_over
+    pub handing_over: bool,
     /// Offsets fetched and not yet done (queued or running).
     undone: BTreeSet<i64>,
     next_offset: i64,
@@ -72,6 +76,7 @@ impl PartitionLanes {
             retry_at: None,
             failures: 0,
             full: false,
+            handing_over: false,
             undone: BTreeSet::new(),
             next_offset: 0,
             collapsed_until: None,
@@ -113,7 +118,7 @@ impl PartitionLanes {
             return false;
         };
         let within_reach = next.offset < self.commit_offset().saturating_add(self.run_ahead);
-        !l.running && self.retry_at.is_none() && collapsed_ok && within_reach
+        !l.running && !self.handing_over && self.retry_at.is_none() && collapsed_ok && within_reach
     }
 
     /// Of the lanes that may start now and are marked ready, the one whose next job has the
@@ -172,6 +177,16 @@ impl PartitionLanes {
     /// Whether a job was fetched since the assignment (only then is `commit_offset` known).
     pub fn has_seen_jobs(&self) -> bool {
         self.next_offset > 0
+    }
+
+    /// The offsets of the jobs running now: not done, and in no lane's queue.
+    pub fn running_offsets(&self) -> Vec<i64> {
+        let queued: BTreeSet<i64> = self
+            .lanes
+            .iter()
+            .flat_map(|l| l.queue.iter().map(|j| j.offset))
+            .collect();
+        self.undone.difference(&queued).copied().collect()
     }
 
     pub fn commit_offset(&self) -> i64 {

@@ -68,6 +68,8 @@ pub struct Scheduler {
     abandoned: Vec<String>,
     /// Whether the group may have given our partitions away (no job starts then).
     pub(crate) ownership: Ownership,
+    /// Partitions are being handed over: completions wake the consumer loop (rebalance.rs).
+    handing_over: bool,
 }
 
 impl Scheduler {
@@ -88,6 +90,7 @@ impl Scheduler {
             refill: false,
             abandoned: Vec::new(),
             ownership: Ownership::new(Duration::from_secs(3600)),
+            handing_over: false,
         }
     }
 
@@ -122,6 +125,7 @@ impl Scheduler {
     /// when the broker has not confirmed it - an async commit still in flight may yet be
     /// refused, and its answer would find the partition gone.
     pub fn revoke(&mut self, tps: &[TopicPartition]) -> Revoked {
+        self.handing_over = false;
         let mut revoked = Revoked::default();
         for tp in tps {
             let state = self.partitions.remove(tp);
@@ -142,6 +146,35 @@ impl Scheduler {
             });
         }
         revoked
+    }
+
+    /// A revocation of `tps` is coming (rebalance.rs): none of their jobs starts from now on,
+    /// and the running ones finish and are recorded as usual, so [`Scheduler::revoke`] can
+    /// commit them before the partitions move.
+    pub fn hand_over(&mut self, tps: &[TopicPartition]) {
+        for tp in tps {
+            if let Some(state) = self.partitions.get_mut(tp) {
+                state.handing_over = true;
+                self.handing_over = true;
+            }
+        }
+    }
+
+    /// Whether a revocation waits for running jobs (see [`Scheduler::hand_over`]).
+    pub fn is_handing_over(&self) -> bool {
+        self.handing_over
+    }
+
+    /// Where the jobs of `tps` that run now are, as [`Scheduler::running_jobs`] names them.
+    pub fn running_in(&self, tps: &[TopicPartition]) -> Vec<String> {
+        tps.iter()
+            .filter_map(|tp| Some((tp, self.partitions.get(tp)?)))
+            .flat_map(|(tp, s)| {
+                s.running_offsets()
+                    .into_iter()
+                    .map(move |offset| format!("{}/{}/{offset}", tp.topic, tp.partition))
+            })
+            .collect()
     }
 
     /// Sends every partition's commit point again with the next commit (what the broker has
@@ -414,6 +447,14 @@ impl Scheduler {
         points
     }
 
+    /// Where the running jobs are, as "topic/partition/offset" (a job's `provider_job_id`),
+    /// in order.
+    pub fn running_jobs(&self) -> Vec<String> {
+        let mut tps: Vec<_> = self.partitions.keys().cloned().collect();
+        tps.sort();
+        self.running_in(&tps)
+    }
+
     pub fn has_pending_commits(&self) -> bool {
         !self.pending_commits.is_empty()
     }
@@ -536,6 +577,59 @@ mod tests {
             Next::Run(job) => job,
             other => panic!("expected a job, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn running_jobs_are_named_by_where_they_are_stored() {
+        let mut s = scheduler();
+        let now = Instant::now();
+        for offset in 0..3 {
+            s.push(job(0, offset));
+        }
+        s.push(job(1, 7));
+        let first = run(&mut s, now);
+        let _second = run(&mut s, now);
+        assert_eq!(s.running_jobs(), vec!["jobs/0/0", "jobs/1/7"]);
+        let _ = s.complete(first, Outcome::Success, now);
+        assert_eq!(
+            s.running_jobs(),
+            vec!["jobs/1/7"],
+            "a finished job is not running"
+        );
+    }
+
+    #[test]
+    fn a_partition_being_handed_over_starts_nothing_and_commits_what_finishes() {
+        let mut s = scheduler();
+        let now = Instant::now();
+        for offset in 0..3 {
+            s.push(job(0, offset));
+        }
+        s.push(job(1, 0));
+        let running = run(&mut s, now);
+        assert_eq!(running.tp, tp(0));
+        s.hand_over(&[tp(0)]);
+        assert!(s.is_handing_over());
+        assert_eq!(s.running_in(&[tp(0)]), vec!["jobs/0/0"]);
+        assert_eq!(
+            run(&mut s, now).tp,
+            tp(1),
+            "only the partition kept starts jobs"
+        );
+        assert!(
+            matches!(s.next_job(now), Next::Wait(_)),
+            "jobs/0/1 waits for the new owner"
+        );
+
+        let _ = s.complete(running, Outcome::Success, now);
+        assert!(s.running_in(&[tp(0)]).is_empty());
+        let revoked = s.revoke(&[tp(0)]);
+        assert_eq!(
+            revoked.owed,
+            vec![(tp(0), 1)],
+            "the finished job is committed on revoke"
+        );
+        assert!(!s.is_handing_over());
     }
 
     #[test]

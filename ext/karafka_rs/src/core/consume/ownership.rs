@@ -51,6 +51,11 @@ impl Ownership {
         session_timeout.saturating_sub(heartbeat).min(max_poll) / 2
     }
 
+    /// How long the consumer loop may go without a round before job starts stop.
+    pub fn limit(&self) -> Duration {
+        self.limit
+    }
+
     /// Whether a worker may start a job now.
     pub fn may_start(&self, now: Instant) -> bool {
         !self.unverified && now.saturating_duration_since(self.last_round) <= self.limit

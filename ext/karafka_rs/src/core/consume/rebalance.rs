@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use rdkafka::client::ClientContext;
-use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaResult;
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -27,6 +27,22 @@ impl ConsumerContext for EngineContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(tpl) = rebalance {
             let tps = to_topic_partitions(tpl);
+            // Handed over (not lost: then the group has already given them away): the jobs
+            // running on them finish first, within half the time the ownership gate allows
+            // the loop to stand still (ownership.rs), so that stall never trips the gate.
+            if !consumer.assignment_lost() {
+                let budget = lock(&self.shared.scheduler).ownership.limit() / 2;
+                let still_running = self.shared.let_running_finish(&tps, budget);
+                if !still_running.is_empty() {
+                    self.shared.event(Event::Info(format!(
+                        "handing over partitions with {} job(s) still running after {:.1} s: \
+                         they finish here and their next owner runs them again: {}",
+                        still_running.len(),
+                        budget.as_secs_f64(),
+                        still_running.join(", ")
+                    )));
+                }
+            }
             {
                 let mut queues = lock(&self.shared.queues);
                 tps.iter().for_each(|tp| drop(queues.remove(tp)));

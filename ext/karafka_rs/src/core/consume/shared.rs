@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
 
 use rdkafka::consumer::base_consumer::PartitionQueue;
 use rdkafka::consumer::BaseConsumer;
@@ -14,13 +15,16 @@ pub use crate::core::event::Event;
 use crate::core::job::{Job, TopicPartition};
 use crate::core::schedules::store::ScheduleStore;
 use crate::core::schedules::timer::{Schedules, TimerReports};
-use crate::core::wait::{lock, Wake};
+use crate::core::wait::{lock, wait_on, Wake};
 
 /// State shared by the consumer loop, its rebalance callbacks and the workers.
 pub struct Shared {
     pub(crate) scheduler: Mutex<Scheduler>,
     /// Workers wait here for a runnable job (see `Engine::wait_for_work`).
     pub(crate) work: Condvar,
+    /// A revocation waits here for the running jobs of the partitions it hands over
+    /// ([`Shared::let_running_finish`]); completions notify it meanwhile.
+    pub(crate) handed_back: Condvar,
     /// How many workers wait on `work`. Changed and read only while holding `scheduler`, so
     /// a worker is either counted or sees the new job before it waits (atomic only to be
     /// `Sync`).
@@ -43,7 +47,7 @@ pub struct Shared {
     /// the coordinator was away went out in a burst when it came back, after the shutdown's
     /// sync commit, and set the group's offsets back thousands of jobs (the broker keeps the
     /// last commit, not the highest).
-    pub(crate) commit_in_flight: Mutex<Option<std::time::Instant>>,
+    pub(crate) commit_in_flight: Mutex<Option<Instant>>,
     /// Throttles the consumer errors of a broker outage.
     pub(crate) outage: Mutex<OutageReports>,
 }
@@ -56,12 +60,12 @@ pub struct EngineContext {
 }
 
 /// After this long without an answer, an async commit no longer holds the next one back.
-pub(crate) const COMMIT_ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+pub(crate) const COMMIT_ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Shared {
     /// A consumer error from `poll`: reported when an outage starts, then summarised.
     pub(crate) fn poll_error(&self, message: String) {
-        let report = lock(&self.outage).error(message, std::time::Instant::now());
+        let report = lock(&self.outage).error(message, Instant::now());
         if let Some(message) = report {
             self.event(Event::Error {
                 kind: "consumer.poll",
@@ -77,7 +81,7 @@ impl Shared {
         if !outage.is_failing() {
             return;
         }
-        let line = outage.answered(std::time::Instant::now());
+        let line = outage.answered(Instant::now());
         drop(outage);
         if let Some(line) = line {
             self.event(Event::Info(line));
@@ -85,7 +89,7 @@ impl Shared {
     }
 
     /// Whether an async commit is unanswered (and not yet given up on).
-    pub(crate) fn commit_pending_answer(&self, now: std::time::Instant) -> bool {
+    pub(crate) fn commit_pending_answer(&self, now: Instant) -> bool {
         lock(&self.commit_in_flight)
             .is_some_and(|sent| now.saturating_duration_since(sent) < COMMIT_ANSWER_TIMEOUT)
     }
@@ -104,6 +108,30 @@ impl Shared {
         drop(scheduler);
         for _ in 0..wake {
             self.work.notify_one();
+        }
+    }
+
+    /// Before partitions move to another member in a rebalance: none of their jobs starts any
+    /// more, and the running ones get up to `budget` to finish, so that the revocation's
+    /// commit includes them and their next owner does not run them a second time (at once,
+    /// even). Returns the jobs still running after it: they run on, their outcome is no longer
+    /// ours to commit, and the next owner runs them again. No wait while stopping: shutdown
+    /// has waited for its jobs already (its own timeout), and a forced one must not wait more.
+    pub(crate) fn let_running_finish(
+        &self,
+        tps: &[TopicPartition],
+        budget: Duration,
+    ) -> Vec<String> {
+        let deadline = Instant::now() + budget;
+        let mut scheduler = lock(&self.scheduler);
+        scheduler.hand_over(tps);
+        loop {
+            let running = scheduler.running_in(tps);
+            let left = deadline.saturating_duration_since(Instant::now());
+            if running.is_empty() || left.is_zero() || scheduler.is_stopping() {
+                return running;
+            }
+            scheduler = wait_on(&self.handed_back, scheduler, Some(left));
         }
     }
 

@@ -157,6 +157,7 @@ impl Engine {
         let shared = Arc::new(Shared {
             scheduler: Mutex::new(scheduler),
             work: Condvar::new(),
+            handed_back: Condvar::new(),
             idle_workers: AtomicUsize::new(0),
             events: Mutex::new(Vec::new()),
             schedule_topics: settings.schedule_topics.clone(),
@@ -286,15 +287,29 @@ impl Engine {
     /// Tells the workers the loop is alive; a gap since the last round means we may have lost
     /// our partitions (see ownership.rs), so jobs wait until the group confirms them.
     fn mark_round(&self) {
-        let gap = lock(&self.shared.scheduler).ownership.round(Instant::now());
-        if let Some(gap) = gap {
+        let (gap, running) = {
+            let mut scheduler = lock(&self.shared.scheduler);
+            let gap = scheduler.ownership.round(Instant::now());
+            (gap, gap.map(|_| scheduler.running_jobs()))
+        };
+        if let (Some(gap), Some(running)) = (gap, running) {
             // A probe of an earlier gap must not confirm this one.
             *lock(&self.probe) = None;
+            // Jobs already started cannot be held back: they finish here, and the new owner
+            // (if there is one) may have run them meanwhile. Named, so nobody has to guess.
+            let started = if running.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; already running, they finish (and may also have run elsewhere): {}",
+                    running.join(", ")
+                )
+            };
             self.shared.event(Event::Error {
                 kind: "consumer.ownership",
                 message: format!(
                     "the consumer loop did not run for {:.1} s (frozen or starved): no job starts \
-                     until the group confirms this member still owns its partitions",
+                     until the group confirms this member still owns its partitions{started}",
                     gap.as_secs_f64()
                 ),
             });
@@ -486,6 +501,9 @@ impl Engine {
     pub fn complete(&self, job: Job, outcome: Outcome) -> Completion {
         let mut scheduler = lock(&self.shared.scheduler);
         let completion = scheduler.complete(job, outcome, Instant::now());
+        if scheduler.is_handing_over() {
+            self.shared.handed_back.notify_all();
+        }
         // The finishing worker takes the next job itself; wake another only when there is
         // more than one (waking one per job made workers trade the GVL back and forth).
         let others = usize::from(scheduler.runnable() > 1);
@@ -497,6 +515,7 @@ impl Engine {
     pub fn stop(&self) {
         lock(&self.shared.scheduler).stop();
         self.shared.work.notify_all();
+        self.shared.handed_back.notify_all(); // a hand-over stops waiting (shared.rs)
         if let Some(timer) = &self.timer {
             timer.stop();
         }
