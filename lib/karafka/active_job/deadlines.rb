@@ -47,7 +47,8 @@ module Karafka
           end
         end
 
-        # Runs the job, watched.
+        # Runs the job, watched. A job that raises after running past its deadline, with
+        # `on_overdue: :dead_letter`, raises {OnOverdue::Failure} around its error.
         # @param deadline [Float] seconds
         # @param meta [Hash] job_class, job_id, topic, partition, offset
         # @param monitor [Instrumentation::Monitor]
@@ -61,6 +62,10 @@ module Karafka
             start_watcher(monitor) unless @watcher&.alive?
           end
           yield
+        rescue StandardError => e
+          raise unless entry && monotonic >= entry.due && OnOverdue.dead_letter?(entry.job_class)
+
+          raise OnOverdue::Failure.new(e, deadline)
         ensure
           @mutex.synchronize { @running.delete(Thread.current) } if entry
         end
