@@ -40,6 +40,7 @@ module Karafka
       if topics.empty? && @app.routes.active_schedule_topics.empty? && !RecurringTasks.active?
         raise Errors::InvalidConfigurationError, Contracts.message(:routing, :no_topics)
       end
+
       # on_overdue: :dead_letter needs a dead letter queue on the topics it applies to.
       ActiveJob::OnOverdue.validate!(@app.routes, @config)
 

@@ -42,8 +42,7 @@ module Karafka
           @by_class.fetch(job_class) do
             klass = Object.const_get(job_class) rescue nil # rubocop:disable Style/RescueModifier
             own = klass.respond_to?(:karafka_options) ? klass.karafka_options[:deadline] : nil
-            value = own || App.config.active_job.deadline
-            @by_class[job_class] = value&.to_f
+            @by_class[job_class] = (own || App.config.active_job.deadline)&.to_f
           end
         end
 
@@ -63,9 +62,7 @@ module Karafka
           end
           yield
         rescue StandardError => e
-          raise unless entry && monotonic >= entry.due && OnOverdue.dead_letter?(entry.job_class)
-
-          raise OnOverdue::Failure.new(e, deadline)
+          raise entry ? OnOverdue.failure(e, entry, monotonic) : e
         ensure
           @mutex.synchronize { @running.delete(Thread.current) } if entry
         end

@@ -82,13 +82,8 @@ module Karafka
         end
         true
       rescue StandardError => e
-        overdue = e if e.is_a?(OnOverdue::Failure)
-        e = overdue.error if overdue
         message ||= build_message(payload, topic, partition, offset, key, headers, timestamp_ms)
-        report(e, job, message, attempt)
-        failure = [e.class.name, self.class.truncate(e.message.to_s)]
-        failure << overdue.deadline.to_s if overdue && dead_letter_route?(job['job_class'], topic)
-        failure
+        failed(e, job, message, attempt)
       end
 
       # The engine paused a partition after a failure; the job will be retried.
@@ -176,6 +171,16 @@ module Karafka
 
       def execute(job)
         CurrentAttributes.around(job) { ::ActiveJob::Base.execute(job) }
+      end
+
+      # Reports a failed job and returns its outcome; with the deadline when it failed past it
+      # and is `on_overdue: :dead_letter` (OnOverdue::Failure), on a topic with a dead letter queue.
+      def failed(raised, job, message, attempt)
+        error = OnOverdue.unwrap(raised)
+        report(error, job, message, attempt)
+        failure = [error.class.name, self.class.truncate(error.message.to_s)]
+        failure << raised.deadline.to_s if raised.is_a?(OnOverdue::Failure) && dead_letter_route?(job['job_class'], message.topic)
+        failure
       end
 
       # Whether `topic` has a dead letter queue for an overdue failure of `job_class`; if not,

@@ -48,6 +48,23 @@ module Karafka
           end
         end
 
+        # @param error [StandardError] what a job with a deadline raised
+        # @param entry [Deadlines::Running] the job
+        # @param now [Float] monotonic time
+        # @return [StandardError] `error` wrapped in a {Failure} if the job ran past its deadline
+        #   and is `:dead_letter`, else `error` itself
+        def failure(error, entry, now)
+          return error unless now >= entry.due && dead_letter?(entry.job_class)
+
+          Failure.new(error, entry.deadline)
+        end
+
+        # @param raised [StandardError]
+        # @return [StandardError] the job's own error
+        def unwrap(raised)
+          raised.is_a?(Failure) ? raised.error : raised
+        end
+
         # A `:dead_letter` job found at run time on a topic without a dead letter queue: it is
         # retried as usual; reported once per class and topic.
         # @param job_class [String]
@@ -99,7 +116,7 @@ module Karafka
           return [] unless active_job.deadline && active_job.on_overdue == :dead_letter
 
           topics.reject(&:dead_letter).map do |topic|
-            "config.active_job.on_overdue is :dead_letter (with config.active_job.deadline) but " \
+            'config.active_job.on_overdue is :dead_letter (with config.active_job.deadline) but ' \
               "#{route_name(topic)} has no dead_letter_queue (add one, or set karafka_options(on_overdue: :report) " \
               'on the job classes enqueued there and config.active_job.on_overdue = :report)'
           end

@@ -61,8 +61,6 @@ module Karafka
       private
 
       def validate!
-        # Refused here once, rather than by every node it would fork (and restart).
-        ActiveJob::OnOverdue.validate!(@app.routes, @config)
         nodes = @config.swarm.nodes
         unless nodes.is_a?(Integer) && nodes.positive?
           raise Errors::InvalidConfigurationError, "config.swarm.nodes must be a positive integer (got #{nodes.inspect})"

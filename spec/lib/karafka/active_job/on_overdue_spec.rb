@@ -49,7 +49,7 @@ RSpec.describe Karafka::ActiveJob::OnOverdue do
   end
 
   describe '.validate!' do
-    it "refuses a job class whose topic has no dead_letter_queue, naming the class, topic and setting" do
+    it 'refuses a job class whose topic has no dead_letter_queue, naming the class, topic and setting' do
       name = queue
       job_class('RoutedOverdueJob') do
         queue_as name
