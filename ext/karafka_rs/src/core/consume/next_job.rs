@@ -890,6 +890,26 @@ mod tests {
     }
 
     #[test]
+    fn a_virtual_partition_dead_letters_a_failure_without_retry_from_its_lane_without_collapsing() {
+        let mut s = vp_scheduler(2);
+        s.set_dead_letter("jobs", dead_letter_policy(3, false));
+        let now = Instant::now();
+        for (offset, lane) in [(0, 0), (1, 1), (2, 0), (3, 1)] {
+            s.push(vp_job(offset, lane));
+        }
+        let a = run(&mut s, now);
+        let b = run(&mut s, now);
+        let Completion::DeadLetter { job: dead, .. } = s.complete(b, Outcome::FailedNoRetry, now)
+        else {
+            panic!("expected the DLQ at once");
+        };
+        s.complete(dead, Outcome::DeadLettered, now);
+        assert_eq!(run(&mut s, now).offset, 3, "lane 1 goes on: not collapsed");
+        s.complete(a, Outcome::Success, now);
+        assert_eq!(s.take_commits(), vec![(tp(0), 2)]);
+    }
+
+    #[test]
     fn a_failure_collapses_the_partition_and_retries_in_order_without_rerunning_successes() {
         let mut s = vp_scheduler(2);
         let mut now = Instant::now();
