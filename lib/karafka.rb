@@ -19,6 +19,8 @@ require_relative 'karafka/instrumentation/vendors/kubernetes'
 require_relative 'karafka/env'
 require_relative 'karafka/active_job/deserializer'
 require_relative 'karafka/active_job/consumer'
+# Also without Active Job: `config.active_job.on_overdue` is validated with its values.
+require_relative 'karafka/active_job/on_overdue'
 require_relative 'karafka/producer'
 require_relative 'karafka/admin'
 require_relative 'karafka/app'

@@ -41,6 +41,9 @@ module Karafka
         raise Errors::InvalidConfigurationError, Contracts.message(:routing, :no_topics)
       end
 
+      # on_overdue: :dead_letter needs a dead letter queue on the topics it applies to.
+      ActiveJob::OnOverdue.validate!(@app.routes, @config)
+
       subscribe_default_logger
       subscribe_default_proctitle
       # Karafka::Web.enable!: this process' periodic report and its errors (lib/karafka/web).

@@ -42,12 +42,12 @@ module Karafka
           @by_class.fetch(job_class) do
             klass = Object.const_get(job_class) rescue nil # rubocop:disable Style/RescueModifier
             own = klass.respond_to?(:karafka_options) ? klass.karafka_options[:deadline] : nil
-            value = own || App.config.active_job.deadline
-            @by_class[job_class] = value&.to_f
+            @by_class[job_class] = (own || App.config.active_job.deadline)&.to_f
           end
         end
 
-        # Runs the job, watched.
+        # Runs the job, watched. A job that raises after running past its deadline, with
+        # `on_overdue: :dead_letter`, raises {OnOverdue::Failure} around its error.
         # @param deadline [Float] seconds
         # @param meta [Hash] job_class, job_id, topic, partition, offset
         # @param monitor [Instrumentation::Monitor]
@@ -61,6 +61,8 @@ module Karafka
             start_watcher(monitor) unless @watcher&.alive?
           end
           yield
+        rescue StandardError => e
+          raise entry ? OnOverdue.failure(e, entry, monotonic) : e
         ensure
           @mutex.synchronize { @running.delete(Thread.current) } if entry
         end

@@ -3,8 +3,10 @@
 module Karafka
   module ActiveJob
     # Runs one job on a worker thread. The Rust engine calls {#call} for each job, on a Ruby
-    # thread holding the GVL; the return value is the outcome: `true` (commit) or
-    # `[error_class, error_message]` (retry after a back-off, or dead-letter).
+    # thread holding the GVL; the return value is the outcome: `true` (commit),
+    # `[error_class, error_message]` (retry after a back-off, or dead-letter), or
+    # `[error_class, error_message, deadline_seconds]` (dead-letter now, no retries: it failed
+    # after running past its deadline with `on_overdue: :dead_letter`; lib/karafka/active_job/on_overdue.rb).
     # Only StandardErrors are the job's failures; anything else (Interrupt, SystemExit, a
     # killed thread) propagates and stops that worker, and the engine runs the job again later.
     class Executor
@@ -51,9 +53,10 @@ module Karafka
         @cancels = !config.active_job.cancels_topic.nil?
         @traces = config.active_job.traces
         Deadlines.declared = true if config.active_job.deadline
+        @dead_letter_routes = {}
       end
 
-      # @return [true, Array(String, String)]
+      # @return [true, Array(String, String), Array(String, String, String)]
       def call(payload, topic, partition, offset, key, headers, attempt, timestamp_ms = nil)
         message = nil
         instrumented = instrumented?
@@ -80,8 +83,7 @@ module Karafka
         true
       rescue StandardError => e
         message ||= build_message(payload, topic, partition, offset, key, headers, timestamp_ms)
-        report(e, job, message, attempt)
-        [e.class.name, self.class.truncate(e.message.to_s)]
+        failed(e, job, message, attempt)
       end
 
       # The engine paused a partition after a failure; the job will be retried.
@@ -169,6 +171,26 @@ module Karafka
 
       def execute(job)
         CurrentAttributes.around(job) { ::ActiveJob::Base.execute(job) }
+      end
+
+      # Reports a failed job and returns its outcome; with the deadline when it failed past it
+      # and is `on_overdue: :dead_letter` (OnOverdue::Failure), on a topic with a dead letter queue.
+      def failed(raised, job, message, attempt)
+        error = OnOverdue.unwrap(raised)
+        report(error, job, message, attempt)
+        failure = [error.class.name, self.class.truncate(error.message.to_s)]
+        failure << raised.deadline.to_s if raised.is_a?(OnOverdue::Failure) && dead_letter_route?(job['job_class'], message.topic)
+        failure
+      end
+
+      # Whether `topic` has a dead letter queue for an overdue failure of `job_class`; if not,
+      # the failure is retried as usual and reported once (OnOverdue.fallback).
+      def dead_letter_route?(job_class, topic)
+        routed = @dead_letter_routes.fetch(topic) do
+          @dead_letter_routes[topic] = App.routes.any? { |route| route.pattern.nil? && route.name == topic && route.dead_letter }
+        end
+        OnOverdue.fallback(job_class, topic, @monitor) unless routed
+        routed
       end
 
       # A job cancelled before it started: not run, committed (lib/karafka/active_job/cancels.rb).

@@ -20,9 +20,10 @@ module Karafka
         options = new_options.transform_keys(&:to_sym)
         JobOptionsContract.new.validate!(self, options)
         # Jobs look their deadline up only once some class or the setup declared one.
-        if options.key?(:deadline)
-          Deadlines.declared = true
+        Deadlines.declared = true if options.key?(:deadline)
+        if options.key?(:deadline) || options.key?(:on_overdue)
           Deadlines.reset!
+          OnOverdue.reset!
         end
         self._karafka_options = _karafka_options.merge(options).freeze
       end

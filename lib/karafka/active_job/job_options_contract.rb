@@ -9,7 +9,8 @@ module Karafka
       ALLOWED = {
         dispatch_method: %i[produce_async produce_sync],
         dispatch_many_method: %i[produce_many_async produce_many_sync],
-        partition_key_type: %i[key partition_key partition]
+        partition_key_type: %i[key partition_key partition],
+        on_overdue: OnOverdue::VALUES
       }.freeze
       CALLABLE = %i[partitioner producer].freeze
       KEYS = (ALLOWED.keys + CALLABLE + %i[scheduled_messages_topic deadline]).freeze

@@ -87,6 +87,9 @@ module Karafka
           raise Errors::InvalidConfigurationError, "karafka #{command_name} #{filter}: leaves no topic to consume"
         end
 
+        # Before `karafka swarm` forks: refused once, not by every node (Server#run checks too).
+        ActiveJob::OnOverdue.validate!(routes)
+
         log(filter, routes) unless filter.empty?
       end
 

@@ -40,6 +40,7 @@ module Karafka
         dispatch_method: 'must be one of: %<allowed>s',
         dispatch_many_method: 'must be one of: %<allowed>s',
         partition_key_type: 'must be one of: %<allowed>s',
+        on_overdue: 'must be one of: %<allowed>s',
         callable: 'must respond to #call (e.g. a lambda taking the job)',
         scheduled_messages_topic: 'must be a non-empty String or Symbol'
       },

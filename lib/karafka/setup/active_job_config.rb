@@ -17,6 +17,10 @@ module Karafka
       # @return [Numeric, ActiveSupport::Duration, nil] seconds a job may run before it is
       #   reported overdue, for job classes without `karafka_options(deadline:)`; nil: none
       attr_accessor :deadline
+      # @return [Symbol] what happens to a job that ran past its deadline, for job classes
+      #   without `karafka_options(on_overdue:)`: `:report` (the default: reported only) or
+      #   `:dead_letter` (if it then raises: dead-lettered at once, without its retries left)
+      attr_accessor :on_overdue
       # @return [Boolean] carry W3C trace context (traceparent / tracestate) from enqueue to perform
       attr_accessor :traces
 
@@ -26,6 +30,7 @@ module Karafka
         # One record per cancelled job id (compaction keeps the latest); a week of them.
         @cancels_topic_settings = { 'cleanup.policy' => 'compact,delete', 'retention.ms' => '604800000' }
         @deadline = nil
+        @on_overdue = :report
         @traces = false
       end
 
@@ -36,6 +41,10 @@ module Karafka
         errors << 'active_job.cancels_topic must be a non-empty String or nil' unless topic.nil? || (topic.is_a?(String) && !topic.empty?)
         errors << 'active_job.cancels_interval must be a positive Integer (ms)' unless @cancels_interval.is_a?(Integer) && @cancels_interval.positive?
         errors << 'active_job.deadline must be a positive number of seconds or nil' unless @deadline.nil? || Deadline.valid?(@deadline)
+        unless ActiveJob::OnOverdue::VALUES.include?(@on_overdue)
+          errors << "active_job.on_overdue must be one of: #{ActiveJob::OnOverdue::VALUES.map(&:inspect).join(', ')} " \
+                    "(got #{@on_overdue.inspect})"
+        end
         errors << 'active_job.traces must be true or false' unless [true, false].include?(@traces)
         errors
       end

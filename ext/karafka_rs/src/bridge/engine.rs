@@ -196,6 +196,8 @@ impl Engine {
             let result = call_executor(ruby, executor, &job);
             let outcome = match &result {
                 Ok(None) => Outcome::Success,
+                // Past its deadline with `on_overdue: :dead_letter`: no retries.
+                Ok(Some(error)) if error.deadline_exceeded.is_some() => Outcome::FailedNoRetry,
                 Ok(Some(_)) => Outcome::Failure,
                 // Not the job's failure (Interrupt, SystemExit, a killed thread): run it again
                 // later, and let the exception stop this worker.
@@ -316,7 +318,9 @@ fn dead_letter(
 }
 
 /// `executor.call(payload, topic, partition, offset, key, headers, attempt, timestamp_ms)`: `true` on
-/// success, `[error_class, error_message]` when the job failed.
+/// success, `[error_class, error_message]` when the job failed, `[error_class, error_message,
+/// deadline_seconds]` when it failed after running past its deadline and must be dead-lettered
+/// without retries (`on_overdue: :dead_letter`).
 fn call_executor(ruby: &Ruby, executor: Value, job: &Job) -> Result<Option<JobError>, Error> {
     let payload = ruby.enc_str_new(&job.payload, ruby.utf8_encoding());
     let key = job
@@ -348,15 +352,18 @@ fn call_executor(ruby: &Ruby, executor: Value, job: &Job) -> Result<Option<JobEr
     if result.to_bool() && RArray::from_value(result).is_none() {
         return Ok(None);
     }
-    let failure = RArray::from_value(result)
-        .and_then(|pair| Some((pair.entry::<String>(0).ok()?, pair.entry::<String>(1).ok()?)));
-    Ok(Some(match failure {
-        Some((class, message)) => JobError { class, message },
-        None => JobError {
-            class: "UnknownError".into(),
-            message: "the job failed".into(),
-        },
-    }))
+    let failure = RArray::from_value(result).and_then(|row| {
+        Some(JobError {
+            class: row.entry::<String>(0).ok()?,
+            message: row.entry::<String>(1).ok()?,
+            deadline_exceeded: row.entry::<Option<String>>(2).ok()?,
+        })
+    });
+    Ok(Some(failure.unwrap_or_else(|| JobError {
+        class: "UnknownError".into(),
+        message: "the job failed".into(),
+        deadline_exceeded: None,
+    })))
 }
 
 fn partitions(ruby: &Ruby, tps: &[crate::core::job::TopicPartition]) -> Result<Value, Error> {

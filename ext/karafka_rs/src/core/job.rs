@@ -64,6 +64,12 @@ pub enum Outcome {
     Success,
     /// The job raised; retry it after a back-off (or dead-letter it, see [`Completion`]).
     Failure,
+    /// The job raised and must not be retried (it ran past its deadline with
+    /// `on_overdue: :dead_letter`): counted as a failure, then dead-lettered at once whatever
+    /// its attempts. Without a dead letter queue on its topic it is an ordinary [`Failure`].
+    ///
+    /// [`Failure`]: Outcome::Failure
+    FailedNoRetry,
     /// The job was dispatched to the dead letter queue: commit it and move on.
     DeadLettered,
     /// The job was cut short by something that is not its fault (the process is stopping):

@@ -14,7 +14,8 @@
 //! - once stopping, no new job is handed out;
 //! - with a dead letter queue, a job that failed more than `max_retries` times is handed back
 //!   to its worker for dispatch to the DLQ, its partition still blocked; only after the worker
-//!   reports [`Outcome::DeadLettered`] is its offset committed and the next job released.
+//!   reports [`Outcome::DeadLettered`] is its offset committed and the next job released;
+//!   a job reported as [`Outcome::FailedNoRetry`] is handed back so at its first failure.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -383,10 +384,11 @@ impl Scheduler {
         };
         let tp = job.tp.clone();
         let policy = self.dead_letter.get(&*tp.topic);
-        if outcome == Outcome::Failure {
+        if matches!(outcome, Outcome::Failure | Outcome::FailedNoRetry) {
             current.failures += 1;
             job.attempt += 1;
-            if let Some(policy) = policy.filter(|p| current.failures > p.max_retries) {
+            let no_retry = outcome == Outcome::FailedNoRetry;
+            if let Some(policy) = policy.filter(|p| no_retry || current.failures > p.max_retries) {
                 // Its lane stays busy (and the partition's commit point waits) until the
                 // worker reports the dispatch.
                 let topic = policy.topic.clone();
@@ -413,7 +415,7 @@ impl Scheduler {
                 current.requeue(job);
                 Completion::Done
             }
-            Outcome::Failure | Outcome::DeadLetterFailed => {
+            Outcome::Failure | Outcome::FailedNoRetry | Outcome::DeadLetterFailed => {
                 let pause = self.backoff.pause_for(current.failures.max(1));
                 let retry_at = now + pause;
                 current.retry_at = Some(retry_at);
@@ -878,6 +880,39 @@ mod tests {
     }
 
     #[test]
+    fn a_failure_without_retry_dead_letters_at_once_or_retries_without_a_dead_letter_queue() {
+        let mut s = scheduler();
+        s.set_dead_letter("jobs", dead_letter_policy(5, false));
+        let now = Instant::now();
+        s.push(job(0, 0));
+        s.push(job(0, 1));
+        let j = run(&mut s, now);
+        let Completion::DeadLetter {
+            job: dead,
+            attempts,
+            ..
+        } = s.complete(j, Outcome::FailedNoRetry, now)
+        else {
+            panic!("expected the DLQ at the first failure, retries left or not");
+        };
+        assert_eq!((dead.offset, dead.attempt, attempts), (0, 1, 1));
+        s.complete(dead, Outcome::DeadLettered, now);
+        assert_eq!(s.take_commits(), vec![(tp(0), 1)]);
+        assert_eq!(run(&mut s, now).offset, 1, "the partition moved on");
+
+        let mut plain = scheduler();
+        plain.push(job(0, 0));
+        let j = run(&mut plain, now);
+        let retry = retry_of(plain.complete(j, Outcome::FailedNoRetry, now));
+        assert_eq!(
+            retry.failures, 1,
+            "no dead letter queue: an ordinary failure"
+        );
+        let again = run(&mut plain, now + Duration::from_secs(60));
+        assert_eq!((again.offset, again.attempt), (0, 1));
+    }
+
+    #[test]
     fn independent_budgets_reset_per_job_shared_budgets_do_not() {
         for (independent, expect_dead_letter) in [(true, false), (false, true)] {
             let mut s = scheduler();
@@ -944,6 +979,26 @@ mod tests {
         assert_eq!(s.take_commits(), vec![(tp(0), 0)], "offset 0 still running");
         let d = run(&mut s, now);
         assert_eq!(d.offset, 3, "lane 1 goes on");
+        s.complete(a, Outcome::Success, now);
+        assert_eq!(s.take_commits(), vec![(tp(0), 2)]);
+    }
+
+    #[test]
+    fn a_virtual_partition_dead_letters_a_failure_without_retry_from_its_lane_without_collapsing() {
+        let mut s = vp_scheduler(2);
+        s.set_dead_letter("jobs", dead_letter_policy(3, false));
+        let now = Instant::now();
+        for (offset, lane) in [(0, 0), (1, 1), (2, 0), (3, 1)] {
+            s.push(vp_job(offset, lane));
+        }
+        let a = run(&mut s, now);
+        let b = run(&mut s, now);
+        let Completion::DeadLetter { job: dead, .. } = s.complete(b, Outcome::FailedNoRetry, now)
+        else {
+            panic!("expected the DLQ at once");
+        };
+        s.complete(dead, Outcome::DeadLettered, now);
+        assert_eq!(run(&mut s, now).offset, 3, "lane 1 goes on: not collapsed");
         s.complete(a, Outcome::Success, now);
         assert_eq!(s.take_commits(), vec![(tp(0), 2)]);
     }

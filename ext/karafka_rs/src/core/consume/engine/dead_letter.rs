@@ -23,6 +23,12 @@ use crate::core::wait::Interrupt;
 pub struct JobError {
     pub class: String,
     pub message: String,
+    /// The job ran past its deadline (`on_overdue: :dead_letter`): the deadline in seconds,
+    /// as Ruby wrote it. Such a failure is not retried ([`Outcome::FailedNoRetry`]) and its
+    /// dead letter carries [`DEADLINE_EXCEEDED`].
+    ///
+    /// [`Outcome::FailedNoRetry`]: crate::core::job::Outcome::FailedNoRetry
+    pub deadline_exceeded: Option<String>,
 }
 
 /// Header names (Karafka's `source_*` names, plus the error's class and message).
@@ -38,6 +44,9 @@ pub const SOURCE_ERROR_MESSAGE: &str = "source_error_message";
 pub const SOURCE_PAYLOAD_TRUNCATED: &str = "source_payload_truncated";
 /// On a reduced dead letter: names of the original headers left out, comma-separated.
 pub const SOURCE_HEADERS_DROPPED: &str = "source_headers_dropped";
+/// On the dead letter of a job that failed after running past its deadline: the deadline
+/// in seconds.
+pub const DEADLINE_EXCEEDED: &str = "deadline_exceeded";
 
 /// Set by the dead letter itself: a job's own headers of these names are replaced, never
 /// kept next to them (a forged `source_topic` must not pass for the real one).
@@ -52,6 +61,7 @@ const RESERVED: &[&str] = &[
     SOURCE_ERROR_MESSAGE,
     SOURCE_PAYLOAD_TRUNCATED,
     SOURCE_HEADERS_DROPPED,
+    DEADLINE_EXCEEDED,
 ];
 
 /// Payload bytes a truncated dead letter keeps: the start of a serialized job (class, id,
@@ -139,6 +149,9 @@ pub fn message(
         _ => &error.message,
     };
     add(SOURCE_ERROR_MESSAGE, error_message.as_bytes().to_vec());
+    if let Some(deadline) = &error.deadline_exceeded {
+        add(DEADLINE_EXCEEDED, deadline.as_bytes().to_vec());
+    }
     if shape != Shape::Full {
         add(
             SOURCE_PAYLOAD_TRUNCATED,
@@ -341,6 +354,7 @@ mod tests {
         let error = JobError {
             class: "KeyError".into(),
             message: "key not found: :x".into(),
+            deadline_exceeded: None,
         };
         let m = message(&job, "dead_jobs", "app", 3, &error, Shape::Full);
 
@@ -366,6 +380,23 @@ mod tests {
             header(SOURCE_ERROR_MESSAGE).as_deref(),
             Some("key not found: :x")
         );
+        assert_eq!(header(DEADLINE_EXCEEDED), None, "within its deadline");
+    }
+
+    #[test]
+    fn an_overdue_failure_says_its_deadline_and_a_forged_one_is_replaced() {
+        let mut job = failed_job();
+        job.headers = vec![(DEADLINE_EXCEEDED.into(), b"forged".to_vec())];
+        let error = JobError {
+            deadline_exceeded: Some("0.2".into()),
+            ..oops()
+        };
+        for shape in [Shape::Full, Shape::Bare] {
+            let m = message(&job, "dlq", "app", 1, &error, shape);
+            assert_eq!(header(&m, DEADLINE_EXCEEDED).as_deref(), Some("0.2"));
+        }
+        let m = message(&job, "dlq", "app", 1, &oops(), Shape::Full);
+        assert_eq!(header(&m, DEADLINE_EXCEEDED), None);
     }
 
     fn header(m: &OutgoingMessage, name: &str) -> Option<String> {
@@ -384,6 +415,7 @@ mod tests {
         JobError {
             class: "RuntimeError".into(),
             message: "é".repeat(500),
+            deadline_exceeded: None,
         }
     }
 
