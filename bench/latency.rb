@@ -91,11 +91,23 @@ def run_karafka(rate, variant: false)
     result = with_server(env, File.join(dir, 'server.log')) do |pid, _spawned|
       measure_latency(dir, pid, rate, jobs) { producer.flush }
     end
+    keep_trace(trace, result[:runs])
     result.merge(segments: segments(topic, result[:runs], File.read(trace)))
   end
 ensure
   Thread.current[:bench_variant] = false
   Karafka::Admin.delete_topic(topic) if topic
+end
+
+# BENCH_KEEP_TRACE=DIR: the engine's stamps and the jobs' enqueue/start times of each run are
+# copied there (trace-N.txt, runs-N.json), for bench/wire_split.py to set against a capture.
+def keep_trace(trace, runs)
+  return unless (keep = ENV.fetch('BENCH_KEEP_TRACE', nil))
+
+  FileUtils.mkdir_p(keep)
+  n = Dir[File.join(keep, 'trace-*.txt')].size + 1
+  FileUtils.cp(trace, File.join(keep, "trace-#{n}.txt"))
+  File.write(File.join(keep, "runs-#{n}.json"), JSON.generate(runs))
 end
 
 # The same LateJob through Active Job's :sidekiq adapter (`perform_later` = one LPUSH, which
