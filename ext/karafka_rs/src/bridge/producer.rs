@@ -66,6 +66,7 @@ impl Producer {
             for message in &messages {
                 Self::send_async(ruby, &producer, message.as_ref())?;
             }
+            producer.sent_async();
             return Ok(messages.len());
         }
         // One message at a time, straight from the Ruby strings: no copy before librdkafka's
@@ -81,6 +82,7 @@ impl Producer {
             let message = unsafe { convert::message_ref(ruby, fields, &headers)? };
             Self::send_async(ruby, &producer, message)?;
         }
+        producer.sent_async();
         Ok(len)
     }
 

@@ -8,8 +8,9 @@ pub type KafkaSettings = Vec<(String, String)>;
 /// Producer defaults. `linger.ms=0.5`: async dispatches that arrive within half a millisecond
 /// share one request. At 0, every `perform_later` was a request of its own: 64-74 µs per
 /// call against 38-46 µs, and a worse latency tail under load (p99 17 ms against 4-6 ms at
-/// 1,000 jobs/s), for ~1 ms more median latency (bench/RESULTS.md). Sync dispatches do not
-/// linger (Producer::wait_sync). librdkafka's own default is 5 ms.
+/// 1,000 jobs/s), for ~1 ms more median latency (bench/RESULTS.md); that millisecond is won
+/// back where it matters, for a message that finds the producer idle (produce/idle_send.rs).
+/// Sync dispatches do not linger (Producer::wait_sync). librdkafka's own default is 5 ms.
 /// `consistent_random` (librdkafka's and WaterDrop's default, CRC32): keyed jobs land where
 /// Karafka put them (see partitioner.rs); set `partitioner` for the Java client's `murmur2_random`.
 /// `sticky.partitioning.linger.ms=0`: jobs without a key each go to a random partition.

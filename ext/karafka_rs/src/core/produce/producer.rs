@@ -21,6 +21,7 @@ use crate::core::error::{CoreError, CoreResult};
 use crate::core::produce::delivery::{
     AsyncFailures, Delivered, DeliveryFailure, JobLabel, Report, SyncBatch,
 };
+use crate::core::produce::idle_send::{self, IdleSend};
 use crate::core::produce::partitioner::Partitioner;
 use crate::core::wait::{lock, Interrupt};
 
@@ -128,6 +129,9 @@ const PARTITION_COUNT_TTL: Duration = Duration::from_secs(30);
 
 /// One librdkafka producer and its delivery tracking (see the module docs).
 pub struct Producer {
+    /// Sends a message that finds the producer idle at once (idle_send.rs). Declared before
+    /// `inner` so that its thread is joined before the client is destroyed.
+    idle_send: Option<IdleSend>,
     inner: ThreadedProducer<DeliveryContext>,
     async_failures: Arc<AsyncFailures>,
     partition_counts: Mutex<HashMap<String, (i32, Instant)>>,
@@ -147,10 +151,16 @@ impl Producer {
             .get("partitioner")
             .and_then(Partitioner::parse)
             .unwrap_or(Partitioner::DEFAULT);
-        let inner = config
+        let inner: ThreadedProducer<DeliveryContext> = config
             .create_with_context(context)
             .map_err(CoreError::ClientCreation)?;
+        // Without the thread (it could not be spawned) messages simply linger.
+        let idle_send = idle_send::wanted(settings)
+            // SAFETY: `inner` outlives it (field order, see `Producer`).
+            .then(|| unsafe { IdleSend::start(inner.client().native_ptr()) }.ok())
+            .flatten();
         Ok(Self {
+            idle_send,
             inner,
             async_failures,
             partition_counts: Mutex::new(HashMap::new()),
@@ -250,6 +260,15 @@ impl Producer {
                 topic: message.topic.to_string(),
                 source,
             }),
+        }
+    }
+
+    /// After an async call queued its messages: if they are all that is queued or in flight,
+    /// they go out at once instead of lingering (idle_send.rs). Once per call, not per
+    /// message: a bulk call's messages share requests as before.
+    pub fn sent_async(&self) {
+        if let Some(idle_send) = &self.idle_send {
+            idle_send.queued(self.inner.in_flight_count());
         }
     }
 
