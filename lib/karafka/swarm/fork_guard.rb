@@ -17,8 +17,9 @@ module Karafka
     # created some other way).
     module ForkGuard
       # Thread names (/proc/self/task/*/comm, 15 characters at most) of native Kafka state:
-      # librdkafka's own threads, the producer's poll thread and the engine's scheduler.
-      NATIVE_THREAD = /\A(rdk:|producer pollin|karafka\.schedul)/
+      # librdkafka's own threads, the producer's poll and idle-send threads and the engine's
+      # scheduler.
+      NATIVE_THREAD = /\A(rdk:|producer pollin|karafka\.(schedul|idle_se))/
 
       module_function
 
