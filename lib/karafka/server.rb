@@ -17,6 +17,66 @@ module Karafka
     # `subscription_group` of `connection.listener.fetch_loop`: the consumer group of the listener.
     SubscriptionGroup = Struct.new(:id, :name)
 
+    # Karafka's class-level server API, for code that runs the server in its own process
+    # (Karafka's integration scenarios do: `Karafka::Server.run` in the main thread,
+    # `Karafka::Server.stop` from another).
+    class << self
+      # @return [ExecutionMode] see execution_mode.rb
+      def execution_mode
+        @execution_mode ||= ExecutionMode.new
+      end
+
+      # Runs a server until {stop} (or a signal). A {stop} that came first makes it return at
+      # once, as a signal during boot does for `karafka server`.
+      # @return [Boolean] true when everything stopped cleanly
+      def run
+        server = new(stop_requests: stop_requests)
+        @listeners = server.listener_states
+        server.run
+      ensure
+        @stop_requests = nil # the next run starts afresh (Karafka's scenarios run it again)
+      end
+
+      # Asks the running server (or the next {run}) to stop gracefully; safe from any thread.
+      def stop
+        stop_requests << :requested
+      end
+
+      # @return [Array<ListenerState>] one per consumer group of the last {run}
+      def listeners
+        @listeners || []
+      end
+
+      private
+
+      def stop_requests
+        @stop_requests ||= Queue.new
+      end
+    end
+
+    # `Karafka::Server.listeners`' entries: a consumer group's listener and its state
+    # (`pending` before it starts and once reset, `running`, `stopped`).
+    class ListenerState
+      STATES = %i[pending running stopped].freeze
+
+      # @return [String] the consumer group it consumes for
+      attr_reader :id
+
+      def initialize(id)
+        @id = id
+        @state = :pending
+      end
+
+      STATES.each do |name|
+        define_method(:"#{name}?") { @state == name }
+        define_method(:"#{name}!") { @state = name }
+      end
+
+      def active?
+        !pending?
+      end
+    end
+
     # @param app [Class<App>]
     # @param stop_requests [Queue] where stop requests arrive; `karafka server` passes the one
     #   its boot-time signal traps fill, so a SIGTERM while karafka.rb loads is not lost
@@ -26,7 +86,11 @@ module Karafka
       @monitor = Karafka.monitor
       @stop_requests = stop_requests
       @failure = nil
+      @listener_states = @app.routes.consumer_groups.map { |group| ListenerState.new(group) }
     end
+
+    # @return [Array<ListenerState>] one per consumer group
+    attr_reader :listener_states
 
     # Runs until SIGINT/SIGTERM/SIGQUIT (or a fatal error), then shuts down gracefully.
     # A stop requested before it runs (a signal while the app booted) returns at once: nothing
@@ -55,7 +119,7 @@ module Karafka
       trap_signals
       @engines.each { |settings, _| Karafka.logger.info("Consumer group #{settings.group_id}: #{membership(settings)}") }
       @workers = @engines.flat_map { |settings, engine| start_workers(engine, thread_suffix(settings)) }
-      @listeners = @engines.map { |settings, engine| start_listener(settings, engine) }
+      @listeners = start_listeners
       @recurring&.start
       @app.state = :running
       @monitor.instrument('app.running', { topics: topics })
@@ -114,6 +178,12 @@ module Karafka
           guarded("worker ##{index}") { engine._work(executor) }
         end
       end
+    end
+
+    def start_listeners
+      threads = @engines.map { |settings, engine| start_listener(settings, engine) }
+      @listener_states.each(&:running!)
+      threads
     end
 
     def start_listener(settings, engine)
@@ -218,6 +288,7 @@ module Karafka
       @cancels&.stop
       ActiveJob::Deadlines.stop if defined?(ActiveJob::Deadlines)
       Karafka.producer.close if Karafka.producer?
+      @listener_states.each(&:stopped!)
       @app.state = :stopped
       @monitor.instrument('app.stopped', {})
       @failure.nil?

@@ -65,7 +65,7 @@ RSpec.describe 'karafka CLI' do
 
     it 'opens a console with the app loaded, and documents swarm with the server filters' do
       output, status = Open3.capture2e({ 'KARAFKA_BOOT_FILE' => boot_file }, RbConfig.ruby, '-I', lib, exe, 'c',
-                                       stdin_data: "puts Karafka::App.routes.map(&:name).join('|')\n")
+                                       stdin_data: "puts Karafka::App.routes.topics.map(&:name).join('|')\n")
       expect(status).to be_success, output
       expect(output).to include("cli-usage-#{suffix}")
 

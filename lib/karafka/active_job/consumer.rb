@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require 'securerandom'
+
 module Karafka
   module ActiveJob
     # The `caller` of `consumer.consume` / `consumer.consumed`, `active_job.consume(d)` and
@@ -133,9 +135,21 @@ module Karafka
         @messages = Messages.new([message], metadata)
       end
 
-      # @return [String] the consumer group id
+      # Karafka gives each consumer instance (one per topic partition) a random id; here the
+      # same partition keeps its id for the life of the process, as its Karafka consumer would.
+      IDS = Hash.new { |ids, key| ids[key] = SecureRandom.hex(6) }
+      private_constant :IDS
+
+      # @return [String] this topic partition's consumer id
       def id
-        topic.consumer_group.id
+        IDS[[topic.consumer_group.id, topic.name, partition]]
+      end
+
+      # Karafka 2.5's share groups (KIP-932) are not part of karafka-rs: every consumer is a
+      # classic consumer group's.
+      # @return [false]
+      def share_group?
+        false
       end
     end
   end

@@ -187,7 +187,7 @@ module Karafka
       # the failure is retried as usual and reported once (OnOverdue.fallback).
       def dead_letter_route?(job_class, topic)
         routed = @dead_letter_routes.fetch(topic) do
-          @dead_letter_routes[topic] = App.routes.any? { |route| route.pattern.nil? && route.name == topic && route.dead_letter }
+          @dead_letter_routes[topic] = App.routes.topics.any? { |route| route.pattern.nil? && route.name == topic && route.dead_letter }
         end
         OnOverdue.fallback(job_class, topic, @monitor) unless routed
         routed

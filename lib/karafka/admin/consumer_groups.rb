@@ -85,7 +85,7 @@ module Karafka
       # `{ group id => [topic names] }` of the routes. Routes outside `consumer_group` belong
       # to `config.group_id`.
       def routed_groups(active_topics_only)
-        routes = active_topics_only ? App.routes.active_topics : App.routes.to_a
+        routes = active_topics_only ? App.routes.active_topics : App.routes.topics
         routes.reject(&:pattern).each_with_object({}) do |topic, groups|
           (groups[topic.consumer_group_name || App.config.group_id.to_s] ||= []) << topic.name
         end

@@ -34,7 +34,7 @@ module Karafka
       private
 
       def routes
-        topics = App.routes.to_a
+        topics = App.routes.topics
         puts "topics: #{topics.map(&:name).join(', ')}"
         topics.group_by { |topic| topic.consumer_group_name || App.config.group_id.to_s }.each do |group, members|
           puts "consumer group #{group}: #{members.map { |topic| describe(topic) }.join(', ')}"

@@ -39,6 +39,7 @@ module Karafka
         Karafka::Server::SIGNALS.each { |signal| trap(signal) { stop_requests << signal } }
         boot
         apply(filter)
+        Karafka::Server.execution_mode.standalone!
         Karafka::Server.new(stop_requests: stop_requests).run ? 0 : 1
       end
 
@@ -74,7 +75,7 @@ module Karafka
         routes = App.routes
         unknown = filter.unknown_names(routes.names)
         # As in Karafka, with pattern routes any topic name may be one that a pattern finds later.
-        unknown.delete(:topics) if routes.any?(&:pattern)
+        unknown.delete(:topics) if routes.topics.any?(&:pattern)
         unless unknown.empty?
           details = unknown.map do |kind, names|
             "#{kind.to_s.tr('_', ' ')} #{names.join(', ')} (routed: #{routes.names[kind].join(', ').then { |s| s.empty? ? 'none' : s }})"

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require_relative 'topic'
+require_relative 'consumer_group'
 require_relative 'contract'
 require_relative 'queue_name'
 require_relative 'virtual_partitions'
@@ -10,6 +11,8 @@ require_relative '../recurring_tasks/routing'
 module Karafka
   module Routing
     # `routes.draw { active_job_topic :default }`: collects the topics the server consumes.
+    # Enumerates consumer groups as Karafka's does ({ConsumerGroup}: `id`, `topics`); {#topics}
+    # lists every routed topic.
     class Builder
       include Enumerable
       # `recurring_tasks` (lib/karafka/recurring_tasks/routing.rb)
@@ -112,9 +115,14 @@ module Karafka
         @subscription_group = previous
       end
 
-      # @yieldparam topic [Topic]
+      # @yieldparam group [ConsumerGroup] each consumer group with its topics, in declaration order
       def each(&block)
-        @topics.each(&block)
+        @topics.group_by(&:consumer_group).map { |id, topics| ConsumerGroup.new(id, topics) }.each(&block)
+      end
+
+      # @return [Array<Topic>] every routed topic (active or not), in declaration order
+      def topics
+        @topics.dup
       end
 
       # @return [Array<Topic>] topics the server subscribes to (`active`, and let through by

@@ -4,6 +4,17 @@ module Karafka
   module Routing
     # One `active_job_topic` and its settings, built by the block given to it.
     class Topic
+      # `dead_letter_queue` read back (Karafka's reader: `active?`, `topic`, `max_retries`, ...).
+      DeadLetterQueue = Struct.new(:active, :topic, :max_retries, :independent, keyword_init: true) do
+        alias_method :active?, :active
+        alias_method :independent?, :independent
+      end
+      # `declaratives` (Karafka's reader of `config(...)`).
+      Declaratives = Struct.new(:active, :partitions, :replication_factor, :details, keyword_init: true) do
+        alias_method :active?, :active
+      end
+      NOT_GIVEN = Object.new.freeze
+      private_constant :NOT_GIVEN
       # @return [String]
       attr_reader :name
       # @return [Hash] declarative topic settings (`config(partitions: 6)`), used by
@@ -58,9 +69,27 @@ module Karafka
       # @param topic [String, Symbol, false]
       # @param max_retries [Integer] retries before dispatch (Karafka's default: 3)
       # @param independent [Boolean] give every job its own retry budget
-      def dead_letter_queue(topic:, max_retries: 3, independent: false)
-        @dead_letter = { topic: topic == false ? false : topic.to_s, max_retries: max_retries,
-                         independent: independent }
+      # Without arguments it reads the setting, as Karafka's does ({#dead_letter_queue?}).
+      # @return [DeadLetterQueue]
+      def dead_letter_queue(topic: NOT_GIVEN, max_retries: 3, independent: false)
+        unless topic.equal?(NOT_GIVEN)
+          @dead_letter = { topic: topic == false ? false : topic.to_s, max_retries: max_retries,
+                           independent: independent }
+        end
+        DeadLetterQueue.new(active: !@dead_letter.nil?, **(@dead_letter || { topic: nil, max_retries: 0, independent: false }))
+      end
+
+      # @return [Boolean] whether a dead letter queue is routed
+      def dead_letter_queue?
+        !@dead_letter.nil?
+      end
+
+      # Karafka's `topic.declaratives`: the `config(...)` settings, read by name.
+      # @return [Declaratives]
+      def declaratives
+        details = @declaration.except(:partitions, :replication_factor, :active)
+        Declaratives.new(active: @declaration[:active] != false, partitions: @declaration.fetch(:partitions, 1),
+                         replication_factor: @declaration.fetch(:replication_factor, 1), details: details)
       end
 
       # Declarative topic settings, as in Karafka: `config(partitions: 6, 'retention.ms': ...)`.

@@ -59,21 +59,95 @@ module Karafka
       end
     end
 
-    # `config.internal`: Karafka's internal settings. Only `active_job.deserializer` and
-    # `swarm.*` (swarm_config.rb) exist in karafka-rs; any other one raises an error naming it
-    # (not a NoMethodError).
+    # `config.internal.connection.*`.
+    class ConnectionInternalConfig
+      # @return [Integer] ms between two resets of a consumer librdkafka declared dead (a fenced
+      #   static member); Karafka's listener waits this long before it builds a new client
+      attr_reader :reset_backoff
+
+      # @return [Karafka::Connection::Manager]
+      attr_reader :manager
+
+      def initialize
+        @reset_backoff = 60_000
+        @manager = Karafka::Connection::Manager.new
+      end
+
+      # @param value [Integer] ms
+      def reset_backoff=(value)
+        unless value.is_a?(Integer) && value >= 1
+          raise Errors::InvalidConfigurationError, 'config.internal.connection.reset_backoff must be an Integer of ms >= 1'
+        end
+
+        @reset_backoff = value
+      end
+
+      # Karafka's connection manager decides how listeners run (Pro: scaling them). karafka-rs
+      # runs its listeners itself: a fresh Karafka::Connection::Manager is accepted (Karafka's
+      # scenarios re-create it between runs); any other manager is refused, not ignored.
+      def manager=(value)
+        unless value.instance_of?(Karafka::Connection::Manager)
+          raise Errors::UnsupportedFeatureError,
+                "config.internal.connection.manager cannot be replaced in karafka-rs (got #{value.class}): " \
+                'it runs one listener per consumer group itself'
+        end
+
+        @manager = value
+      end
+
+      def method_missing(name, *_args)
+        raise Errors::UnsupportedFeatureError,
+              "config.internal.connection.#{name.to_s.delete_suffix('=')} is a Karafka internal setting that " \
+              'karafka-rs does not have (only reset_backoff and manager are)'
+      end
+
+      def respond_to_missing?(_name, _include_private = false)
+        false
+      end
+    end
+
+    # `config.internal.status`: Karafka's process status (`Karafka::App.state` here), with
+    # `reset!`, which makes the process ready to run `Karafka::Server.run` again.
+    class StatusInternalConfig
+      # `running?`, `stopped?`, ... for each of App::STATES (app.rb loads after this file).
+      def initialize
+        App::STATES.each { |name| define_singleton_method(:"#{name}?") { App.state == name } }
+      end
+
+      # @return [Symbol]
+      def to_sym
+        App.state
+      end
+
+      def reset!
+        App.state = :initializing
+      end
+    end
+
+    # `config.internal`: Karafka's internal settings. Only `active_job.deserializer`,
+    # `swarm.*` (swarm_config.rb), `connection.reset_backoff` / `.manager` and `status` exist in
+    # karafka-rs; any other one raises an error naming it (not a NoMethodError).
     class InternalConfig
       # @return [ActiveJobInternalConfig]
       attr_reader :active_job
 
+      # @return [ConnectionInternalConfig]
+      attr_reader :connection
+
+      # @return [StatusInternalConfig]
+      attr_reader :status
+
       def initialize
         @active_job = ActiveJobInternalConfig.new
+        @connection = ConnectionInternalConfig.new
+        @status = StatusInternalConfig.new
       end
 
       def method_missing(name, *_args)
         raise Errors::UnsupportedFeatureError,
               "config.internal.#{name.to_s.delete_suffix('=')} is a Karafka internal setting that karafka-rs " \
-              'does not have (only config.internal.active_job.deserializer and config.internal.swarm.* are supported)'
+              'does not have (only config.internal.active_job.deserializer, swarm.*, connection.reset_backoff, ' \
+              'connection.manager and status are supported)'
       end
 
       def respond_to_missing?(_name, _include_private = false)

@@ -37,6 +37,7 @@ module Karafka
       def run
         code = 1
         begin
+          Server.execution_mode.swarm!
           server = Server.new(@app)
           detach_from_supervisor(server)
           adopt_node_settings

@@ -89,7 +89,7 @@ module Karafka
           Array(state['paused']).each { |pause| paused[[pause['topic'], pause['partition']]] = pause }
         end
         existing = existing_topics
-        Karafka::App.routes.reject(&:pattern).flat_map do |topic|
+        Karafka::App.routes.topics.reject(&:pattern).flat_map do |topic|
           group = topic.consumer_group
           partitions = existing[topic.name]
           next [{ topic: topic.name, group: group, missing: true }] unless partitions
@@ -112,7 +112,7 @@ module Karafka
 
       # @return [Array<String>] the routes' dead letter topics
       def dlq_topics
-        Karafka::App.routes.filter_map { |topic| topic.dead_letter && topic.dead_letter[:topic] }.map(&:to_s).uniq
+        Karafka::App.routes.topics.filter_map { |topic| topic.dead_letter && topic.dead_letter[:topic] }.map(&:to_s).uniq
       end
 
       # Dead letters of `topic` (newest first), each with the action taken on it, if any.

@@ -34,8 +34,8 @@ RSpec.describe 'Karafka::App setup and routing' do
         config(partitions: 6)
       end
     end
-    expect(routes.map(&:name)).to eq(%w[default critical])
-    expect(routes.to_a.last.declaration).to eq(partitions: 6)
+    expect(routes.topics.map(&:name)).to eq(%w[default critical])
+    expect(routes.topics.last.declaration).to eq(partitions: 6)
 
     expect { Karafka::Routing::Builder.new.draw { active_job_topic 'bad topic' } }
       .to raise_error(Karafka::Errors::InvalidConfigurationError, /active_job_topic 'bad topic' name must be/)
@@ -67,8 +67,8 @@ RSpec.describe Karafka::Routing::QueueName do
     stub_const('PrefixedJob', Class.new(ActiveJob::Base) { queue_as :reports })
     routes = Karafka::Routing::Builder.new.draw { active_job_topic :reports }
 
-    expect(routes.map(&:name)).to eq([PrefixedJob.new.queue_name])
-    expect(routes.map(&:name)).to eq(['staging_reports'])
+    expect(routes.topics.map(&:name)).to eq([PrefixedJob.new.queue_name])
+    expect(routes.topics.map(&:name)).to eq(['staging_reports'])
   end
 
   it 'does not prefix a name twice' do
@@ -82,8 +82,8 @@ RSpec.describe 'active_job_pattern routing' do
       active_job_pattern(/_jobs$/) { long_running_job true }
       active_job_pattern(/\Areports-.*/)
     end
-    expect(routes.map(&:name)).to eq(['^.*_jobs$', '^reports-.*'])
-    expect(routes.first).to be_long_running_job
+    expect(routes.topics.map(&:name)).to eq(['^.*_jobs$', '^reports-.*'])
+    expect(routes.topics.first).to be_long_running_job
   end
 
   it 'rejects what this version cannot do with a clear error' do

@@ -18,13 +18,13 @@ module Karafka
         def from(routes)
           declared = {}
           unmanaged = []
-          routes.each do |topic|
+          routes.topics.each do |topic|
             next if topic.pattern
             next unmanaged << topic.name if topic.declaration[:active] == false
 
             declared[topic.name] ||= build(topic.name, topic.declaration)
           end
-          extra = routes.filter_map { |topic| topic.dead_letter && topic.dead_letter[:topic] } + routes.schedule_topics
+          extra = routes.topics.filter_map { |topic| topic.dead_letter && topic.dead_letter[:topic] } + routes.schedule_topics
           extra.each { |name| declared[name] ||= build(name, {}) unless unmanaged.include?(name) }
           feature_topics(routes).each { |name, declaration| declared[name] ||= build(name, declaration) }
           declared.values

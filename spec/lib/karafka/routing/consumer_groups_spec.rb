@@ -18,11 +18,47 @@ RSpec.describe Karafka::Routing::Builder do
     end
     default = Karafka::App.config.group_id
 
-    expect(routes.map { |topic| [topic.name, topic.consumer_group] })
+    expect(routes.topics.map { |topic| [topic.name, topic.consumer_group] })
       .to eq([['outside', default], %w[inside orders], %w[also_inside orders]])
     expect(routes.consumer_groups).to eq([default, 'orders'])
     expect(routes.schedule_topic_group('schedules_outside')).to eq(default)
     expect(routes.schedule_topic_group('schedules_inside')).to eq('orders')
+  end
+
+  it 'enumerates consumer groups with their topics, as Karafka::App.routes does in Karafka' do
+    routes = described_class.new.draw do
+      active_job_topic :outside
+      consumer_group :orders do
+        subscription_group(:fast) { active_job_topic :inside }
+        active_job_topic :also_inside
+      end
+    end
+
+    groups = routes.to_a
+    expect(groups.map(&:id)).to eq([Karafka::App.config.group_id, 'orders'])
+    expect(groups.map { |group| group.topics.map(&:name) }).to eq([%w[outside], %w[inside also_inside]])
+    expect(groups.last.subscription_groups.map { |sg| [sg.name, sg.topics.map(&:name)] })
+      .to eq([['fast', %w[inside]], ['orders', %w[also_inside]]])
+    expect(routes.map { |route| route.topics.to_a }.flatten.map(&:name)).to eq(%w[outside inside also_inside])
+  end
+
+  it 'reads a topic back as Karafka does: declaratives and the dead letter queue' do
+    routes = described_class.new.draw do
+      active_job_topic :with_dlq do
+        config(partitions: 3, replication_factor: 1, 'retention.ms': 60_000)
+        dead_letter_queue(topic: 'dlq', max_retries: 2)
+      end
+      active_job_topic(:plain) { config(active: false) }
+    end
+    with_dlq, plain = routes.topics
+
+    expect(with_dlq.declaratives).to have_attributes(active?: true, partitions: 3, replication_factor: 1,
+                                                     details: { 'retention.ms': 60_000 })
+    expect(with_dlq).to be_dead_letter_queue
+    expect(with_dlq.dead_letter_queue).to have_attributes(active?: true, topic: 'dlq', max_retries: 2)
+    expect(plain.declaratives).not_to be_active
+    expect(plain).not_to be_dead_letter_queue
+    expect(plain.dead_letter_queue).not_to be_active
   end
 
   it 'rejects nested consumer_group blocks and invalid group names' do

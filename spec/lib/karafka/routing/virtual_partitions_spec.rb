@@ -33,7 +33,7 @@ RSpec.describe Karafka::Routing::VirtualPartitions do
     routes = Karafka::Routing::Builder.new.draw do
       active_job_topic(:orders) { virtual_partitions(partitioner: partitioner, max_partitions: 5) }
     end
-    config = routes.to_a.first.virtual_partitions_config
+    config = routes.topics.first.virtual_partitions_config
 
     expect([config.partitioner, config.max_partitions]).to eq([partitioner, 5])
     expect { Karafka::Routing::Builder.new.draw { active_job_topic(:orders) { virtual_partitions(partitioner: partitioner, max_partitions: 0) } } }
