@@ -40,8 +40,11 @@ module Karafka
 
       # @param monitor [Instrumentation::Monitor]
       # @param config [Setup::Config]
-      def initialize(monitor, config = App.config)
+      # @param tracker [Web::Tracker, nil] Karafka::Web's, told of each job as it starts and
+      #   succeeds (no event, no lock: see Web::Tracker)
+      def initialize(monitor, config = App.config, tracker: nil)
         @monitor = monitor
+        @tracker = tracker
         @deserializer = config.internal.active_job.deserializer
         @custom_deserializer = !@deserializer.instance_of?(Deserializer)
         @group_id = config.consumer_group_id
@@ -151,9 +154,23 @@ module Karafka
         @jobs_queue.busy -= 1
       end
 
-      # The job itself, with its deadline watched and its trace context restored when those
-      # are on (lib/karafka/active_job/deadlines.rb, trace.rb).
+      # The job itself, followed by Karafka::Web's tracker when Web is on: running from here
+      # until it returns or raises, counted when it returns.
       def perform(job, headers, meta)
+        return perform_watched(job, headers, meta) unless @tracker
+
+        slot = @tracker.started(meta, job)
+        begin
+          perform_watched(job, headers, meta)
+          @tracker.processed(slot, meta)
+        ensure
+          slot.idle!
+        end
+      end
+
+      # The job with its deadline watched and its trace context restored when those are on
+      # (lib/karafka/active_job/deadlines.rb, trace.rb).
+      def perform_watched(job, headers, meta)
         if Deadlines.declared? && (deadline = Deadlines.for(job['job_class']))
           return Deadlines.watch(deadline, meta, @monitor) { perform_traced(job, headers) }
         end
