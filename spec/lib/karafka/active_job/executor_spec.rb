@@ -65,6 +65,14 @@ RSpec.describe Karafka::ActiveJob::Executor do
     expect(tracker.snapshot).to include(running: [], counters: include(processed: 1, failed: 1))
   end
 
+  it 'never turns JSON additions (json_class) in a payload into Ruby objects' do
+    stub_const('SpecAddition', Class.new { def self.json_create(_data) = new })
+    addition = { 'json_class' => 'SpecAddition' }
+    payload = JSON.generate(PeekJob.new(false).serialize.merge('arguments' => [addition]))
+    expect(JSON.parse(payload, create_additions: true)['arguments'].first).to be_a(SpecAddition) # what it would be
+    expect(executor.send(:parse, payload)['arguments']).to eq([addition])
+  end
+
   it 'caps error messages so a dead letter stays within the broker limits' do
     expect(described_class.truncate('x' * 5_000).length).to be < 1_100
   end
