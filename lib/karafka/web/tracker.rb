@@ -131,10 +131,14 @@ module Karafka
         end
       end
 
+      # The job moved on: its location's failures are forgotten too, so that {#processed} finds
+      # nothing to clean up (and takes no lock) once no failed job is pending.
       def on_dead_letter_queue_dispatched(event)
+        location = event.payload.values_at(:topic, :partition, :offset)
         @mutex.synchronize do
           @counters[:dead] += 1
-          @paused.delete(event.payload.values_at(:topic, :partition)) unless @paused.empty?
+          @failures.delete(location) unless @failures.empty?
+          @paused.delete(location.first(2)) unless @paused.empty?
         end
       end
 
@@ -147,6 +151,7 @@ module Karafka
           event[:partitions].each do |topic, partition|
             @assigned.delete([topic, partition])
             @paused.delete([topic, partition])
+            @failures.delete_if { |(failed_topic, failed_partition, _), _| failed_topic == topic && failed_partition == partition }
           end
         end
       end

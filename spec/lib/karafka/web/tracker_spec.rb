@@ -57,6 +57,20 @@ RSpec.describe Karafka::Web::Tracker do
     expect(tracker.snapshot[:counters][:processed]).to eq(12)
   end
 
+  it 'forgets a failing location once its job succeeded, was dead-lettered or its partition revoked' do
+    failed = lambda { |partition, offset|
+      monitor.instrument('error.occurred', { type: 'consumer.consume.error', error: FixtureError.new('no'),
+                                             job_class: 'FlakyJob', job_id: 'j', topic: 't', partition: partition, offset: offset })
+    }
+    [[0, 1], [1, 2], [2, 3]].each { |partition, offset| failed.call(partition, offset) }
+    run_job(0, 1)
+    monitor.instrument('dead_letter_queue.dispatched', { dead_letter_topic: 'dlq', attempts: 2, topic: 't', partition: 1, offset: 2 })
+    monitor.instrument('rebalance.partitions_revoked', { partitions: [['t', 2]] })
+    expect(tracker.instance_variable_get(:@failures)).to be_empty # the per-job path takes no lock again
+    failed.call(0, 1)
+    expect(errors.last[:attempts]).to eq(1)
+  end
+
   it 'tracks assigned partitions through rebalances' do
     monitor.instrument('rebalance.partitions_assigned', { partitions: [['a', 0], ['a', 1]] })
     monitor.instrument('rebalance.partitions_revoked', { partitions: [['a', 0]] })
