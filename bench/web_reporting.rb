@@ -3,8 +3,8 @@
 # What Karafka::Web's reporting costs the job path: trivial jobs (BenchJob) drained by one
 # `karafka server` with Karafka::Web enabled and without, side by side in one run, alternating
 # off/on for BENCH_ROUNDS rounds (default 3) on one topic holding N jobs (default 50,000), each
-# server with a fresh consumer group. With Web on, the server's Tracker follows every job
-# (Active Job's perform_start, worker.processed) and its Reporter produces a report every
+# server with a fresh consumer group. With Web on, the executor tells the server's Tracker of every
+# job (per-worker-thread slots, no event, no lock) and its Reporter produces a report every
 # BENCH_WEB_INTERVAL ms (default 5000, Karafka Web's tracking interval).
 # Usage (repo root, after `rake compile` and `bin/kafka start`): ruby bench/web_reporting.rb
 # Reported: jobs/s (first to N-th job) and the server's CPU per job in that window, which a

@@ -170,7 +170,7 @@ module Karafka
     end
 
     def start_workers(engine, suffix)
-      executor = ActiveJob::Executor.new(@monitor)
+      executor = ActiveJob::Executor.new(@monitor, tracker: @web_reporter&.tracker)
       Array.new(@config.concurrency) do |index|
         Thread.new do
           Thread.current.name = "karafka.worker#{suffix}##{index}"

@@ -22,6 +22,9 @@ module Karafka
         @cpu = [cpu_time, monotonic]
       end
 
+      # @return [Tracker] what the executors feed with each job (Server passes it to them)
+      attr_reader :tracker
+
       # @return [self]
       def start
         @thread = Thread.new do
@@ -50,7 +53,6 @@ module Karafka
           @wakeup.signal
         end
         @thread&.join(5)
-        @tracker.unsubscribe
         report('stopped')
       end
 

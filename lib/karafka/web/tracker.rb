@@ -2,9 +2,13 @@
 
 module Karafka
   module Web
-    # What this server process is doing, fed by Karafka.monitor events (and Active Job's
-    # `perform_start.active_job`, the only "a job starts" signal). Per job it costs one hash
-    # insert and one delete under a mutex; {#snapshot} is read by the {Reporter} thread.
+    # What this server process is doing. Jobs are followed by the executor itself
+    # (lib/karafka/active_job/executor.rb), per worker thread: each worker thread has a {Slot}
+    # that only it writes (the job running now, its count of processed jobs) and the {Reporter}
+    # thread reads in {#snapshot}, so the job path takes no lock and publishes no event for the
+    # tracker (issue 18: an Active Support subscriber on `perform_start.active_job` and a
+    # mutex per job cost ~8% of a trivial job's throughput). The rare events (failures, pauses,
+    # dead letters, rebalances) come from Karafka.monitor and are kept under a mutex.
     #
     # Paused partitions: the engine pauses a partition only to back off after a failed job
     # (`consumer.consuming.pause`, with the pause's length; nothing else pauses in karafka-rs:
@@ -19,76 +23,102 @@ module Karafka
       # Failures counted per job location (for `attempts`), at most this many remembered.
       MAX_FAILURE_LOCATIONS = 1_000
 
+      # One worker thread's view: written only by that thread, read by the reporter thread.
+      # Why no lock: each field has one writer, and a reader under the GVL sees either the old
+      # or the new value of an instance variable; {#current} is replaced whole (one Array per
+      # job, never changed), so a report never mixes two jobs' fields. {#processed} read next
+      # to {#current} may be one job apart: exact enough for a gauge, and exact over time.
+      class Slot
+        # @return [Integer] jobs this thread finished without an error
+        attr_reader :processed
+        # @return [Array(Hash, Hash, Float), nil] the job running now: the executor's meta
+        #   (job_class, job_id, topic, partition, offset), the serialized job, its start (epoch s)
+        attr_reader :current
+
+        def initialize
+          @processed = 0
+          @current = nil
+        end
+
+        # @api private
+        def start(meta, job)
+          @current = [meta, job, Process.clock_gettime(Process::CLOCK_REALTIME)]
+        end
+
+        # @api private
+        def processed!
+          @processed += 1
+          @current = nil
+        end
+
+        # @api private
+        def idle!
+          @current = nil
+        end
+      end
+
       # @param on_error [#call] gets each error report (a Hash) as it happens
       def initialize(on_error:)
         @on_error = on_error
         @mutex = Mutex.new
         @counters = COUNTERS.to_h { |name| [name, 0] }
-        @running = {}
+        # Copy-on-write: a new Array when a thread gets its slot, read without the mutex.
+        @slots = [].freeze
+        @slot_key = :"karafka_web_slot_#{object_id}"
         @assigned = {}
         @failures = {}
         @paused = {}
       end
 
-      # Subscribes to the events and to Active Job's perform_start.
+      # Subscribes to the rare events (failures, pauses, dead letters, rebalances); jobs
+      # starting and finishing come from the executor ({#started}, {#processed}).
       # @param monitor [Instrumentation::Monitor]
       def subscribe(monitor)
         monitor.subscribe(self)
-        return unless defined?(::ActiveSupport::Notifications)
-
-        # An object with start/finish (an "evented" subscriber): cheaper than a block, which
-        # makes Active Support time every perform_start.
-        @notification = ::ActiveSupport::Notifications.subscribe('perform_start.active_job', StartListener.new(self))
       end
 
-      # Active Job's perform_start, handed to {Tracker#job_started}.
-      class StartListener
-        def initialize(tracker)
-          @tracker = tracker
-        end
-
-        def start(_name, _id, payload)
-          @tracker.job_started(payload[:job])
-        end
-
-        def finish(_name, _id, _payload); end
+      # The executor, on a worker thread, as the job starts: marks it running on this thread.
+      # @param meta [Hash] `job_class:, job_id:, topic:, partition:, offset:` (worker.processed's payload)
+      # @param job [Hash] the serialized job
+      # @return [Slot] this thread's slot, for {#processed} / {Slot#idle!}
+      # @api private
+      def started(meta, job)
+        slot = Thread.current[@slot_key] || register_slot
+        slot.start(meta, job)
+        slot
       end
 
-      # Stops listening to Active Job (the monitor has no unsubscribe; the server is stopping).
-      def unsubscribe
-        ::ActiveSupport::Notifications.unsubscribe(@notification) if @notification
+      # The executor, after the job succeeded: counted, not running, and its partition no longer
+      # paused nor its location failing (both checked without the lock: they are empty unless
+      # a job failed, and are written under the GVL by the error path before the retry runs).
+      # @api private
+      def processed(slot, meta)
+        slot.processed!
+        return if @failures.empty? && @paused.empty?
+
+        @mutex.synchronize do
+          @failures.delete(meta.values_at(:topic, :partition, :offset)) unless @failures.empty?
+          @paused.delete(meta.values_at(:topic, :partition)) unless @paused.empty?
+        end
       end
 
       # @return [Hash] counters, running jobs, assigned and paused partitions as of now
       def snapshot
         now = Process.clock_gettime(Process::CLOCK_REALTIME)
-        counters, running, assigned, paused = @mutex.synchronize do
+        counters, assigned, paused = @mutex.synchronize do
           @paused.delete_if { |_, pause| pause[:until] <= now } unless @paused.empty?
-          [@counters.dup, @running.values, @assigned.keys, @paused.dup]
+          [@counters.dup, @assigned.keys, @paused.dup]
         end
-        running = running.map { |job, started_at| describe(job, started_at) }
+        running = []
+        counters[:processed] = @slots.sum do |slot|
+          current = slot.current
+          running << describe(*current) if current
+          slot.processed
+        end
         mark_overdue(running)
         { counters: counters, running: running,
           assigned: assigned.sort.map { |topic, partition| { topic: topic, partition: partition } },
           paused: paused.sort.map { |(topic, partition), pause| { topic: topic, partition: partition, **pause } } }
-      end
-
-      # Active Job's perform_start on a worker thread: only the job and the time are kept here;
-      # {#snapshot} formats them (every few seconds, not per job).
-      # @api private
-      def job_started(job)
-        started_at = Process.clock_gettime(Process::CLOCK_REALTIME)
-        @mutex.synchronize { @running[Thread.current] = [job, started_at] }
-      end
-
-      def on_worker_processed(event)
-        location = event.payload.values_at(:topic, :partition, :offset)
-        @mutex.synchronize do
-          @running.delete(Thread.current)
-          @failures.delete(location) unless @failures.empty?
-          @paused.delete(location.first(2)) unless @paused.empty?
-          @counters[:processed] += 1
-        end
       end
 
       def on_consumer_consuming_pause(event)
@@ -101,10 +131,14 @@ module Karafka
         end
       end
 
+      # The job moved on: its location's failures are forgotten too, so that {#processed} finds
+      # nothing to clean up (and takes no lock) once no failed job is pending.
       def on_dead_letter_queue_dispatched(event)
+        location = event.payload.values_at(:topic, :partition, :offset)
         @mutex.synchronize do
           @counters[:dead] += 1
-          @paused.delete(event.payload.values_at(:topic, :partition)) unless @paused.empty?
+          @failures.delete(location) unless @failures.empty?
+          @paused.delete(location.first(2)) unless @paused.empty?
         end
       end
 
@@ -117,6 +151,7 @@ module Karafka
           event[:partitions].each do |topic, partition|
             @assigned.delete([topic, partition])
             @paused.delete([topic, partition])
+            @failures.delete_if { |(failed_topic, failed_partition, _), _| failed_topic == topic && failed_partition == partition }
           end
         end
       end
@@ -127,7 +162,6 @@ module Karafka
         if payload[:type] == 'consumer.consume.error'
           location = payload.values_at(:topic, :partition, :offset)
           @mutex.synchronize do
-            @running.delete(Thread.current)
             @counters[:failed] += 1
             @failures.shift if @failures.size >= MAX_FAILURE_LOCATIONS && !@failures.key?(location)
             attempts = @failures[location] = @failures.fetch(location, 0) + 1
@@ -151,10 +185,20 @@ module Karafka
         end
       end
 
-      def describe(job, started_at)
-        topic, partition, offset = job.provider_job_id.to_s.split('/')
-        { job_class: job.class.name, job_id: job.job_id, arguments: text(job.arguments.inspect),
-          topic: topic, partition: partition&.to_i, offset: offset&.to_i, started_at: started_at }
+      # The running job as the report shows it: its arguments as serialized in the payload
+      # (what the Scheduled and Dead letters pages show too), never deserialized here (that
+      # could load records on the reporter thread).
+      def describe(meta, job, started_at)
+        { job_class: meta[:job_class], job_id: meta[:job_id], arguments: text(job['arguments'].inspect),
+          topic: meta[:topic], partition: meta[:partition], offset: meta[:offset], started_at: started_at }
+      end
+
+      def register_slot
+        @mutex.synchronize do
+          slot = Slot.new
+          @slots = [*@slots, slot].freeze
+          Thread.current[@slot_key] = slot
+        end
       end
 
       def error_report(payload, attempts)

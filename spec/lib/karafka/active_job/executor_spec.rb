@@ -44,6 +44,35 @@ RSpec.describe Karafka::ActiveJob::Executor do
       .to eq([['consumer.consume.error', 'PeekJob', 'jobs', 2, 40]])
   end
 
+  it "tells Karafka::Web's tracker of each job: running while it performs, counted when it succeeds" do
+    tracker = Karafka::Web::Tracker.new(on_error: ->(_report) {})
+    tracker.subscribe(monitor)
+    running = []
+    stub_const('WatchedJob', Class.new(ActiveJob::Base) do
+      define_method(:perform) do |fail|
+        running << tracker.snapshot[:running]
+        raise FixtureError, 'watched failed' if fail
+      end
+    end)
+    executor = described_class.new(monitor, tracker: tracker)
+    ok = WatchedJob.new(false)
+    expect(executor.call(JSON.generate(ok.serialize), 'jobs', 3, 9, nil, nil, 0)).to be(true)
+    expect(executor.call(JSON.generate(WatchedJob.new(true).serialize), 'jobs', 3, 10, nil, nil, 0)).to be_an(Array)
+
+    expect(running.map { |jobs| jobs.map { |job| job.values_at(:job_class, :topic, :partition, :offset) } })
+      .to eq([[['WatchedJob', 'jobs', 3, 9]], [['WatchedJob', 'jobs', 3, 10]]])
+    expect(running.first.first).to include(job_id: ok.job_id, arguments: '[false]')
+    expect(tracker.snapshot).to include(running: [], counters: include(processed: 1, failed: 1))
+  end
+
+  it 'never turns JSON additions (json_class) in a payload into Ruby objects' do
+    stub_const('SpecAddition', Class.new { def self.json_create(_data) = new })
+    addition = { 'json_class' => 'SpecAddition' }
+    payload = JSON.generate(PeekJob.new(false).serialize.merge('arguments' => [addition]))
+    expect(JSON.parse(payload, create_additions: true)['arguments'].first).to be_a(SpecAddition) # what it would be
+    expect(executor.send(:parse, payload)['arguments']).to eq([addition])
+  end
+
   it 'caps error messages so a dead letter stays within the broker limits' do
     expect(described_class.truncate('x' * 5_000).length).to be < 1_100
   end

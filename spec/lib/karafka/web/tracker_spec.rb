@@ -2,14 +2,23 @@
 
 require 'spec_helper'
 
-# What a server's report counts, fed by the same monitor events the server publishes.
+# What a server's report counts: jobs as the executor tells it (started / processed, on the
+# worker thread), the rest from the same monitor events the server publishes.
 RSpec.describe Karafka::Web::Tracker do
   let(:monitor) { Karafka::Instrumentation::Monitor.new }
   let(:errors) { [] }
   let(:tracker) { described_class.new(on_error: ->(report) { errors << report }) }
 
   before { tracker.subscribe(monitor) }
-  after { tracker.unsubscribe }
+
+  def meta_at(partition, offset, job_id = 'j')
+    { job_class: 'RecordingJob', job_id: job_id, topic: 't', partition: partition, offset: offset, attempt: 1 }
+  end
+
+  def run_job(partition, offset)
+    meta = meta_at(partition, offset)
+    tracker.processed(tracker.started(meta, { 'arguments' => [] }), meta)
+  end
 
   it 'counts processed, failed, retried and dead-lettered jobs, and attempts per job location' do
     location = { topic: 't', partition: 0, offset: 7 }
@@ -19,7 +28,7 @@ RSpec.describe Karafka::Web::Tracker do
       monitor.instrument('consumer.consuming.pause', { **location, attempt: 1, timeout: 100 })
     end
     monitor.instrument('dead_letter_queue.dispatched', { dead_letter_topic: 'dlq', attempts: 2, **location })
-    monitor.instrument('worker.processed', { topic: 't', partition: 0, offset: 8, attempt: 1 }) { nil }
+    run_job(0, 8)
 
     expect(tracker.snapshot[:counters]).to eq(processed: 1, failed: 2, retried: 2, dead: 1)
     expect(errors.map { |error| error[:attempts] }).to eq([1, 2])
@@ -27,18 +36,39 @@ RSpec.describe Karafka::Web::Tracker do
                                    job_id: 'j1', topic: 't', offset: 7)
   end
 
-  it 'holds a job as running from Active Job perform_start until worker.processed' do
-    job = RecordingJob.new('r1', 'x' * 1_000)
-    job.provider_job_id = 't/1/42'
-    seen = nil
-    monitor.instrument('worker.processed', { topic: 't', partition: 1, offset: 42, attempt: 1 }) do
-      ActiveSupport::Notifications.instrument('perform_start.active_job', job: job)
-      seen = tracker.snapshot[:running]
-    end
-    expect(seen.size).to eq(1)
-    expect(seen.first).to include(job_class: 'RecordingJob', job_id: job.job_id, topic: 't', partition: 1, offset: 42)
-    expect(seen.first[:arguments].length).to be <= described_class::MAX_TEXT + 3
+  it 'holds a job as running from its start until it finished, and per worker thread' do
+    job = RecordingJob.new('r1', 'x' * 1_000).serialize
+    slot = tracker.started(meta_at(1, 42, job['job_id']), job)
+    other = Thread.new { tracker.started(meta_at(2, 7, 'j2'), { 'arguments' => ['other'] }) }.value
+    seen = tracker.snapshot[:running]
+    expect(seen.map { |entry| entry[:job_id] }).to contain_exactly(job['job_id'], 'j2')
+    expect(seen.find { |entry| entry[:offset] == 42 }).to include(job_class: 'RecordingJob', topic: 't', partition: 1)
+    expect(seen.find { |entry| entry[:offset] == 42 }[:arguments].length).to be <= described_class::MAX_TEXT + 3
+    expect(seen.find { |entry| entry[:offset] == 7 }[:arguments]).to eq('["other"]')
+
+    tracker.processed(slot, meta_at(1, 42))
+    other.idle! # a job that raised: not running, not counted
     expect(tracker.snapshot[:running]).to be_empty
+    expect(tracker.snapshot[:counters][:processed]).to eq(1)
+  end
+
+  it 'counts the jobs of every worker thread' do
+    Array.new(3) { |index| Thread.new { 4.times { |offset| run_job(index, offset) } } }.each(&:join)
+    expect(tracker.snapshot[:counters][:processed]).to eq(12)
+  end
+
+  it 'forgets a failing location once its job succeeded, was dead-lettered or its partition revoked' do
+    failed = lambda { |partition, offset|
+      monitor.instrument('error.occurred', { type: 'consumer.consume.error', error: FixtureError.new('no'),
+                                             job_class: 'FlakyJob', job_id: 'j', topic: 't', partition: partition, offset: offset })
+    }
+    [[0, 1], [1, 2], [2, 3]].each { |partition, offset| failed.call(partition, offset) }
+    run_job(0, 1)
+    monitor.instrument('dead_letter_queue.dispatched', { dead_letter_topic: 'dlq', attempts: 2, topic: 't', partition: 1, offset: 2 })
+    monitor.instrument('rebalance.partitions_revoked', { partitions: [['t', 2]] })
+    expect(tracker.instance_variable_get(:@failures)).to be_empty # the per-job path takes no lock again
+    failed.call(0, 1)
+    expect(errors.last[:attempts]).to eq(1)
   end
 
   it 'tracks assigned partitions through rebalances' do
@@ -59,7 +89,7 @@ RSpec.describe Karafka::Web::Tracker do
     expect(paused.map { |p| [p[:partition], p[:offset], p[:attempt]] }).to eq([[0, 5, 1], [1, 9, 1], [2, 3, 1]])
     expect(paused.first[:until]).to be > Time.now.to_f + 50
 
-    monitor.instrument('worker.processed', { topic: 't', partition: 0, offset: 5, attempt: 2 }) { nil }
+    run_job(0, 5)
     monitor.instrument('dead_letter_queue.dispatched', { topic: 't', partition: 1, offset: 9, attempts: 2 })
     expect(tracker.snapshot[:paused].map { |p| p[:partition] }).to eq([2])
     monitor.instrument('rebalance.partitions_revoked', { partitions: [['t', 2]] })
