@@ -3,8 +3,8 @@
 module Karafka
   module ActiveJob
     # Runs one job on a worker thread. The Rust engine calls {#call} for each job, on a Ruby
-    # thread holding the GVL; the return value is the outcome: `true` (commit) or
-    # `[error_class, error_message]` (retry after a back-off, or dead-letter).
+    # thread holding the GVL; the return value is the {Outcome}: {Outcome::SUCCESS} (commit)
+    # or a failure naming the error (retry after a back-off, or dead-letter).
     # Only StandardErrors are the job's failures; anything else (Interrupt, SystemExit, a
     # killed thread) propagates and stops that worker, and the engine runs the job again later.
     class Executor
@@ -53,7 +53,7 @@ module Karafka
         Deadlines.declared = true if config.active_job.deadline
       end
 
-      # @return [true, Array(String, String)]
+      # @return [Outcome]
       def call(payload, topic, partition, offset, key, headers, attempt, timestamp_ms = nil)
         message = nil
         instrumented = instrumented?
@@ -77,11 +77,11 @@ module Karafka
             perform(job, headers, meta)
           end
         end
-        true
+        Outcome::SUCCESS
       rescue StandardError => e
         message ||= build_message(payload, topic, partition, offset, key, headers, timestamp_ms)
         report(e, job, message, attempt)
-        [e.class.name, self.class.truncate(e.message.to_s)]
+        Outcome.failure(e.class.name, self.class.truncate(e.message.to_s))
       end
 
       # The engine paused a partition after a failure; the job will be retried.
@@ -174,7 +174,7 @@ module Karafka
       # A job cancelled before it started: not run, committed (lib/karafka/active_job/cancels.rb).
       def cancelled(meta)
         @monitor.instrument('active_job.cancelled', meta.except(:jobs_queue, :attempt))
-        true
+        Outcome::SUCCESS
       end
 
       def build_message(payload, topic, partition, offset, key, headers, timestamp_ms)

@@ -12,7 +12,7 @@ module Karafka
       # Executor of the drain thread: every message is done at once.
       class Drain
         def call(*)
-          true
+          ActiveJob::Outcome::SUCCESS
         end
       end
 
@@ -37,7 +37,11 @@ module Karafka
 
       # @return [self]
       def start
-        @engine = Native::Engine.new(kafka, [@topic], 100, 1_000, 1_000, 1_000, false, [], [], [])
+        @engine = Native::Engine.new(
+          Native::EngineSettings.new(kafka: kafka, topics: [@topic], max_messages: 100, max_wait_ms: 1_000,
+                                     pause_timeout_ms: 1_000, pause_max_timeout_ms: 1_000, exponential_backoff: false,
+                                     dead_letters: [], schedule_topics: [], virtual_partitions: [])
+        )
         @threads = [@thread.call('listener') { listen }, @thread.call('drain') { @engine._work(Drain.new) }]
         self
       end

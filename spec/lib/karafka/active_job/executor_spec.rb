@@ -25,13 +25,13 @@ RSpec.describe Karafka::ActiveJob::Executor do
   end
 
   it 'restores persisted attributes around perform and resets them after success and failure' do
-    expect(executor.call(payload_for(false, 7), 't', 0, 1, nil, nil, 0)).to be(true)
+    expect(executor.call(payload_for(false, 7), 't', 0, 1, nil, nil, 0)).to be(Karafka::ActiveJob::Outcome::SUCCESS)
     expect(SpecCurrent.user_id).to be_nil
 
-    expect(executor.call(payload_for(true, 8), 't', 0, 2, nil, nil, 0)).to eq(['FixtureError', 'peek failed'])
+    expect(executor.call(payload_for(true, 8), 't', 0, 2, nil, nil, 0)).to eq(Karafka::ActiveJob::Outcome.failure('FixtureError', 'peek failed'))
     expect(SpecCurrent.user_id).to be_nil
 
-    expect(executor.call(JSON.generate(PeekJob.new(false).serialize), 't', 0, 3, nil, nil, 0)).to be(true)
+    expect(executor.call(JSON.generate(PeekJob.new(false).serialize), 't', 0, 3, nil, nil, 0)).to be(Karafka::ActiveJob::Outcome::SUCCESS)
     expect(seen).to eq([7, 8, nil])
   end
 
