@@ -9,6 +9,8 @@ module Karafka
   # Each consumer group of the routes has an engine of its own (its own Kafka consumer,
   # listener and workers); with one group, that is the only engine.
   class Server
+    include Clock
+
     SIGNALS = %w[INT TERM QUIT].freeze
     # Seconds at least between two `connection.listener.fetch_loop` events.
     FETCH_LOOP_INTERVAL = 0.5
@@ -176,9 +178,7 @@ module Karafka
         when :assigned then @monitor.instrument('rebalance.partitions_assigned', { partitions: detail })
         when :revoked then @monitor.instrument('rebalance.partitions_revoked', { partitions: detail })
         when :statistics then statistics.publish(detail)
-        when :info then Karafka.logger.info(message)
-        when :error
-          @monitor.instrument('error.occurred', { type: detail, error: Errors::BaseError.new(message) })
+        else EngineNotices.publish(@monitor, kind, detail, message)
         end
       end
     end
@@ -218,10 +218,6 @@ module Karafka
       @app.state = :stopped
       @monitor.instrument('app.stopped', {})
       @failure.nil?
-    end
-
-    def monotonic
-      Process.clock_gettime(Process::CLOCK_MONOTONIC)
     end
   end
 end

@@ -83,9 +83,7 @@ module Karafka
 
           @assigned = kind == :assigned
           @on_change.call
-        when :info then Karafka.logger.info(message)
-        when :error
-          @monitor.instrument('error.occurred', { type: detail, error: Errors::BaseError.new(message) })
+        else Server::EngineNotices.publish(@monitor, kind, detail, message)
         end
       end
     end

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require_relative 'static_membership'
+require_relative 'engine_notices'
 
 module Karafka
   class Server
