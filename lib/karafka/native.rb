@@ -6,6 +6,8 @@ require_relative 'native/engine_settings'
 require_relative 'native/outgoing_message'
 require_relative 'native/deliveries'
 require_relative 'native/unclassified'
+require_relative 'native/engine_event'
+require_relative 'native/admin_rows'
 require_relative 'active_job/outcome'
 
 # The Rust extension: `rake compile` builds one per Ruby ABI into lib/karafka_rs/<ABI>/ (so

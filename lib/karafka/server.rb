@@ -168,17 +168,17 @@ module Karafka
     end
 
     def publish(events, statistics, subscription_group = nil)
-      events.each do |kind, detail, message|
-        case kind
+      events.each do |event|
+        case event.kind
         when :reset
           # A consumer librdkafka declared dead (a fenced static member) was replaced by a new
           # one with the same settings (Karafka's listener resets its client the same way).
-          Karafka.logger.warn(message)
+          Karafka.logger.warn(event.message)
           @monitor.instrument('client.reset', { caller: self, subscription_group: subscription_group })
-        when :assigned then @monitor.instrument('rebalance.partitions_assigned', { partitions: detail })
-        when :revoked then @monitor.instrument('rebalance.partitions_revoked', { partitions: detail })
-        when :statistics then statistics.publish(detail)
-        else EngineNotices.publish(@monitor, kind, detail, message)
+        when :assigned then @monitor.instrument('rebalance.partitions_assigned', { partitions: event.partitions })
+        when :revoked then @monitor.instrument('rebalance.partitions_revoked', { partitions: event.partitions })
+        when :statistics then statistics.publish(event.detail)
+        else EngineNotices.publish(@monitor, event)
         end
       end
     end
@@ -209,7 +209,7 @@ module Karafka
         engine._close
         # A failed final commit is news too, and so is a broker that answered again (the
         # revocation that closing causes is not).
-        publish(engine._take_events.select { |kind, _| %i[error info].include?(kind) }, nil)
+        publish(engine._take_events.select { |event| %i[error info].include?(event.kind) }, nil)
       end
       @web_reporter&.stop
       @cancels&.stop

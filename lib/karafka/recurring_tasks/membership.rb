@@ -71,19 +71,19 @@ module Karafka
         loop do
           case @engine._run_loop
           when :stopped then break
-          when :events then @engine._take_events.each { |kind, detail, message| on_event(kind, detail, message) }
+          when :events then @engine._take_events.each { |event| on_event(event) }
           end
         end
       end
 
-      def on_event(kind, detail, message)
-        case kind
+      def on_event(event)
+        case event.kind
         when :assigned, :revoked
-          return unless detail.any? { |topic, partition| topic == @topic && partition == Store::PARTITION }
+          return unless event.partitions.any? { |topic, partition| topic == @topic && partition == Store::PARTITION }
 
-          @assigned = kind == :assigned
+          @assigned = event.kind == :assigned
           @on_change.call
-        else Server::EngineNotices.publish(@monitor, kind, detail, message)
+        else Server::EngineNotices.publish(@monitor, event)
         end
       end
     end

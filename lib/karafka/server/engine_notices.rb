@@ -9,14 +9,13 @@ module Karafka
       module_function
 
       # @param monitor [Instrumentation::Monitor]
-      # @param kind [Symbol] the event's kind
-      # @param detail [String, nil] an error's type
-      # @param message [String]
+      # @param event [Native::EngineEvent]
       # @return [Boolean] whether it was one of them
-      def publish(monitor, kind, detail, message)
-        case kind
-        when :info then Karafka.logger.info(message)
-        when :error then monitor.instrument('error.occurred', { type: detail, error: Errors::BaseError.new(message) })
+      def publish(monitor, event)
+        case event.kind
+        when :info then Karafka.logger.info(event.message)
+        when :error
+          monitor.instrument('error.occurred', { type: event.detail, error: Errors::BaseError.new(event.message) })
         else return false
         end
         true

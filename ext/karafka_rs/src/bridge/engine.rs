@@ -59,6 +59,11 @@ static DEAD_LETTER: StructClass<4> = StructClass::new(
 );
 static VIRTUAL_LANES: StructClass<2> =
     StructClass::new("Karafka::Native::VirtualLanes", ["topic", "lanes"]);
+/// `Karafka::Native::EngineEvent` (lib/karafka/native/engine_event.rb).
+static ENGINE_EVENT: StructClass<4> = StructClass::new(
+    "Karafka::Native::EngineEvent",
+    ["kind", "partitions", "detail", "message"],
+);
 /// `Karafka::Native::Unclassified` (lib/karafka/native/unclassified.rb).
 static UNCLASSIFIED: StructClass<5> = StructClass::new(
     "Karafka::Native::Unclassified",
@@ -134,44 +139,33 @@ impl Engine {
         Ok(ruby.to_symbol(name))
     }
 
-    /// `[[:assigned, [[topic, partition], ...]], [:revoked, ...], [:error, kind, message],
-    /// [:statistics, json, nil], [:info, nil, line], [:reset, nil, line]]`
+    /// A `Karafka::Native::EngineEvent` per event (lib/karafka/native/engine_event.rb says
+    /// what each kind carries).
     fn take_events(ruby: &Ruby, rb_self: &Self) -> Result<RArray, Error> {
         let out = ruby.ary_new();
+        let nil = || ruby.qnil().as_value();
         for event in rb_self.core.take_events() {
-            let row = match event {
-                Event::Assigned(tps) => (
-                    ruby.to_symbol("assigned"),
-                    partitions(ruby, &tps)?,
-                    ruby.qnil().as_value(),
-                ),
-                Event::Revoked(tps) => (
-                    ruby.to_symbol("revoked"),
-                    partitions(ruby, &tps)?,
-                    ruby.qnil().as_value(),
-                ),
-                Event::Info(message) => (
-                    ruby.to_symbol("info"),
-                    ruby.qnil().as_value(),
-                    ruby.str_new(&message).as_value(),
-                ),
-                Event::Reset(message) => (
-                    ruby.to_symbol("reset"),
-                    ruby.qnil().as_value(),
-                    ruby.str_new(&message).as_value(),
-                ),
+            let (kind, partitions, detail, message) = match event {
+                Event::Assigned(tps) => ("assigned", partitions(ruby, &tps)?, nil(), nil()),
+                Event::Revoked(tps) => ("revoked", partitions(ruby, &tps)?, nil(), nil()),
+                Event::Info(message) => ("info", nil(), nil(), ruby.str_new(&message).as_value()),
+                Event::Reset(message) => ("reset", nil(), nil(), ruby.str_new(&message).as_value()),
                 Event::Error { kind, message } => (
-                    ruby.to_symbol("error"),
+                    "error",
+                    nil(),
                     ruby.str_new(kind).as_value(),
                     ruby.str_new(&message).as_value(),
                 ),
                 Event::Statistics(json) => (
-                    ruby.to_symbol("statistics"),
+                    "statistics",
+                    nil(),
                     ruby.enc_str_new(&json, ruby.utf8_encoding()).as_value(),
-                    ruby.qnil().as_value(),
+                    nil(),
                 ),
             };
-            out.push(row)?;
+            out.push(
+                ENGINE_EVENT.build(ruby, (ruby.to_symbol(kind), partitions, detail, message))?,
+            )?;
         }
         Ok(out)
     }
