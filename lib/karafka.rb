@@ -6,6 +6,7 @@ require 'pathname'
 
 require_relative 'karafka/version'
 require_relative 'karafka/errors'
+require_relative 'karafka/clock'
 require_relative 'karafka/native'
 require_relative 'karafka/contracts/messages'
 require_relative 'karafka/setup/config'

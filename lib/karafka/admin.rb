@@ -126,8 +126,8 @@ module Karafka
     # @api private (`karafka topics`): every setting of a topic as the broker reports it
     # @return [Hash{String => Hash}] name => `{ value:, default:, read_only:, sensitive: }`
     def topic_config(name)
-      Native::Admin._describe_config(kafka, name.to_s, false).to_h do |key, value, default, read_only, sensitive, _|
-        [key, { value: value, default: default, read_only: read_only, sensitive: sensitive }]
+      Native::Admin._describe_config(kafka, name.to_s, false).to_h do |entry|
+        [entry.name, { value: entry.value, default: entry.default, read_only: entry.read_only, sensitive: entry.sensitive }]
       end
     end
 
@@ -194,11 +194,12 @@ module Karafka
 
     def build_messages(name, partition, rows)
       received_at = Time.now
-      rows.map do |offset, ms, key, payload, headers|
-        metadata = Messages::Metadata.new(topic: name, partition: partition, offset: offset,
-                                          timestamp: ms && Time.at(ms / 1000r), raw_key: key,
-                                          raw_headers: headers, received_at: received_at)
-        Messages::Message.new(payload, metadata)
+      rows.map do |stored|
+        ms = stored.timestamp_ms
+        metadata = Messages::Metadata.new(topic: name, partition: partition, offset: stored.offset,
+                                          timestamp: ms && Time.at(ms / 1000r), raw_key: stored.key,
+                                          raw_headers: stored.headers, received_at: received_at)
+        Messages::Message.new(stored.payload, metadata)
       end
     end
 

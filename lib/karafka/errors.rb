@@ -1,11 +1,38 @@
 # frozen_string_literal: true
 
 module Karafka
-  # All errors karafka-rs raises. The native extension raises these classes too (looked up by
-  # name), so every failure a user sees is a `Karafka::Errors::BaseError`.
+  # All errors karafka-rs raises. The native extension raises these classes too (each looked
+  # up once), so every failure a user sees is a `Karafka::Errors::BaseError`.
   module Errors
-    # Base class of every karafka-rs error.
-    BaseError = Class.new(StandardError)
+    # Base class of every karafka-rs error. One raised for a librdkafka error carries its code
+    # as karafka-rdkafka names it (`:msg_timed_out`, `:unknown_topic_or_part`, `:queue_full`,
+    # or karafka-rs' own `:wait_timeout`), and librdkafka's classification of that code.
+    class BaseError < StandardError
+      # @return [Symbol, nil] the code, nil when the error has none
+      attr_reader :code
+
+      # @param message [String, nil]
+      # @param code [Symbol, nil]
+      # @param retryable [Boolean] trying the same again may succeed (a timeout, a full queue,
+      #   a leader not available): not a permanent refusal
+      # @param fatal [Boolean] the client that reported it cannot go on (librdkafka's `_FATAL`)
+      def initialize(message = nil, code: nil, retryable: false, fatal: false)
+        super(message)
+        @code = code
+        @retryable = retryable
+        @fatal = fatal
+      end
+
+      # @return [Boolean]
+      def retryable?
+        @retryable
+      end
+
+      # @return [Boolean]
+      def fatal?
+        @fatal
+      end
+    end
     # Invalid `setup` settings, routing or `karafka_options` (raised at boot / class definition).
     InvalidConfigurationError = Class.new(BaseError)
     # librdkafka refused the `kafka` settings.
@@ -34,9 +61,11 @@ module Karafka
     # it; note that a bare `rescue` does not (NotImplementedError is a ScriptError).
     SchedulingNotConfiguredError = Class.new(NotImplementedError)
 
-    # `produce_sync` / `produce_many_sync` got a failed delivery report.
+    # `produce_sync` / `produce_many_sync` got a failed delivery report. Its `code` is the first
+    # failure's; `retryable?` when every failure is, `fatal?` when any is.
     class DeliveryError < ProduceError
-      # @return [Array<Hash>] one `{ topic:, partition:, code:, message: }` per failed message
+      # @return [Array<Hash>] one `{ topic:, partition:, code:, message:, retryable:, fatal: }`
+      #   per failed message (`code` a Symbol, as {BaseError#code})
       attr_reader :failures
 
       # @param failures [Array<Hash>]
@@ -45,7 +74,8 @@ module Karafka
         @failures = failures
         first = failures.first
         super("#{failures.size} of #{total} message(s) failed to be delivered; first: " \
-              "#{first[:topic]}: #{first[:code]} (#{first[:message]})")
+              "#{first[:topic]}: #{first[:code]} (#{first[:message]})",
+              code: first[:code], retryable: failures.all? { |f| f[:retryable] }, fatal: failures.any? { |f| f[:fatal] })
       end
     end
   end

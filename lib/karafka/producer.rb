@@ -47,7 +47,7 @@ module Karafka
     # @param message [Hash]
     # @return [DeliveryReport]
     # @raise [Errors::DeliveryError] (a `WaterDrop::Errors::ProduceError`) when the broker did
-    #   not take the message, or gave no report within {max_wait_timeout} (code `WaitTimeout`)
+    #   not take the message, or gave no report within {max_wait_timeout} (code `:wait_timeout`)
     def produce_sync(message)
       produce_many_sync([message]).first
     end
@@ -74,7 +74,7 @@ module Karafka
     # For the job dispatcher, whose rows are valid as built: it skips a Hash and its checks per
     # job on the enqueue path (see bench/RESULTS.md, enqueue). Same events as produce_many_sync.
     # @api private
-    # @param rows [Array<Array>] as {Message.to_row} returns them
+    # @param rows [Array<Native::OutgoingMessage>] as {Message.to_row} returns them
     # @param messages [Array<Hash>, nil] the rows as hashes, when the caller has them
     # @return [Array<DeliveryReport>]
     def produce_rows_sync(rows, messages = nil)
@@ -96,7 +96,7 @@ module Karafka
     # @param topic_config [Hash] librdkafka topic settings, e.g. `{ 'acks': 'all' }`
     # @param max_wait_timeout [Integer, nil] ms a message may take to be delivered: the
     #   variant's message.timeout.ms; its sync dispatches wait {REPORT_GRACE_MS} longer, so the
-    #   delivery report (MessageTimedOut) arrives with its cause before the wait gives up
+    #   delivery report (`:msg_timed_out`) arrives with its cause before the wait gives up
     # @return [Producer]
     def with(topic_config: {}, max_wait_timeout: nil)
       settings = topic_config.dup
@@ -120,8 +120,8 @@ module Karafka
     def close(timeout_ms = 30_000)
       delivered = @variants.each_value.map { |variant| variant.close(timeout_ms) }.all?
       stop_reporter
-      flushed, rows, dropped = @native._close(timeout_ms)
-      undelivered = Undelivered.new(rows, dropped)
+      flushed, failures, dropped = @native._close(timeout_ms)
+      undelivered = Undelivered.new(failures, dropped)
       @undelivered_count += undelivered.count
       undelivered.report(@monitor, during: "when the producer closed (flush bound #{timeout_ms} ms)")
       delivered && flushed && undelivered.none?
@@ -141,17 +141,19 @@ module Karafka
       @monitor.instrument(name, messages: messages || rows.map { |row| Message.from_row(row) }, &block)
     end
 
-    def reports(rows)
+    # @param deliveries [Array<Native::Delivery>]
+    def reports(deliveries)
       failures = []
-      result = rows.map do |topic, partition, offset, code, message|
-        if offset
-          DeliveryReport.new(topic: topic, partition: partition, offset: offset)
+      result = deliveries.map do |delivery|
+        if delivery.offset
+          DeliveryReport.new(topic: delivery.topic, partition: delivery.partition, offset: delivery.offset)
         else
-          failures << { topic: topic, partition: partition, code: code, message: message }
+          failures << { topic: delivery.topic, partition: delivery.partition, code: delivery.code,
+                        message: delivery.message, retryable: delivery.retryable, fatal: delivery.fatal }
           nil
         end
       end
-      raise Errors::DeliveryError.new(failures, rows.size) unless failures.empty?
+      raise Errors::DeliveryError.new(failures, deliveries.size) unless failures.empty?
 
       result
     end
@@ -180,20 +182,22 @@ module Karafka
 
     def report_failures
       while (taken = @native._take_failures(1_000))
-        rows, dropped = taken
-        rows.each { |row| report_failure(*row) }
+        failures, dropped = taken
+        failures.each { |failure| report_failure(failure) }
         Karafka.logger.error("#{dropped} more async delivery failures were not kept (too many)") if dropped.positive?
       end
     rescue Errors::ClosedError
       nil
     end
 
-    def report_failure(topic, partition, code, message, job_class = nil, job_id = nil)
+    # @param failure [Native::DeliveryFailure]
+    def report_failure(failure)
       if @monitor.listening?('error.occurred')
-        @monitor.instrument('error.occurred', Undelivered.event(topic, partition, code, message, job_class, job_id))
+        @monitor.instrument('error.occurred', Undelivered.event(failure))
       else
-        job = job_class ? " (#{job_class} #{job_id})" : ''
-        Karafka.logger.error("Async delivery to #{topic}/#{partition} failed#{job}: #{code}: #{message}")
+        job = failure.job_class ? " (#{failure.job_class} #{failure.job_id})" : ''
+        Karafka.logger.error("Async delivery to #{failure.topic}/#{failure.partition} failed#{job}: " \
+                             "#{failure.code}: #{failure.message}")
       end
     end
   end

@@ -9,6 +9,8 @@ module Karafka
   # Each consumer group of the routes has an engine of its own (its own Kafka consumer,
   # listener and workers); with one group, that is the only engine.
   class Server
+    include Clock
+
     SIGNALS = %w[INT TERM QUIT].freeze
     # Seconds at least between two `connection.listener.fetch_loop` events.
     FETCH_LOOP_INTERVAL = 0.5
@@ -239,19 +241,17 @@ module Karafka
     end
 
     def publish(events, statistics, subscription_group = nil)
-      events.each do |kind, detail, message|
-        case kind
+      events.each do |event|
+        case event.kind
         when :reset
           # A consumer librdkafka declared dead (a fenced static member) was replaced by a new
           # one with the same settings (Karafka's listener resets its client the same way).
-          Karafka.logger.warn(message)
+          Karafka.logger.warn(event.message)
           @monitor.instrument('client.reset', { caller: self, subscription_group: subscription_group })
-        when :assigned then @monitor.instrument('rebalance.partitions_assigned', { partitions: detail })
-        when :revoked then @monitor.instrument('rebalance.partitions_revoked', { partitions: detail })
-        when :statistics then statistics.publish(detail)
-        when :info then Karafka.logger.info(message)
-        when :error
-          @monitor.instrument('error.occurred', { type: detail, error: Errors::BaseError.new(message) })
+        when :assigned then @monitor.instrument('rebalance.partitions_assigned', { partitions: event.partitions })
+        when :revoked then @monitor.instrument('rebalance.partitions_revoked', { partitions: event.partitions })
+        when :statistics then statistics.publish(event.detail)
+        else EngineNotices.publish(@monitor, event)
         end
       end
     end
@@ -282,7 +282,7 @@ module Karafka
         engine._close
         # A failed final commit is news too, and so is a broker that answered again (the
         # revocation that closing causes is not).
-        publish(engine._take_events.select { |kind, _| %i[error info].include?(kind) }, nil)
+        publish(engine._take_events.select { |event| %i[error info].include?(event.kind) }, nil)
       end
       @web_reporter&.stop
       @cancels&.stop
@@ -292,10 +292,6 @@ module Karafka
       @app.state = :stopped
       @monitor.instrument('app.stopped', {})
       @failure.nil?
-    end
-
-    def monotonic
-      Process.clock_gettime(Process::CLOCK_MONOTONIC)
     end
   end
 end

@@ -67,7 +67,7 @@ RSpec.describe 'Async jobs at process exit' do
                                     kafka: { 'message.timeout.ms': 500 })
 
       expect(status.exitstatus).to eq(1)
-      expect(lost_line(err)).to include('50 async message(s) NOT DELIVERED', 'ProbeJob x50', 'MessageTimedOut')
+      expect(lost_line(err)).to include('50 async message(s) NOT DELIVERED', 'ProbeJob x50', 'msg_timed_out x50')
       expect(err.scan(/^EVENT librdkafka.dispatch_error (\S+)$/).flatten).to match_array(ids)
     end
 

@@ -8,7 +8,12 @@ RSpec.describe 'Native waits release the GVL' do
   let(:topic) { create_topic('gvl') }
   let(:engine) do
     kafka = Karafka::App.config.kafka.merge('group.id': unique_group).map { |k, v| [k.to_s, v.to_s] }
-    Karafka::Native::Engine.new(kafka, [topic], 10, 100, 1_000, 1_000, false, [], [], [])
+    Karafka::Native::Engine.new(
+      Karafka::Native::EngineSettings.new(kafka: kafka, topics: [topic], max_messages: 10, max_wait_ms: 100,
+                                          pause_timeout_ms: 1_000, pause_max_timeout_ms: 1_000,
+                                          exponential_backoff: false, dead_letters: [], schedule_topics: [],
+                                          virtual_partitions: [], reset_backoff_ms: 1_000)
+    )
   end
   let(:executor) { Karafka::ActiveJob::Executor.new(Karafka::Instrumentation::Monitor.new) }
 

@@ -85,7 +85,7 @@ RSpec.describe Karafka::Producer do
     impatient = described_class.new(kafka: { 'bootstrap.servers': '127.0.0.1:1' }).with(max_wait_timeout: 100)
 
     expect(strict.produce_sync(topic: topic, payload: 'x').offset).to eq(0)
-    expect { impatient.produce_sync(topic: topic, payload: 'x') }.to raise_error(Karafka::Errors::DeliveryError, /MessageTimedOut/)
+    expect { impatient.produce_sync(topic: topic, payload: 'x') }.to raise_error(Karafka::Errors::DeliveryError, /msg_timed_out/)
     impatient.close(0)
   end
 

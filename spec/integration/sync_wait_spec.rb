@@ -41,7 +41,8 @@ RSpec.describe 'Synchronous dispatch with Kafka down' do
     error, took = bounded { producer.produce_sync(topic: 'jobs', payload: 'x') }
 
     expect(error).to be_a(WaterDrop::Errors::ProduceError)
-    expect(error.message).to include('WaitTimeout', 'jobs')
+    expect(error.message).to include('wait_timeout', 'jobs')
+    expect([error.code, error.retryable?]).to eq([:wait_timeout, true])
     expect(took).to be_between(0.9, 5)
   ensure
     producer&.close(100)

@@ -27,6 +27,8 @@ module Karafka
       @monitor = nil
 
       class << self
+        include Clock
+
         # Set by `karafka_options(deadline:)` and the server (global default): from then on
         # jobs look their deadline up.
         attr_writer :declared
@@ -140,10 +142,6 @@ module Karafka
                                 running_for: monotonic - entry.started_at })
         rescue StandardError => e
           Karafka.logger.error("active_job.overdue listener failed: #{e.class}: #{e.message}")
-        end
-
-        def monotonic
-          Process.clock_gettime(Process::CLOCK_MONOTONIC)
         end
       end
     end

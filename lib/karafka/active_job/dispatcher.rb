@@ -6,9 +6,9 @@ module Karafka
     # method. The payload is the job's `serialize` hash as JSON, as Karafka writes it, so jobs
     # enqueued by Karafka and by karafka-rs are interchangeable.
     #
-    # Messages are built straight as the producer's rows (`[topic, payload, key,
-    # partition_key, partition, headers]`), valid by construction: a Hash per job and its
-    # checks cost more than the native produce itself (bench/RESULTS.md, enqueue).
+    # Messages are built straight as the producer's rows ({Native::OutgoingMessage}), valid
+    # by construction: a Hash per job and its checks cost more than the native produce itself
+    # (bench/RESULTS.md, enqueue).
     class Dispatcher
       NO_HEADERS = [].freeze
       SYNC_METHODS = %i[produce_sync produce_many_sync].freeze
@@ -83,11 +83,10 @@ module Karafka
                 'karafka_options(scheduled_messages_topic: ...) on the job class (and ' \
                 'scheduled_messages(...) in the server routes)'
         end
-        target = Producer::Message.from_row(row(job, options))
-        envelope = Schedule.envelope(target, schedules_topic, timestamp)
+        envelope = Schedule.envelope_row(row(job, options), schedules_topic, timestamp)
         # Where the schedule is, for Karafka::ActiveJob.cancel(job) to remove it (cancels.rb).
-        job.instance_variable_set(:@karafka_schedule, [envelope[:topic], envelope[:key]])
-        Producer::Message.to_row(envelope)
+        job.instance_variable_set(:@karafka_schedule, [envelope.topic, envelope.key])
+        envelope
       end
 
       def producer_for(job, options)
@@ -100,13 +99,13 @@ module Karafka
         # config.active_job.traces: the enqueuing context's traceparent / tracestate (trace.rb).
         headers = App.config.active_job.traces ? Trace.outgoing : NO_HEADERS
         partitioner = options[:partitioner]
-        return [topic, payload, nil, nil, nil, headers] unless partitioner
+        return Native::OutgoingMessage.new(topic, payload, nil, nil, nil, headers) unless partitioner
 
         value = partitioner.call(job)
         case options.fetch(:partition_key_type, :key)
-        when :key then [topic, payload, value.to_s, nil, nil, headers]
-        when :partition_key then [topic, payload, nil, value.to_s, nil, headers]
-        else [topic, payload, nil, nil, partition_number(topic, value), headers]
+        when :key then Native::OutgoingMessage.new(topic, payload, value.to_s, nil, nil, headers)
+        when :partition_key then Native::OutgoingMessage.new(topic, payload, nil, value.to_s, nil, headers)
+        else Native::OutgoingMessage.new(topic, payload, nil, nil, partition_number(topic, value), headers)
         end
       end
 

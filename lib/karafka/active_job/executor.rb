@@ -3,10 +3,10 @@
 module Karafka
   module ActiveJob
     # Runs one job on a worker thread. The Rust engine calls {#call} for each job, on a Ruby
-    # thread holding the GVL; the return value is the outcome: `true` (commit),
-    # `[error_class, error_message]` (retry after a back-off, or dead-letter), or
-    # `[error_class, error_message, deadline_seconds]` (dead-letter now, no retries: it failed
-    # after running past its deadline with `on_overdue: :dead_letter`; lib/karafka/active_job/on_overdue.rb).
+    # thread holding the GVL; the return value is the {Outcome}: {Outcome::SUCCESS} (commit)
+    # or a failure naming the error (retry after a back-off, or dead-letter; dead-letter at
+    # once when it failed after running past its deadline with `on_overdue: :dead_letter`,
+    # lib/karafka/active_job/on_overdue.rb).
     # Only StandardErrors are the job's failures; anything else (Interrupt, SystemExit, a
     # killed thread) propagates and stops that worker, and the engine runs the job again later.
     class Executor
@@ -57,7 +57,7 @@ module Karafka
         @dead_letter_routes = {}
       end
 
-      # @return [true, Array(String, String), Array(String, String, String)]
+      # @return [Outcome]
       def call(payload, topic, partition, offset, key, headers, attempt, timestamp_ms = nil)
         message = nil
         instrumented = instrumented?
@@ -81,7 +81,7 @@ module Karafka
             perform(job, headers, meta)
           end
         end
-        true
+        Outcome::SUCCESS
       rescue StandardError => e
         message ||= build_message(payload, topic, partition, offset, key, headers, timestamp_ms)
         failed(e, job, message, attempt)
@@ -196,9 +196,9 @@ module Karafka
       def failed(raised, job, message, attempt)
         error = OnOverdue.unwrap(raised)
         report(error, job, message, attempt)
-        failure = [error.class.name, self.class.truncate(error.message.to_s)]
-        failure << raised.deadline.to_s if raised.is_a?(OnOverdue::Failure) && dead_letter_route?(job['job_class'], message.topic)
-        failure
+        overdue = raised.is_a?(OnOverdue::Failure) && dead_letter_route?(job['job_class'], message.topic)
+        Outcome.failure(error.class.name, self.class.truncate(error.message.to_s),
+                        deadline_exceeded: overdue ? raised.deadline.to_s : nil)
       end
 
       # Whether `topic` has a dead letter queue for an overdue failure of `job_class`; if not,
@@ -214,7 +214,7 @@ module Karafka
       # A job cancelled before it started: not run, committed (lib/karafka/active_job/cancels.rb).
       def cancelled(meta)
         @monitor.instrument('active_job.cancelled', meta.except(:jobs_queue, :attempt))
-        true
+        Outcome::SUCCESS
       end
 
       def build_message(payload, topic, partition, offset, key, headers, timestamp_ms)

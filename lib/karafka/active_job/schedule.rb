@@ -6,7 +6,7 @@ module Karafka
   module ActiveJob
     # The message that holds a job in a schedules topic until it is due: the job's own
     # message as payload, where and when it must go as `schedule_*` headers (read by the
-    # engine's scheduler, ext/karafka_rs/src/core/schedules.rs). The headers are Karafka Pro's
+    # engine's schedule store, ext/karafka_rs/src/core/schedules/store.rs). The headers are Karafka Pro's
     # documented schedule format (`schedule_schema_version`, `schedule_source_type`,
     # `schedule_target_epoch` in seconds, `schedule_target_topic` / `_key` /
     # `_partition_key` / `_partition`), so a switch back to Karafka finds its schedules, plus
@@ -22,21 +22,31 @@ module Karafka
       # @param timestamp [Numeric] epoch seconds when the job is due
       # @return [Hash] the schedule message
       def envelope(target, schedules_topic, timestamp)
-        headers = (target[:headers] || {}).merge(
+        Producer::Message.from_row(envelope_row(Producer::Message.to_row(target), schedules_topic, timestamp))
+      end
+
+      # {envelope} for the dispatcher, from the job's row to the schedule's row (no Hash).
+      # @param target [Native::OutgoingMessage] the job's message
+      # @param schedules_topic [String]
+      # @param timestamp [Numeric] epoch seconds when the job is due
+      # @return [Native::OutgoingMessage] the schedule message
+      def envelope_row(target, schedules_topic, timestamp)
+        schedule = {
           'schedule_schema_version' => SCHEMA_VERSION,
           'schedule_source_type' => 'schedule',
-          'schedule_target_topic' => target[:topic].to_s,
+          'schedule_target_topic' => target.topic.to_s,
           # Whole seconds, rounded up: a reader of seconds never dispatches early.
           'schedule_target_epoch' => timestamp.ceil.to_s,
           'schedule_target_epoch_ms' => (timestamp * 1000).round.to_s
-        )
-        headers['schedule_target_key'] = target[:key] if target[:key]
-        headers['schedule_target_partition_key'] = target[:partition_key] if target[:partition_key]
-        headers['schedule_target_partition'] = target[:partition].to_s if target[:partition]
+        }
+        schedule['schedule_target_key'] = target.key if target.key
+        schedule['schedule_target_partition_key'] = target.partition_key if target.partition_key
+        schedule['schedule_target_partition'] = target.partition.to_s if target.partition
+        headers = target.headers.reject { |name, _| schedule.key?(name) } + schedule.to_a
         # A unique key per schedule ("<target topic>-<uuid>", as Karafka's documented default):
         # the tombstone written after dispatch names it.
-        { topic: schedules_topic.to_s, key: "#{target[:topic]}-#{SecureRandom.uuid}", payload: target[:payload],
-          headers: headers }
+        Native::OutgoingMessage.new(schedules_topic.to_s, target.payload, "#{target.topic}-#{SecureRandom.uuid}", nil, nil,
+                                    headers)
       end
 
       # @param job [ActiveJob::Base]

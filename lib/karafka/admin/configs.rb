@@ -93,9 +93,9 @@ module Karafka
           resources.flatten.map do |resource|
             described = Resource.new(type: resource.type, name: resource.name)
             rows = Native::Admin._describe_config(kafka, resource.name, resource.type == :broker)
-            rows.each do |name, value, default, read_only, sensitive, _|
-              described.configs << Config.new(name: name, value: value, default: default, read_only: read_only,
-                                              sensitive: sensitive)
+            rows.each do |entry|
+              described.configs << Config.new(name: entry.name, value: entry.value, default: entry.default,
+                                              read_only: entry.read_only, sensitive: entry.sensitive)
             end
             described
           end

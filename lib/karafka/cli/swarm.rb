@@ -17,6 +17,7 @@ module Karafka
         boot
         apply(filter)
         require_relative '../swarm/supervisor'
+        Karafka::Server.execution_mode.supervisor!
         Karafka::Swarm::Supervisor.new.run
       end
 

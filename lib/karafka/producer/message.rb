@@ -5,13 +5,13 @@ require_relative '../contracts/messages'
 module Karafka
   class Producer
     # Validates a WaterDrop-style message hash and turns it into the native row
-    # `[topic, payload, key, partition_key, partition, headers]`.
+    # ({Native::OutgoingMessage}).
     module Message
       module_function
 
       # @param message [Hash] `topic:`, `payload:`, optional `key:`, `partition_key:`,
       #   `partition:`, `headers:`
-      # @return [Array]
+      # @return [Native::OutgoingMessage]
       # @raise [Errors::MessageInvalidError]
       def to_row(message)
         raise Errors::MessageInvalidError, "message must be a Hash, got #{message.class}" unless message.is_a?(Hash)
@@ -25,17 +25,17 @@ module Karafka
         partition = message[:partition]
         invalid!(:partition, message) unless partition.nil? || (partition.is_a?(Integer) && partition >= 0)
 
-        [topic.to_s, message[:payload], message[:key], message[:partition_key], partition,
-         header_pairs(message)]
+        Native::OutgoingMessage.new(topic.to_s, message[:payload], message[:key], message[:partition_key], partition,
+                                    header_pairs(message))
       end
 
       # The inverse of {to_row}: the message as a Hash, without its empty fields.
-      # @param row [Array]
+      # @param row [Native::OutgoingMessage]
       # @return [Hash]
       def from_row(row)
-        topic, payload, key, partition_key, partition, headers = row
-        message = { topic: topic, payload: payload, key: key, partition_key: partition_key, partition: partition }.compact
-        message[:headers] = headers.to_h unless headers.empty?
+        message = { topic: row.topic, payload: row.payload, key: row.key, partition_key: row.partition_key,
+                    partition: row.partition }.compact
+        message[:headers] = row.headers.to_h unless row.headers.empty?
         message
       end
 

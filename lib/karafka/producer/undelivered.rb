@@ -12,11 +12,11 @@ module Karafka
       # @return [Integer] messages not delivered (including those only counted: see `dropped`)
       attr_reader :count
 
-      # @param rows [Array<Array>] `[topic, partition, code, message, job_class, job_id]`
+      # @param failures [Array<Native::DeliveryFailure>]
       # @param dropped [Integer] failures that were counted but not kept (memory bound)
-      def initialize(rows, dropped)
-        @rows = rows
-        @count = rows.size + dropped
+      def initialize(failures, dropped)
+        @failures = failures
+        @count = failures.size + dropped
         @dropped = dropped
       end
 
@@ -32,29 +32,33 @@ module Karafka
         return if none?
 
         if monitor.listening?('error.occurred')
-          @rows.each { |row| monitor.instrument('error.occurred', Undelivered.event(*row)) }
+          @failures.each { |failure| monitor.instrument('error.occurred', Undelivered.event(failure)) }
         end
         Karafka.logger.error(summary(during))
       end
 
       # @return [String] the log line
       def summary(during)
-        classes = @rows.group_by { |row| row[4] || 'not a job' }.map { |klass, rows| "#{klass} x#{rows.size}" }
-        ids = @rows.filter_map { |row| row[5] }
+        classes = @failures.group_by { |f| f.job_class || 'not a job' }.map { |klass, jobs| "#{klass} x#{jobs.size}" }
+        ids = @failures.filter_map(&:job_id)
         listed = ids.first(MAX_LISTED_IDS).join(', ')
         listed += ", ... (#{ids.size - MAX_LISTED_IDS} more)" if ids.size > MAX_LISTED_IDS
-        codes = @rows.map { |row| row[2] }.tally.map { |code, n| "#{code} x#{n}" }
+        codes = @failures.map(&:code).tally.map { |code, n| "#{code} x#{n}" }
         dropped = @dropped.positive? ? " (#{@dropped} more failed and were only counted)" : ''
         "#{@count} async message(s) NOT DELIVERED #{during}, these jobs are lost#{dropped}: " \
           "job classes: #{classes.join(', ')}; job ids: #{listed.empty? ? 'none' : listed}; " \
-          "errors: #{codes.join(', ')}; topics: #{@rows.map(&:first).uniq.join(', ')}"
+          "errors: #{codes.join(', ')}; topics: #{@failures.map(&:topic).uniq.join(', ')}"
       end
 
       # The `error.occurred` payload of one failed async message.
+      # @param failure [Native::DeliveryFailure]
       # @return [Hash]
-      def self.event(topic, partition, code, message, job_class = nil, job_id = nil)
-        { type: 'librdkafka.dispatch_error', error: Errors::ProduceError.new("#{code}: #{message}"),
-          topic: topic, partition: partition, job_class: job_class, job_id: job_id }.compact
+      def self.event(failure)
+        error = Errors::ProduceError.new("#{failure.code}: #{failure.message}", code: failure.code,
+                                                                                retryable: failure.retryable,
+                                                                                fatal: failure.fatal)
+        { type: 'librdkafka.dispatch_error', error: error, topic: failure.topic, partition: failure.partition,
+          job_class: failure.job_class, job_id: failure.job_id }.compact
       end
     end
   end

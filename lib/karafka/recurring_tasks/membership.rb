@@ -12,7 +12,7 @@ module Karafka
       # Executor of the drain thread: every message is done at once.
       class Drain
         def call(*)
-          true
+          ActiveJob::Outcome::SUCCESS
         end
       end
 
@@ -37,7 +37,11 @@ module Karafka
 
       # @return [self]
       def start
-        @engine = Native::Engine.new(kafka, [@topic], 100, 1_000, 1_000, 1_000, false, [], [], [])
+        @engine = Native::Engine.new(
+          Native::EngineSettings.new(kafka: kafka, topics: [@topic], max_messages: 100, max_wait_ms: 1_000,
+                                     pause_timeout_ms: 1_000, pause_max_timeout_ms: 1_000, exponential_backoff: false,
+                                     dead_letters: [], schedule_topics: [], virtual_partitions: [])
+        )
         @threads = [@thread.call('listener') { listen }, @thread.call('drain') { @engine._work(Drain.new) }]
         self
       end
@@ -67,21 +71,19 @@ module Karafka
         loop do
           case @engine._run_loop
           when :stopped then break
-          when :events then @engine._take_events.each { |kind, detail, message| on_event(kind, detail, message) }
+          when :events then @engine._take_events.each { |event| on_event(event) }
           end
         end
       end
 
-      def on_event(kind, detail, message)
-        case kind
+      def on_event(event)
+        case event.kind
         when :assigned, :revoked
-          return unless detail.any? { |topic, partition| topic == @topic && partition == Store::PARTITION }
+          return unless event.partitions.any? { |topic, partition| topic == @topic && partition == Store::PARTITION }
 
-          @assigned = kind == :assigned
+          @assigned = event.kind == :assigned
           @on_change.call
-        when :info then Karafka.logger.info(message)
-        when :error
-          @monitor.instrument('error.occurred', { type: detail, error: Errors::BaseError.new(message) })
+        else Server::EngineNotices.publish(@monitor, event)
         end
       end
     end

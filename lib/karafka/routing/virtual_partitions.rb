@@ -25,13 +25,12 @@ module Karafka
       end
 
       # @param lanes [Integer]
-      # @param row [Array] `[topic, partition, offset, key, headers]` from the engine
+      # @param held [Native::Unclassified] a message the engine holds back
       # @return [Integer] the lane of that message
-      def lane_for(lanes, row)
-        topic, partition, offset, key, headers = row
-        message = Message.new(topic: topic, partition: partition, offset: offset,
-                              key: key&.force_encoding(Encoding::UTF_8),
-                              headers: headers.transform_values { |v| v.force_encoding(Encoding::UTF_8) })
+      def lane_for(lanes, held)
+        message = Message.new(topic: held.topic, partition: held.partition, offset: held.offset,
+                              key: held.key&.force_encoding(Encoding::UTF_8),
+                              headers: held.headers.transform_values { |v| v.force_encoding(Encoding::UTF_8) })
         value = @partitioner.call(message)
         lane = @reducer ? @reducer.call(value) : value.to_s.sum
         Integer(lane) % lanes

@@ -1,11 +1,12 @@
 # frozen_string_literal: true
 
 require_relative 'static_membership'
+require_relative 'engine_notices'
 
 module Karafka
   class Server
-    # Turns `setup` and the routes of one consumer group into the native engine's positional
-    # arguments, and runs the routes' virtual-partition partitioners when the engine asks.
+    # Turns `setup` and the routes of one consumer group into the native engine's settings
+    # ({Native::EngineSettings}), and runs the routes' virtual-partition partitioners when the engine asks.
     class EngineSettings
       # @return [String] the Kafka group.id of this engine's routes
       attr_reader :group_id
@@ -25,10 +26,20 @@ module Karafka
 
       # @return [Native::Engine] subscribed to every routed job and schedules topic
       def build
+        Native::Engine.new(native_settings)
+      end
+
+      # @return [Native::EngineSettings]
+      def native_settings
         pause = @config.pause
-        Native::Engine.new(kafka, job_topics, @config.max_messages, @config.max_wait_time, pause.timeout,
-                           pause.max_timeout, pause.with_exponential_backoff, dead_letters,
-                           schedule_topics, virtual_partitions.map { |name, lanes, _| [name, lanes] })
+        Native::EngineSettings.new(
+          kafka: kafka, topics: job_topics, max_messages: @config.max_messages, max_wait_ms: @config.max_wait_time,
+          pause_timeout_ms: pause.timeout, pause_max_timeout_ms: pause.max_timeout,
+          exponential_backoff: pause.with_exponential_backoff, dead_letters: dead_letters,
+          schedule_topics: schedule_topics,
+          virtual_partitions: virtual_partitions.map { |name, lanes, _| Native::VirtualLanes.new(topic: name, lanes: lanes) },
+          reset_backoff_ms: @config.internal.connection.reset_backoff
+        )
       end
 
       # @return [Array<String>] job topics (pattern routes in librdkafka's `^regex` form)
@@ -47,13 +58,13 @@ module Karafka
       # @param engine [Native::Engine]
       def classify(engine)
         by_topic = virtual_partitions.to_h { |name, lanes, vp| [name, [lanes, vp]] }
-        lanes = engine._unclassified.map do |row|
-          count, vp = by_topic.fetch(row[0])
+        lanes = engine._unclassified.map do |held|
+          count, vp = by_topic.fetch(held.topic)
           begin
-            vp.lane_for(count, row)
+            vp.lane_for(count, held)
           rescue StandardError => e
             @monitor.instrument('error.occurred', { type: 'virtual_partitions.partitioner', error: e,
-                                                    topic: row[0], partition: row[1], offset: row[2] })
+                                                    topic: held.topic, partition: held.partition, offset: held.offset })
             0
           end
         end
@@ -101,11 +112,12 @@ module Karafka
         settings[:'group.instance.id'] = @instance_id if @instance_id
       end
 
-      # `[source, dlq_topic_or_nil, max_retries, independent]` per topic with a DLQ.
+      # A {Native::DeadLetter} per topic with a DLQ.
       def dead_letters
         topics.filter_map do |topic|
           dlq = topic.dead_letter or next
-          [topic.name, dlq[:topic] || nil, dlq[:max_retries], dlq[:independent]]
+          Native::DeadLetter.new(source: topic.name, topic: dlq[:topic] || nil, max_retries: dlq[:max_retries],
+                                 independent: dlq[:independent])
         end
       end
 

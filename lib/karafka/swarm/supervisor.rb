@@ -37,7 +37,6 @@ module Karafka
       # @raise [UnsafeForkError] when the first fork would copy native Kafka state
       def run
         validate!
-        Karafka::Server.execution_mode.supervisor!
         Process.setproctitle("karafka##{@config.client_id} supervisor")
         warmup
         @wake_reader, @wake_writer = IO.pipe

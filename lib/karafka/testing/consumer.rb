@@ -70,12 +70,12 @@ module Karafka
           headers = message.headers.empty? ? nil : message.headers
           outcome = executor.call(message.raw_payload, message.topic, message.partition, message.offset,
                                   message.key, headers, 0)
-          next if outcome == true
+          next if outcome.success?
 
           raise capture.error if capture.error
 
           location = "#{message.topic}/#{message.partition}/#{message.offset}"
-          raise Errors::JobFailedError, "job at #{location} failed: #{Array(outcome).join(': ')}"
+          raise Errors::JobFailedError, "job at #{location} failed: #{outcome.error_class}: #{outcome.error_message}"
         end
         nil
       end

@@ -37,17 +37,18 @@ module Karafka
       end
 
       # @param message [Hash] as given to the producer
-      # @param row [Array] the message validated by `Karafka::Producer::Message.to_row`
+      # @param row [Karafka::Native::OutgoingMessage] the message validated by
+      #   `Karafka::Producer::Message.to_row`
       # @return [Karafka::Producer::DeliveryReport]
       def record(message, row)
-        topic, payload, key, _partition_key, partition, headers = row
-        partition ||= 0
+        topic = row.topic
+        partition = row.partition || 0
         @mutex.synchronize do
           extras = @overrides && @overrides[:thread] == Thread.current ? @overrides : {}
           offset = extras[:offset] || @next_offsets[[topic, partition]]
           @next_offsets[[topic, partition]] = [@next_offsets[[topic, partition]], offset + 1].max
           @produced_messages << ProducedMessage[message]
-          consumed = Message.new(raw_payload: payload, key: key, headers: headers.to_h, offset: offset,
+          consumed = Message.new(raw_payload: row.payload, key: row.key, headers: row.headers.to_h, offset: offset,
                                  partition: partition, topic: topic, timestamp: Time.now)
           @deliveries << Delivery.new(consumed, extras[:consumer_group])
           Karafka::Producer::DeliveryReport.new(topic: topic, partition: partition, offset: offset)

@@ -7,6 +7,8 @@ module Karafka
     # latest per process) and the reports topic (history for the rates); errors are produced
     # as they happen. Everything goes through `Karafka.producer.produce_async`.
     class Reporter
+      include Clock
+
       # @param app [Class] Karafka::App
       # @param monitor [Instrumentation::Monitor]
       def initialize(app, monitor)
@@ -106,10 +108,6 @@ module Karafka
 
       def cpu_time
         Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
-      end
-
-      def monotonic
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
       end
     end
   end

@@ -98,7 +98,7 @@ RSpec.describe Karafka::Routing::VirtualPartitions do
   it 'gives the partitioner the message metadata and reduces its value to a lane as Karafka does' do
     seen = []
     vp = described_class.new(partitioner: ->(job) { seen << job; job.key })
-    lane = vp.lane_for(4, ['jobs', 0, 7, 'user-7'.b, { 'h' => 'v'.b }])
+    lane = vp.lane_for(4, Karafka::Native::Unclassified.new('jobs', 0, 7, 'user-7'.b, { 'h' => 'v'.b }))
 
     expect(lane).to eq('user-7'.sum % 4)
     expect(seen.first.to_h).to eq(topic: 'jobs', partition: 0, offset: 7, key: 'user-7', headers: { 'h' => 'v' })

@@ -5,6 +5,7 @@ use magnus::{function, prelude::*, Error, RArray, RHash, RModule, Ruby};
 
 use crate::bridge::convert;
 use crate::bridge::errors::to_ruby;
+use crate::bridge::named::StructClass;
 use crate::bridge::nogvl::blocking;
 use crate::core::admin;
 use crate::core::error::CoreResult;
@@ -14,6 +15,24 @@ fn run<T: Send>(ruby: &Ruby, mut call: impl FnMut() -> CoreResult<T> + Send) -> 
     let interrupt = Interrupt::new();
     blocking(ruby, &interrupt, || Some(call()), || {})?.map_err(|e| to_ruby(ruby, e))
 }
+
+/// `Karafka::Native::StoredMessage` (lib/karafka/native/admin_rows.rb).
+static STORED_MESSAGE: StructClass<5> = StructClass::new(
+    "Karafka::Native::StoredMessage",
+    ["offset", "timestamp_ms", "key", "payload", "headers"],
+);
+/// `Karafka::Native::ConfigEntry` (lib/karafka/native/admin_rows.rb).
+static CONFIG_ENTRY: StructClass<6> = StructClass::new(
+    "Karafka::Native::ConfigEntry",
+    [
+        "name",
+        "value",
+        "default",
+        "read_only",
+        "sensitive",
+        "topic_override",
+    ],
+);
 
 fn create_topic(
     ruby: &Ruby,
@@ -65,7 +84,7 @@ fn committed(
     run(ruby, || admin::committed(&settings, &group, &topic))
 }
 
-/// `[[offset, timestamp_ms, key, payload, {header => value}], ...]`
+/// A `Karafka::Native::StoredMessage` per message read
 #[allow(clippy::too_many_arguments)] // Ruby's positional arguments
 fn read(
     ruby: &Ruby,
@@ -96,13 +115,16 @@ fn read(
         for (name, value) in m.headers {
             headers.aset(name, ruby.str_from_slice(&value))?;
         }
-        out.push((
-            m.offset,
-            m.timestamp_ms,
-            m.key.map(|k| ruby.str_from_slice(&k)),
-            m.payload.map(|p| ruby.str_from_slice(&p)),
-            headers,
-        ))?;
+        out.push(STORED_MESSAGE.build(
+            ruby,
+            (
+                m.offset,
+                m.timestamp_ms,
+                m.key.map(|k| ruby.str_from_slice(&k)),
+                m.payload.map(|p| ruby.str_from_slice(&p)),
+                headers,
+            ),
+        )?)?;
     }
     Ok(out)
 }
@@ -118,8 +140,8 @@ fn create_partitions(
     Ok(true)
 }
 
-/// `[[name, value, default?, read_only?, sensitive?, set_on_topic?], ...]` of a topic, or of
-/// a broker (`broker`: true, `name`: its id)
+/// A `Karafka::Native::ConfigEntry` per setting of a topic, or of a broker (`broker`: true,
+/// `name`: its id)
 fn describe_config(
     ruby: &Ruby,
     kafka: RArray,
@@ -130,14 +152,17 @@ fn describe_config(
     let entries = run(ruby, || admin::describe_config(&settings, &name, broker))?;
     let out = ruby.ary_new_capa(entries.len());
     for e in entries {
-        out.push((
-            e.name,
-            e.value,
-            e.default,
-            e.read_only,
-            e.sensitive,
-            e.topic_override,
-        ))?;
+        out.push(CONFIG_ENTRY.build(
+            ruby,
+            (
+                e.name,
+                e.value,
+                e.default,
+                e.read_only,
+                e.sensitive,
+                e.topic_override,
+            ),
+        )?)?;
     }
     Ok(out)
 }

@@ -3,6 +3,7 @@
 
 use magnus::{prelude::*, Error, RArray, RString, Ruby, TryConvert, Value};
 
+use crate::bridge::named::{StructClass, View};
 use crate::core::config::KafkaSettings;
 use crate::core::produce::producer::{MessageRef, OutgoingMessage};
 
@@ -33,22 +34,31 @@ pub fn optional_bytes(ruby: &Ruby, value: Value) -> Result<Option<Vec<u8>>, Erro
     Ok(string_or_nil(ruby, value)?.map(|string| unsafe { string.as_slice() }.to_vec()))
 }
 
-/// One message as prepared by `Karafka::Producer`:
-/// `[topic, payload, key, partition_key, partition, [[header, value], ...]]`.
-pub fn fields(ruby: &Ruby, value: Value) -> Result<RArray, Error> {
-    let fields = RArray::try_convert(value)?;
-    if fields.len() != 6 {
-        return Err(Error::new(
-            ruby.exception_arg_error(),
-            "a message has 6 fields",
-        ));
-    }
-    Ok(fields)
+/// `Karafka::Native::OutgoingMessage` (lib/karafka/native/outgoing_message.rb).
+pub static OUTGOING_MESSAGE: StructClass<6> = StructClass::new(
+    "Karafka::Native::OutgoingMessage",
+    [
+        "topic",
+        "payload",
+        "key",
+        "partition_key",
+        "partition",
+        "headers",
+    ],
+);
+
+/// One message as prepared by `Karafka::Producer` (an `OutgoingMessage`).
+pub fn fields(ruby: &Ruby, value: Value) -> Result<Fields<'static>, Error> {
+    OUTGOING_MESSAGE.view(ruby, value)
 }
 
-/// A message's headers, copied (most messages have none: no allocation then).
-pub fn headers(ruby: &Ruby, fields: RArray) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    let headers = RArray::try_convert(fields.entry::<Value>(5)?)?;
+/// An `OutgoingMessage`, read by member name.
+pub type Fields<'a> = View<'a, 6>;
+
+/// A message's headers (`[[name, value], ...]`), copied (most messages have none: no
+/// allocation then).
+pub fn headers(ruby: &Ruby, fields: Fields<'_>) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let headers: RArray = fields.get("headers")?;
     if headers.is_empty() {
         return Ok(Vec::new());
     }
@@ -64,9 +74,9 @@ pub fn headers(ruby: &Ruby, fields: RArray) -> Result<Vec<(String, Vec<u8>)>, Er
 }
 
 /// Whether any message of `list` has a `partition_key` (it needs a metadata look-up).
-pub fn any_partition_key(list: RArray) -> Result<bool, Error> {
+pub fn any_partition_key(ruby: &Ruby, list: RArray) -> Result<bool, Error> {
     for message in list.into_iter() {
-        if !RArray::try_convert(message)?.entry::<Value>(3)?.is_nil() {
+        if !fields(ruby, message)?.value("partition_key")?.is_nil() {
             return Ok(true);
         }
     }
@@ -80,17 +90,17 @@ pub fn any_partition_key(list: RArray) -> Result<bool, Error> {
 /// Ruby or releasing the GVL, so that no string can be freed, moved or changed meanwhile.
 pub unsafe fn message_ref<'a>(
     ruby: &Ruby,
-    fields: RArray,
+    fields: Fields<'_>,
     headers: &'a [(String, Vec<u8>)],
 ) -> Result<MessageRef<'a>, Error> {
-    let topic = borrowed_bytes(ruby, fields.entry(0)?)?.unwrap_or_default();
+    let topic = borrowed_bytes(ruby, fields.value("topic")?)?.unwrap_or_default();
     let topic = std::str::from_utf8(topic)
         .map_err(|_| Error::new(ruby.exception_arg_error(), "topic is not valid UTF-8"))?;
     Ok(MessageRef {
         topic,
-        payload: borrowed_bytes(ruby, fields.entry(1)?)?,
-        key: borrowed_bytes(ruby, fields.entry(2)?)?,
-        partition: fields.entry(4)?,
+        payload: borrowed_bytes(ruby, fields.value("payload")?)?,
+        key: borrowed_bytes(ruby, fields.value("key")?)?,
+        partition: fields.get("partition")?,
         headers,
     })
 }
@@ -109,11 +119,11 @@ pub fn message(ruby: &Ruby, value: Value) -> Result<OutgoingMessage, Error> {
     let fields = fields(ruby, value)?;
     let headers = headers(ruby, fields)?;
     Ok(OutgoingMessage {
-        topic: fields.entry(0)?,
-        payload: optional_bytes(ruby, fields.entry(1)?)?,
-        key: optional_bytes(ruby, fields.entry(2)?)?,
-        partition_key: optional_bytes(ruby, fields.entry(3)?)?,
-        partition: fields.entry(4)?,
+        topic: fields.get("topic")?,
+        payload: optional_bytes(ruby, fields.value("payload")?)?,
+        key: optional_bytes(ruby, fields.value("key")?)?,
+        partition_key: optional_bytes(ruby, fields.value("partition_key")?)?,
+        partition: fields.get("partition")?,
         headers,
     })
 }

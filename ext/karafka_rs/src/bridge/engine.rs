@@ -14,10 +14,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use magnus::rb_sys::AsRawValue;
+use magnus::value::Lazy;
 use magnus::{function, method, prelude::*, Error, RArray, RModule, Ruby, Symbol, Value};
 
 use crate::bridge::convert;
 use crate::bridge::errors::to_ruby;
+use crate::bridge::named::StructClass;
 use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
 use crate::core::consume::backoff::Backoff;
 use crate::core::consume::engine::dead_letter::{Dispatch, JobError, Shape};
@@ -34,46 +37,83 @@ pub struct Engine {
     dead_letter_gate: Mutex<()>,
 }
 
+/// `Karafka::Native::EngineSettings` (lib/karafka/native/engine_settings.rb).
+static SETTINGS: StructClass<11> = StructClass::new(
+    "Karafka::Native::EngineSettings",
+    [
+        "kafka",
+        "topics",
+        "max_messages",
+        "max_wait_ms",
+        "pause_timeout_ms",
+        "pause_max_timeout_ms",
+        "exponential_backoff",
+        "dead_letters",
+        "schedule_topics",
+        "virtual_partitions",
+        "reset_backoff_ms",
+    ],
+);
+static DEAD_LETTER: StructClass<4> = StructClass::new(
+    "Karafka::Native::DeadLetter",
+    ["source", "topic", "max_retries", "independent"],
+);
+static VIRTUAL_LANES: StructClass<2> =
+    StructClass::new("Karafka::Native::VirtualLanes", ["topic", "lanes"]);
+/// `Karafka::Native::EngineEvent` (lib/karafka/native/engine_event.rb).
+static ENGINE_EVENT: StructClass<4> = StructClass::new(
+    "Karafka::Native::EngineEvent",
+    ["kind", "partitions", "detail", "message"],
+);
+/// `Karafka::Native::Unclassified` (lib/karafka/native/unclassified.rb).
+static UNCLASSIFIED: StructClass<5> = StructClass::new(
+    "Karafka::Native::Unclassified",
+    ["topic", "partition", "offset", "key", "headers"],
+);
+
 impl Engine {
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        ruby: &Ruby,
-        kafka: RArray,
-        topics: Vec<String>,
-        max_messages: usize,
-        max_wait_ms: u64,
-        pause_timeout_ms: u64,
-        pause_max_timeout_ms: u64,
-        exponential_backoff: bool,
-        dead_letters: Vec<(String, Option<String>, u32, bool)>,
-        schedule_topics: Vec<String>,
-        virtual_partitions: Vec<(String, usize)>,
-    ) -> Result<Self, Error> {
+    /// `Native::Engine.new(Karafka::Native::EngineSettings)`.
+    fn new(ruby: &Ruby, settings: Value) -> Result<Self, Error> {
+        let read = SETTINGS.view(ruby, settings)?;
+        let dead_letters = read
+            .get::<RArray>("dead_letters")?
+            .into_iter()
+            .map(|value| {
+                let policy = DEAD_LETTER.view(ruby, value)?;
+                Ok((
+                    policy.get("source")?,
+                    DeadLetterPolicy {
+                        topic: policy.get("topic")?,
+                        max_retries: policy.get("max_retries")?,
+                        independent: policy.get("independent")?,
+                    },
+                ))
+            })
+            .collect::<Result<_, Error>>()?;
+        let virtual_partitions = read
+            .get::<RArray>("virtual_partitions")?
+            .into_iter()
+            .map(|value| {
+                let lanes = VIRTUAL_LANES.view(ruby, value)?;
+                Ok((lanes.get("topic")?, lanes.get("lanes")?))
+            })
+            .collect::<Result<_, Error>>()?;
+        let kafka =
+            convert::settings(read.get("kafka")?).map_err(|e| read.name_member("kafka", e))?;
         let settings = EngineSettings {
-            kafka: convert::settings(kafka)?,
-            topics,
-            max_messages,
-            max_wait: Duration::from_millis(max_wait_ms),
+            kafka,
+            topics: read.get("topics")?,
+            max_messages: read.get("max_messages")?,
+            max_wait: Duration::from_millis(read.get("max_wait_ms")?),
             backoff: Backoff {
-                timeout: Duration::from_millis(pause_timeout_ms),
-                max_timeout: Duration::from_millis(pause_max_timeout_ms),
-                exponential: exponential_backoff,
+                timeout: Duration::from_millis(read.get("pause_timeout_ms")?),
+                max_timeout: Duration::from_millis(read.get("pause_max_timeout_ms")?),
+                exponential: read.get("exponential_backoff")?,
             },
-            dead_letters: dead_letters
-                .into_iter()
-                .map(|(source, topic, max_retries, independent)| {
-                    (
-                        source,
-                        DeadLetterPolicy {
-                            topic,
-                            max_retries,
-                            independent,
-                        },
-                    )
-                })
-                .collect(),
-            schedule_topics,
+            dead_letters,
+            schedule_topics: read.get("schedule_topics")?,
             virtual_partitions,
+            reset_backoff: Duration::from_millis(read.get("reset_backoff_ms")?),
         };
         let core = CoreEngine::new(settings).map_err(|e| to_ruby(ruby, e))?;
         Ok(Self {
@@ -101,50 +141,39 @@ impl Engine {
         Ok(ruby.to_symbol(name))
     }
 
-    /// `[[:assigned, [[topic, partition], ...]], [:revoked, ...], [:error, kind, message],
-    /// [:statistics, json, nil], [:info, nil, line], [:reset, nil, line]]`
+    /// A `Karafka::Native::EngineEvent` per event (lib/karafka/native/engine_event.rb says
+    /// what each kind carries).
     fn take_events(ruby: &Ruby, rb_self: &Self) -> Result<RArray, Error> {
         let out = ruby.ary_new();
+        let nil = || ruby.qnil().as_value();
         for event in rb_self.core.take_events() {
-            let row = match event {
-                Event::Assigned(tps) => (
-                    ruby.to_symbol("assigned"),
-                    partitions(ruby, &tps)?,
-                    ruby.qnil().as_value(),
-                ),
-                Event::Revoked(tps) => (
-                    ruby.to_symbol("revoked"),
-                    partitions(ruby, &tps)?,
-                    ruby.qnil().as_value(),
-                ),
-                Event::Info(message) => (
-                    ruby.to_symbol("info"),
-                    ruby.qnil().as_value(),
-                    ruby.str_new(&message).as_value(),
-                ),
-                Event::Reset(message) => (
-                    ruby.to_symbol("reset"),
-                    ruby.qnil().as_value(),
-                    ruby.str_new(&message).as_value(),
-                ),
+            let (kind, partitions, detail, message) = match event {
+                Event::Assigned(tps) => ("assigned", partitions(ruby, &tps)?, nil(), nil()),
+                Event::Revoked(tps) => ("revoked", partitions(ruby, &tps)?, nil(), nil()),
+                Event::Info(message) => ("info", nil(), nil(), ruby.str_new(&message).as_value()),
+                Event::Reset(message) => ("reset", nil(), nil(), ruby.str_new(&message).as_value()),
                 Event::Error { kind, message } => (
-                    ruby.to_symbol("error"),
+                    "error",
+                    nil(),
                     ruby.str_new(kind).as_value(),
                     ruby.str_new(&message).as_value(),
                 ),
                 Event::Statistics(json) => (
-                    ruby.to_symbol("statistics"),
+                    "statistics",
+                    nil(),
                     ruby.enc_str_new(&json, ruby.utf8_encoding()).as_value(),
-                    ruby.qnil().as_value(),
+                    nil(),
                 ),
             };
-            out.push(row)?;
+            out.push(
+                ENGINE_EVENT.build(ruby, (ruby.to_symbol(kind), partitions, detail, message))?,
+            )?;
         }
         Ok(out)
     }
 
-    /// Messages waiting for their virtual partition: `[[topic, partition, offset, key,
-    /// headers], ...]` (key and header values are binary Strings, or nil).
+    /// Messages waiting for their virtual partition, as `Karafka::Native::Unclassified`s
+    /// (key and header values are binary Strings, or nil).
     fn unclassified(ruby: &Ruby, rb_self: &Self) -> Result<RArray, Error> {
         let jobs = rb_self.core.unclassified();
         let out = ruby.ary_new_capa(jobs.len());
@@ -153,13 +182,16 @@ impl Engine {
             for (name, value) in &job.headers {
                 headers.aset(name.as_str(), ruby.str_from_slice(value))?;
             }
-            out.push((
-                &*job.tp.topic,
-                job.tp.partition,
-                job.offset,
-                job.key.as_ref().map(|k| ruby.str_from_slice(k)),
-                headers,
-            ))?;
+            out.push(UNCLASSIFIED.build(
+                ruby,
+                (
+                    &*job.tp.topic,
+                    job.tp.partition,
+                    job.offset,
+                    job.key.as_ref().map(|k| ruby.str_from_slice(k)),
+                    headers,
+                ),
+            )?)?;
         }
         Ok(out)
     }
@@ -317,10 +349,24 @@ fn dead_letter(
     Ok(())
 }
 
-/// `executor.call(payload, topic, partition, offset, key, headers, attempt, timestamp_ms)`: `true` on
-/// success, `[error_class, error_message]` when the job failed, `[error_class, error_message,
-/// deadline_seconds]` when it failed after running past its deadline and must be dead-lettered
-/// without retries (`on_overdue: :dead_letter`).
+/// `Karafka::ActiveJob::Outcome` (lib/karafka/active_job/outcome.rb).
+static OUTCOME: StructClass<4> = StructClass::new(
+    "Karafka::ActiveJob::Outcome",
+    ["kind", "error_class", "error_message", "deadline_exceeded"],
+);
+/// `Karafka::ActiveJob::Outcome::SUCCESS`, looked up once: a success is recognised by
+/// identity, without reading a member.
+static SUCCESS: Lazy<Value> = Lazy::new(|ruby| {
+    OUTCOME
+        .class(ruby)
+        .and_then(|class| class.const_get("SUCCESS"))
+        // Never identical to what an executor returns: every outcome then reads as a failure.
+        .unwrap_or_else(|_| ruby.ary_new().as_value())
+});
+
+/// `executor.call(payload, topic, partition, offset, key, headers, attempt, timestamp_ms)`: an
+/// `Outcome`, `SUCCESS` or a failure naming the error (with `deadline_exceeded` when it failed
+/// past its deadline and must be dead-lettered without retries: `on_overdue: :dead_letter`).
 fn call_executor(ruby: &Ruby, executor: Value, job: &Job) -> Result<Option<JobError>, Error> {
     let payload = ruby.enc_str_new(&job.payload, ruby.utf8_encoding());
     let key = job
@@ -349,21 +395,35 @@ fn call_executor(ruby: &Ruby, executor: Value, job: &Job) -> Result<Option<JobEr
             job.timestamp_ms,
         ),
     )?;
-    if result.to_bool() && RArray::from_value(result).is_none() {
+    if result.as_raw() == ruby.get_inner(&SUCCESS).as_raw() {
         return Ok(None);
     }
-    let failure = RArray::from_value(result).and_then(|row| {
-        Some(JobError {
-            class: row.entry::<String>(0).ok()?,
-            message: row.entry::<String>(1).ok()?,
-            deadline_exceeded: row.entry::<Option<String>>(2).ok()?,
-        })
-    });
-    Ok(Some(failure.unwrap_or_else(|| JobError {
-        class: "UnknownError".into(),
-        message: "the job failed".into(),
-        deadline_exceeded: None,
-    })))
+    job_error(ruby, result)
+}
+
+/// What a failed `Outcome` names (None: another successful one); anything that is not an
+/// `Outcome` is a failure too.
+fn job_error(ruby: &Ruby, result: Value) -> Result<Option<JobError>, Error> {
+    let Ok(outcome) = OUTCOME.view(ruby, result) else {
+        return Ok(Some(JobError {
+            class: "UnknownError".into(),
+            message: format!("the executor returned {}, not an Outcome", result.class()),
+            deadline_exceeded: None,
+        }));
+    };
+    let kind: Symbol = outcome.get("kind")?;
+    if kind.name()? == "success" {
+        return Ok(None);
+    }
+    Ok(Some(JobError {
+        class: outcome
+            .get::<Option<String>>("error_class")?
+            .unwrap_or_else(|| "UnknownError".into()),
+        message: outcome
+            .get::<Option<String>>("error_message")?
+            .unwrap_or_else(|| "the job failed".into()),
+        deadline_exceeded: outcome.get::<Option<String>>("deadline_exceeded")?,
+    }))
 }
 
 fn partitions(ruby: &Ruby, tps: &[crate::core::job::TopicPartition]) -> Result<Value, Error> {
@@ -376,7 +436,7 @@ fn partitions(ruby: &Ruby, tps: &[crate::core::job::TopicPartition]) -> Result<V
 
 pub fn define(ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     let class = native.define_class("Engine", ruby.class_object())?;
-    class.define_singleton_method("new", function!(Engine::new, 10))?;
+    class.define_singleton_method("new", function!(Engine::new, 1))?;
     class.define_method("_run_loop", method!(Engine::run_loop, 0))?;
     class.define_method("_take_events", method!(Engine::take_events, 0))?;
     class.define_method("_unclassified", method!(Engine::unclassified, 0))?;

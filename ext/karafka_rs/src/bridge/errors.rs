@@ -3,9 +3,10 @@
 //! use (a `Lazy` static, kept from the garbage collector), not by name on every raise.
 
 use magnus::value::Lazy;
-use magnus::{prelude::*, Error, ExceptionClass, RModule, Ruby};
+use magnus::{prelude::*, Error, Exception, ExceptionClass, KwArgs, RModule, Ruby, Symbol};
 
 use crate::core::error::CoreError;
+use crate::core::error_code::ErrorCode;
 
 /// `Karafka::Errors::<name>`, or RuntimeError should Ruby not define it.
 fn lookup(ruby: &Ruby, name: &str) -> ExceptionClass {
@@ -24,7 +25,8 @@ static PRODUCE: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "ProduceErr
 static ADMIN: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "AdminError"));
 static CLOSED: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "ClosedError"));
 
-/// Maps a core error to `Karafka::Errors::<Class>`.
+/// Maps a core error to `Karafka::Errors::<Class>`, with librdkafka's code when it has one
+/// (`code:`, `retryable:`, `fatal:`, see `Karafka::Errors::BaseError`).
 pub fn to_ruby(ruby: &Ruby, error: CoreError) -> Error {
     let class = match &error {
         CoreError::ClientCreation(_) => &INVALID_KAFKA_CONFIG,
@@ -34,5 +36,25 @@ pub fn to_ruby(ruby: &Ruby, error: CoreError) -> Error {
         CoreError::Admin(_) | CoreError::Classify { .. } => &ADMIN,
         CoreError::Interrupted | CoreError::Closed => &CLOSED,
     };
-    Error::new(ruby.get_inner(class), error.to_string())
+    let class = ruby.get_inner(class);
+    let message = error.to_string();
+    let Some(code) = error.code() else {
+        return Error::new(class, message);
+    };
+    let with_code = || -> Result<Exception, Error> {
+        let options = ruby.hash_new();
+        options.aset(ruby.to_symbol("code"), code_symbol(ruby, &code))?;
+        options.aset(ruby.to_symbol("retryable"), code.retryable)?;
+        options.aset(ruby.to_symbol("fatal"), code.fatal)?;
+        class.new_instance((message.as_str(), KwArgs(options)))
+    };
+    match with_code() {
+        Ok(exception) => exception.into(),
+        Err(_) => Error::new(class, message),
+    }
+}
+
+/// karafka-rdkafka's Symbol for a code (`:msg_timed_out`).
+pub fn code_symbol(ruby: &Ruby, code: &ErrorCode) -> Symbol {
+    ruby.to_symbol(&code.name)
 }

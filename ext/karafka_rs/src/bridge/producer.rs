@@ -7,9 +7,11 @@ use std::time::{Duration, Instant};
 use magnus::{function, method, prelude::*, Error, IntoValue, RArray, RModule, Ruby, Value};
 
 use crate::bridge::convert;
-use crate::bridge::errors::to_ruby;
+use crate::bridge::errors::{code_symbol, to_ruby};
+use crate::bridge::named::StructClass;
 use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
 use crate::core::error::CoreError;
+use crate::core::error_code::ErrorCode;
 use crate::core::produce::delivery::{DeliveryFailure, JobLabel, Report, SyncBatch};
 use crate::core::produce::producer::{MessageRef, OutgoingMessage, Producer as CoreProducer};
 use crate::core::wait::Interrupt;
@@ -60,7 +62,7 @@ impl Producer {
     /// Enqueues without waiting for delivery; failures reach `_take_failures`.
     fn produce_async(ruby: &Ruby, rb_self: &Self, list: RArray) -> Result<usize, Error> {
         let producer = rb_self.producer(ruby)?;
-        if convert::any_partition_key(list)? {
+        if convert::any_partition_key(ruby, list)? {
             // A partition_key needs a metadata look-up (GVL released) first: copy everything.
             let messages = Self::prepare(ruby, &producer, list)?;
             for message in &messages {
@@ -156,7 +158,7 @@ impl Producer {
                 }
                 failure
             });
-            out.push(report_row(report))?;
+            out.push(report_row(ruby, report)?)?;
         }
         Ok(out)
     }
@@ -233,12 +235,52 @@ impl Producer {
     }
 }
 
-/// `[[topic, partition, code, message, job_class, job_id], ...]`.
+/// `Karafka::Native::DeliveryFailure` (lib/karafka/native/deliveries.rb).
+static DELIVERY_FAILURE: StructClass<8> = StructClass::new(
+    "Karafka::Native::DeliveryFailure",
+    [
+        "topic",
+        "partition",
+        "code",
+        "message",
+        "retryable",
+        "fatal",
+        "job_class",
+        "job_id",
+    ],
+);
+/// `Karafka::Native::Delivery` (lib/karafka/native/deliveries.rb).
+static DELIVERY: StructClass<7> = StructClass::new(
+    "Karafka::Native::Delivery",
+    [
+        "topic",
+        "partition",
+        "offset",
+        "code",
+        "message",
+        "retryable",
+        "fatal",
+    ],
+);
+
+/// `[Karafka::Native::DeliveryFailure, ...]`.
 fn failure_rows(ruby: &Ruby, failures: Vec<DeliveryFailure>) -> Result<RArray, Error> {
     let out = ruby.ary_new_capa(failures.len());
     for f in failures {
         let job = f.job.map(|job| *job).unwrap_or_default();
-        out.push((f.topic, f.partition, f.code, f.message, job.class, job.id))?;
+        out.push(DELIVERY_FAILURE.build(
+            ruby,
+            (
+                f.topic,
+                f.partition,
+                code_symbol(ruby, &f.code),
+                f.message,
+                f.code.retryable,
+                f.code.fatal,
+                job.class,
+                job.id,
+            ),
+        )?)?;
     }
     Ok(out)
 }
@@ -247,18 +289,30 @@ fn enqueue_failure(message: &OutgoingMessage, error: CoreError) -> DeliveryFailu
     DeliveryFailure {
         topic: message.topic.clone(),
         partition: message.partition.unwrap_or(-1),
-        code: "EnqueueFailed".into(),
+        code: error
+            .code()
+            .unwrap_or(ErrorCode::local("enqueue_failed", false)),
         message: error.to_string(),
         job: JobLabel::read(message.payload.as_deref()),
     }
 }
 
-type ReportRow = (String, i32, Option<i64>, Option<String>, Option<String>);
-
-fn report_row(report: Report) -> ReportRow {
+/// A `Karafka::Native::Delivery`.
+fn report_row(ruby: &Ruby, report: Report) -> Result<Value, Error> {
     match report {
-        Ok(d) => (d.topic, d.partition, Some(d.offset), None, None),
-        Err(f) => (f.topic, f.partition, None, Some(f.code), Some(f.message)),
+        Ok(d) => DELIVERY.build(ruby, (d.topic, d.partition, d.offset, (), (), false, false)),
+        Err(f) => DELIVERY.build(
+            ruby,
+            (
+                f.topic,
+                f.partition,
+                (),
+                code_symbol(ruby, &f.code),
+                f.message,
+                f.code.retryable,
+                f.code.fatal,
+            ),
+        ),
     }
 }
 

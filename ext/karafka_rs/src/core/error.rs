@@ -2,6 +2,8 @@
 
 use rdkafka::error::KafkaError;
 
+use crate::core::error_code::ErrorCode;
+
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     #[error("could not create the Kafka client: {0}")]
@@ -24,6 +26,18 @@ pub enum CoreError {
     Interrupted,
     #[error("the client is closed")]
     Closed,
+}
+
+impl CoreError {
+    /// librdkafka's code of the failure, when it has one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Self::ClientCreation(source)
+            | Self::Subscription { source, .. }
+            | Self::Enqueue { source, .. } => ErrorCode::of_error(source),
+            _ => None,
+        }
+    }
 }
 
 pub type CoreResult<T> = Result<T, CoreError>;

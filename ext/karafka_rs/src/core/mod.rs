@@ -13,6 +13,7 @@ pub mod admin;
 pub mod config;
 pub mod consume;
 pub mod error;
+pub mod error_code;
 pub mod event;
 pub mod job;
 pub mod produce;

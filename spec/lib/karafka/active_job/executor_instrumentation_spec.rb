@@ -68,7 +68,7 @@ RSpec.describe Karafka::ActiveJob::Executor, 'instrumentation' do
   it 'publishes consumer.consume, active_job.consume, active_job.consumed, consumer.consumed per job, ' \
      'with Karafka’s payload readers' do
     monitor.subscribe(vendor_listener)
-    expect(executor.call(payload('ok'), 'jobs', 2, 40, 'k', { 'h' => 'v' }, 0, 1_700_000_000_000)).to be(true)
+    expect(executor.call(payload('ok'), 'jobs', 2, 40, 'k', { 'h' => 'v' }, 0, 1_700_000_000_000)).to be(Karafka::ActiveJob::Outcome::SUCCESS)
 
     group = Karafka::App.config.consumer_group_id
     expect(vendor_listener.seen).to eq(
@@ -81,7 +81,7 @@ RSpec.describe Karafka::ActiveJob::Executor, 'instrumentation' do
 
   it 'reports a failing job as error.occurred with the consumer as caller, and no consumed events' do
     monitor.subscribe(vendor_listener)
-    expect(executor.call(payload('fail'), 'jobs', 1, 7, nil, nil, 2)).to eq(['FixtureError', 'traced failure'])
+    expect(executor.call(payload('fail'), 'jobs', 1, 7, nil, nil, 2)).to eq(Karafka::ActiveJob::Outcome.failure('FixtureError', 'traced failure'))
 
     expect(vendor_listener.seen.map(&:first)).to eq(%i[consume job_consume error])
     expect(vendor_listener.seen.last).to eq([:error, 'consumer.consume.error', ['topic:jobs', Karafka::App.config.consumer_group_id]])

@@ -25,13 +25,13 @@ RSpec.describe Karafka::ActiveJob::Executor do
   end
 
   it 'restores persisted attributes around perform and resets them after success and failure' do
-    expect(executor.call(payload_for(false, 7), 't', 0, 1, nil, nil, 0)).to be(true)
+    expect(executor.call(payload_for(false, 7), 't', 0, 1, nil, nil, 0)).to be(Karafka::ActiveJob::Outcome::SUCCESS)
     expect(SpecCurrent.user_id).to be_nil
 
-    expect(executor.call(payload_for(true, 8), 't', 0, 2, nil, nil, 0)).to eq(['FixtureError', 'peek failed'])
+    expect(executor.call(payload_for(true, 8), 't', 0, 2, nil, nil, 0)).to eq(Karafka::ActiveJob::Outcome.failure('FixtureError', 'peek failed'))
     expect(SpecCurrent.user_id).to be_nil
 
-    expect(executor.call(JSON.generate(PeekJob.new(false).serialize), 't', 0, 3, nil, nil, 0)).to be(true)
+    expect(executor.call(JSON.generate(PeekJob.new(false).serialize), 't', 0, 3, nil, nil, 0)).to be(Karafka::ActiveJob::Outcome::SUCCESS)
     expect(seen).to eq([7, 8, nil])
   end
 
@@ -56,8 +56,8 @@ RSpec.describe Karafka::ActiveJob::Executor do
     end)
     executor = described_class.new(monitor, tracker: tracker)
     ok = WatchedJob.new(false)
-    expect(executor.call(JSON.generate(ok.serialize), 'jobs', 3, 9, nil, nil, 0)).to be(true)
-    expect(executor.call(JSON.generate(WatchedJob.new(true).serialize), 'jobs', 3, 10, nil, nil, 0)).to be_an(Array)
+    expect(executor.call(JSON.generate(ok.serialize), 'jobs', 3, 9, nil, nil, 0)).to be(Karafka::ActiveJob::Outcome::SUCCESS)
+    expect(executor.call(JSON.generate(WatchedJob.new(true).serialize), 'jobs', 3, 10, nil, nil, 0)).to be_failure
 
     expect(running.map { |jobs| jobs.map { |job| job.values_at(:job_class, :topic, :partition, :offset) } })
       .to eq([[['WatchedJob', 'jobs', 3, 9]], [['WatchedJob', 'jobs', 3, 10]]])

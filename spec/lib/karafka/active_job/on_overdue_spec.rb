@@ -112,7 +112,7 @@ RSpec.describe Karafka::ActiveJob::OnOverdue do
       draw(dlq: true)
       errors = []
       monitor.subscribe('error.occurred') { |event| errors << [event[:type], event[:error].class] }
-      expect(run_late_job).to eq(['FixtureError', 'late and failed', '0.05'])
+      expect(run_late_job).to eq(Karafka::ActiveJob::Outcome.failure('FixtureError', 'late and failed', deadline_exceeded: '0.05'))
       expect(errors).to eq([['consumer.consume.error', FixtureError]])
     end
 
@@ -122,7 +122,7 @@ RSpec.describe Karafka::ActiveJob::OnOverdue do
       monitor.subscribe('error.occurred') do |event|
         fallbacks << event[:error].message if event[:type] == described_class::FALLBACK_ERROR
       end
-      2.times { expect(run_late_job).to eq(['FixtureError', 'late and failed']) }
+      2.times { expect(run_late_job).to eq(Karafka::ActiveJob::Outcome.failure('FixtureError', 'late and failed')) }
       expect(fallbacks).to eq(["LateFailingJob has on_overdue: :dead_letter but topic '#{queue}' has no " \
                                'dead_letter_queue: its overdue failures are retried as usual'])
     end

@@ -40,6 +40,19 @@ RSpec.describe Karafka::ActiveJob::Schedule do
     end
   end
 
+  describe '.envelope_row' do
+    it 'turns the job’s row into the schedule’s row, keeping the job’s own headers' do
+      target = Karafka::Native::OutgoingMessage.new('orders', '{}', nil, 'acct-1', nil, [%w[traceparent 00-abc]])
+
+      envelope = described_class.envelope_row(target, 'orders_schedules', 10)
+
+      expect([envelope.topic, envelope.payload, envelope.partition_key, envelope.partition]).to eq(['orders_schedules', '{}', nil, nil])
+      expect(envelope.key).to match(/\Aorders-\h{8}-/)
+      expect(envelope.headers.to_h).to include('traceparent' => '00-abc', 'schedule_target_topic' => 'orders',
+                                               'schedule_target_partition_key' => 'acct-1', 'schedule_target_epoch' => '10')
+    end
+  end
+
   describe '.future_time' do
     # Rails 6.1 keeps scheduled_at as epoch seconds, 7.1+ as a Time.
     def job_at(epoch)

@@ -7,7 +7,7 @@ require 'spec_helper'
 # partitioner sees; engine_settings_spec.rb the partitioner call for the engine).
 RSpec.describe Karafka::Routing::VirtualPartitions do
   def row(key, headers = {})
-    ['orders', 0, 11, key&.b, headers]
+    Karafka::Native::Unclassified.new('orders', 0, 11, key&.b, headers)
   end
 
   it 'reduces the partitioner’s value with a route’s reducer instead of Karafka’s sum, modulo the lanes' do

@@ -135,7 +135,7 @@ RSpec.describe Karafka::Server::EngineSettings do
           @held = held
         end
 
-        # `[topic, partition, offset, key, headers]` per held message
+        # a Karafka::Native::Unclassified per held message
         def _unclassified = @held
 
         def _classify(lanes)
@@ -145,7 +145,7 @@ RSpec.describe Karafka::Server::EngineSettings do
     end
 
     def held(topic, *keys)
-      keys.each_with_index.map { |key, offset| [topic, 0, offset, key.b, {}] }
+      keys.each_with_index.map { |key, offset| Karafka::Native::Unclassified.new(topic, 0, offset, key.b, {}) }
     end
 
     it 'gives each message the lane of its partitioner’s value, over max_partitions lanes or config.concurrency' do
@@ -174,7 +174,8 @@ RSpec.describe Karafka::Server::EngineSettings do
       end
       errors = []
       monitor.subscribe('error.occurred') { |event| errors << event }
-      orders = engine.new([['orders', 1, 5, 'bad'.b, {}], ['orders', 1, 6, 'user-3'.b, {}]])
+      held = Karafka::Native::Unclassified
+      orders = engine.new([held.new('orders', 1, 5, 'bad'.b, {}), held.new('orders', 1, 6, 'user-3'.b, {})])
 
       settings_for.classify(orders)
 

@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
+use crate::core::error_code::ErrorCode;
 use crate::core::wait::{lock, wait_on, Interrupt};
 
 /// Where a message ended up.
@@ -25,8 +26,8 @@ pub struct Delivered {
 pub struct DeliveryFailure {
     pub topic: String,
     pub partition: i32,
-    /// librdkafka's error code name, e.g. `MessageTimedOut`.
-    pub code: String,
+    /// librdkafka's error code (e.g. `msg_timed_out`), or karafka-rs' own (`wait_timeout`).
+    pub code: ErrorCode,
     pub message: String,
     /// `job_class` and `job_id` read from the payload, when it is a serialized Active Job
     /// (boxed: reports are moved around by value, and most carry none).
@@ -159,7 +160,7 @@ impl SyncBatch {
                     Err(DeliveryFailure {
                         topic: String::new(),
                         partition: -1,
-                        code: "WaitTimeout".into(),
+                        code: ErrorCode::local("wait_timeout", true),
                         message: "no delivery report within max_wait_timeout".into(),
                         job: None,
                     })
@@ -286,7 +287,7 @@ mod tests {
         batch.report(0, delivered(10));
         let reports = batch.take_timed_out();
         assert_eq!(reports[0], delivered(10));
-        assert_eq!(reports[1].as_ref().unwrap_err().code, "WaitTimeout");
+        assert_eq!(reports[1].as_ref().unwrap_err().code.name, "wait_timeout");
         batch.report(1, delivered(11)); // late: ignored (no underflow, no panic)
     }
 
@@ -320,7 +321,7 @@ mod tests {
             failures.push(DeliveryFailure {
                 topic: "t".into(),
                 partition: 0,
-                code: "X".into(),
+                code: ErrorCode::local("x", false),
                 message: i.to_string(),
                 job: None,
             });
@@ -338,7 +339,7 @@ mod tests {
         failures.push(DeliveryFailure {
             topic: "t".into(),
             partition: 0,
-            code: "PurgeQueue".into(),
+            code: ErrorCode::local("purge_queue", false),
             message: "purged".into(),
             job: None,
         });

@@ -18,6 +18,7 @@ use rdkafka::producer::{
 
 use crate::core::config::{producer_config, KafkaSettings};
 use crate::core::error::{CoreError, CoreResult};
+use crate::core::error_code::ErrorCode;
 use crate::core::produce::delivery::{
     AsyncFailures, Delivered, DeliveryFailure, JobLabel, Report, SyncBatch,
 };
@@ -102,10 +103,7 @@ impl ProducerContext for DeliveryContext {
             Err((error, message)) => Err(DeliveryFailure {
                 topic: message.topic().to_string(),
                 partition: message.partition(),
-                code: error
-                    .rdkafka_error_code()
-                    .map(|c| format!("{c:?}"))
-                    .unwrap_or_else(|| "Unknown".into()),
+                code: ErrorCode::of_error_or_unknown(error),
                 message: error.to_string(),
                 job: JobLabel::read(message.payload()),
             }),

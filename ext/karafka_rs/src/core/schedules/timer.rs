@@ -11,6 +11,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::core::error_code::ErrorCode;
 use crate::core::event::Event;
 use crate::core::job::TopicPartition;
 use crate::core::produce::delivery::{DeliveryFailure, SyncBatch};
@@ -200,7 +201,9 @@ fn send_all(producer: &Producer, messages: &[OutgoingMessage]) -> Vec<Result<(),
                 Err(DeliveryFailure {
                     topic: message.topic.clone(),
                     partition: message.partition.unwrap_or(-1),
-                    code: "EnqueueFailed".into(),
+                    code: e
+                        .code()
+                        .unwrap_or(ErrorCode::local("enqueue_failed", false)),
                     message: e.to_string(),
                     job: None,
                 }),

@@ -86,7 +86,9 @@ module Karafka
           private
 
           def fatal?(error)
-            return error.fatal? == true if error.respond_to?(:fatal?)
+            # Errors::BaseError answers fatal? for an error with a librdkafka code; the engine's
+            # consumer error events carry none and say it in their message.
+            return true if error.respond_to?(:fatal?) && error.fatal? == true
 
             error.respond_to?(:message) && FATAL_MESSAGE.match?(error.message.to_s)
           end

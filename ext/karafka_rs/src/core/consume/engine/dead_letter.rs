@@ -316,8 +316,9 @@ impl Engine {
 }
 
 /// The code librdkafka reports for a message over `message.max.bytes` (at enqueue) and the
-/// broker for one over the topic's `max.message.bytes`.
-const TOO_LARGE: &str = "MessageSizeTooLarge";
+/// broker for one over the topic's `max.message.bytes`, as a refusal's text starts with it
+/// (`ErrorCode`'s name of `MSG_SIZE_TOO_LARGE`).
+const TOO_LARGE: &str = "msg_size_too_large";
 
 fn is_too_large(error: &CoreError) -> bool {
     matches!(

@@ -71,6 +71,9 @@ pub struct EngineSettings {
     /// Topics with virtual partitions and their lane count; their messages wait for Ruby's
     /// partitioner ([`LoopExit::Classify`]) before they become jobs.
     pub virtual_partitions: Vec<(String, usize)>,
+    /// Karafka's `internal.connection.reset_backoff`: the shortest time between two resets of
+    /// a consumer librdkafka declared dead (reset.rs).
+    pub reset_backoff: Duration,
 }
 
 /// Default for how often finished jobs' offsets are committed (`auto.commit.interval.ms` in
@@ -180,7 +183,8 @@ impl Engine {
             .chain(&settings.schedule_topics)
             .cloned()
             .collect();
-        let recipe = ConsumerRecipe::new(settings.kafka.clone(), all_topics);
+        let recipe =
+            ConsumerRecipe::new(settings.kafka.clone(), all_topics, settings.reset_backoff);
         let consumer = recipe.build(&shared)?;
         let timer = match (schedules, &producer) {
             (Some(schedules), Some(producer)) => Some(ScheduleTimer::start(

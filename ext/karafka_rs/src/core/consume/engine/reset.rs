@@ -5,7 +5,8 @@
 //! broker outage longer than `session.timeout.ms` can lead to). Every call on that client
 //! fails from then on. Karafka's listener resets its client then (it closes it and builds a
 //! new one with the same settings); so does the consumer loop here, at most once per
-//! [`RESET_PAUSE`]:
+//! `reset_backoff` (Karafka's `internal.connection.reset_backoff`, 60 s by default; at least
+//! [`MIN_RESET_PAUSE`]):
 //! - the fatal error is reported (`connection.listener.fetch_loop.error`, Karafka's type; the
 //!   message starts with `(Fatal) `, which the liveness listener takes for unrecoverable);
 //! - whatever the old consumer owned is dropped without a commit (the dead client cannot make
@@ -31,22 +32,24 @@ use crate::core::error::{CoreError, CoreResult};
 use crate::core::event::Event;
 use crate::core::wait::lock;
 
-/// The shortest time between two resets, like Karafka's listener sleeping a second before it
-/// tries again: a client that is fatal right after it was made must not spin.
-const RESET_PAUSE: Duration = Duration::from_secs(1);
+/// The shortest time between two resets whatever `reset_backoff` says: a client that is fatal
+/// right after it was made must not spin.
+const MIN_RESET_PAUSE: Duration = Duration::from_secs(1);
 
 /// What it takes to make the engine's consumer again: its settings and subscription.
 pub(crate) struct ConsumerRecipe {
     kafka: KafkaSettings,
     topics: Vec<String>,
+    reset_backoff: Duration,
     last_reset: Mutex<Option<Instant>>,
 }
 
 impl ConsumerRecipe {
-    pub(crate) fn new(kafka: KafkaSettings, topics: Vec<String>) -> Self {
+    pub(crate) fn new(kafka: KafkaSettings, topics: Vec<String>, reset_backoff: Duration) -> Self {
         Self {
             kafka,
             topics,
+            reset_backoff: reset_backoff.max(MIN_RESET_PAUSE),
             last_reset: Mutex::new(None),
         }
     }
@@ -86,7 +89,7 @@ impl ConsumerRecipe {
     pub(crate) fn due(&self, consumer: &BaseConsumer<EngineContext>, shared: &Shared) -> bool {
         consumer.client().fatal_error().is_some()
             && !lock(&shared.scheduler).is_stopping()
-            && lock(&self.last_reset).is_none_or(|at| at.elapsed() >= RESET_PAUSE)
+            && lock(&self.last_reset).is_none_or(|at| at.elapsed() >= self.reset_backoff)
     }
 }
 
