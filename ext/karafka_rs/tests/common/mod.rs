@@ -52,6 +52,7 @@ pub fn jobs_engine(
         dead_letters: vec![],
         schedule_topics: vec![],
         virtual_partitions: vec![],
+        reset_backoff: Duration::from_secs(1),
     };
     Arc::new(Engine::new(settings).unwrap())
 }
