@@ -25,8 +25,19 @@ module Karafka
     # @param partitions [Integer]
     # @param replication_factor [Integer]
     # @param topic_config [Hash] topic-level settings, e.g. `{ 'retention.ms': 86_400_000 }`
-    # @return [Boolean] false when the topic already existed (its settings are left alone)
+    # @return [true]
+    # @raise [Errors::AdminError] (a `Rdkafka::RdkafkaError`) with code `:topic_already_exists`
+    #   when the topic exists, as Karafka's does (its settings are left alone)
     def create_topic(name, partitions, replication_factor = 1, topic_config = {})
+      return true if create_topic_unless_exists(name, partitions, replication_factor, topic_config)
+
+      raise Errors::AdminError.new("Broker: Topic already exists (topic_already_exists): #{name}",
+                                   code: :topic_already_exists)
+    end
+
+    # karafka-rs: {#create_topic} without the error for a topic that exists.
+    # @return [Boolean] false when the topic already existed (its settings are left alone)
+    def create_topic_unless_exists(name, partitions, replication_factor = 1, topic_config = {})
       config = topic_config.map { |key, value| [key.to_s, value.to_s] }
       Native::Admin._create_topic(kafka, name.to_s, partitions, replication_factor, config)
     end

@@ -43,6 +43,13 @@ module Karafka
     ProduceError = Class.new(BaseError)
     # Admin (topics, offsets) operation failed.
     AdminError = Class.new(BaseError)
+    # Karafka's admin calls raise karafka-rdkafka's `Rdkafka::RdkafkaError` (apps `rescue` it and
+    # read `code`, e.g. `:topic_already_exists`); karafka-rs' AdminError answers to that name too
+    # unless the real rdkafka gem is loaded (its class cannot be mixed in).
+    module ::Rdkafka
+      RdkafkaError = Module.new unless const_defined?(:RdkafkaError)
+    end
+    AdminError.include(::Rdkafka::RdkafkaError) if ::Rdkafka::RdkafkaError.instance_of?(Module)
     # Subscribing the consumer to the routed topics failed.
     SubscriptionError = Class.new(BaseError)
     # The producer or engine was already closed.

@@ -278,8 +278,9 @@ module Karafka
       alive = (@workers + @listeners).reject { |thread| thread.join([deadline - monotonic, 0].max) }
       raise Errors::ForcefulShutdownError, "#{alive.size} thread(s) still busy after shutdown_timeout" unless alive.empty?
 
-      @engines.each do |_, engine|
+      @engines.each do |settings, engine|
         engine._close
+        StaticMembership.release(settings.instance_id)
         # A failed final commit is news too, and so is a broker that answered again (the
         # revocation that closing causes is not).
         publish(engine._take_events.select { |event| %i[error info].include?(event.kind) }, nil)

@@ -7,6 +7,12 @@ RSpec.describe Karafka::Admin do
     topic = "admin-config-#{SecureRandom.hex(4)}"
     expect(described_class.create_topic(topic, 1, 1, 'max.message.bytes': 2_048)).to be(true)
 
+    # Again: Karafka's error, which apps rescue as karafka-rdkafka's and read its code.
+    expect { described_class.create_topic(topic, 1) }.to raise_error(Rdkafka::RdkafkaError) { |e|
+      expect(e.code).to eq(:topic_already_exists)
+    }
+    expect(described_class.create_topic_unless_exists(topic, 1)).to be(false)
+
     expect(Karafka.producer.produce_sync(topic: topic, payload: 'small').offset).to eq(0)
     # The broker enforces the topic's own limit: the same message that fits the client's
     # default (1 MB) is refused here.

@@ -127,8 +127,8 @@ module Karafka
       end
 
       def create_topic(declaration)
-        @admin.create_topic(declaration.name, declaration.partitions, declaration.replication_factor,
-                            declaration.settings)
+        @admin.create_topic_unless_exists(declaration.name, declaration.partitions, declaration.replication_factor,
+                                          declaration.settings)
       end
 
       # Kafka deletes topics asynchronously: creating the name again succeeds only once the

@@ -22,8 +22,9 @@ module Karafka
       # More servers of one group on one host than this fall back to dynamic membership.
       MAX_SLOTS = 64
 
-      # Lock files of this process, held open (and locked) until it exits.
-      HELD = [] # rubocop:disable Style/MutableConstant -- process-wide registry
+      # Lock files of this process by the id they gave, held open (and locked) until the server
+      # that uses the id stops ({release}) or the process exits.
+      HELD = {} # rubocop:disable Style/MutableConstant -- process-wide registry
       private_constant :HELD
 
       # @param group_id [String]
@@ -31,9 +32,20 @@ module Karafka
       # @param topics [Array<String>] the topics (and patterns) the consumer subscribes to
       # @return [String, nil] the id, or nil when no slot was free
       def self.instance_id(group_id, client_id, topics)
-        slot = claim_slot(group_id) or return nil
+        slot, file = claim_slot(group_id)
+        return nil unless slot
 
-        "#{client_id}-#{Socket.gethostname}-#{slot}-#{topics_tag(topics)}"
+        id = "#{client_id}-#{Socket.gethostname}-#{slot}-#{topics_tag(topics)}"
+        HELD[id] = file
+        id
+      end
+
+      # A stopped server's consumer closed: its slot (and id) is free for the next server of
+      # this process (a server run again in the same process takes its id back instead of
+      # joining as a new member and waiting `session.timeout.ms` for the old one to expire).
+      # @param instance_id [String, nil]
+      def self.release(instance_id)
+        HELD.delete(instance_id)&.close
       end
 
       # @param topics [Array<String>]
@@ -46,10 +58,7 @@ module Karafka
         safe = group_id.to_s.gsub(/[^\w.-]/, '_')
         MAX_SLOTS.times do |slot|
           file = File.open(File.join(Dir.tmpdir, "karafka-rs-#{safe}-#{slot}.lock"), File::RDWR | File::CREAT, 0o644)
-          if file.flock(File::LOCK_EX | File::LOCK_NB)
-            HELD << file
-            return slot
-          end
+          return [slot, file] if file.flock(File::LOCK_EX | File::LOCK_NB)
 
           file.close
         end
