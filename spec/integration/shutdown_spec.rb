@@ -21,7 +21,7 @@ RSpec.describe 'Graceful shutdown on SIGTERM' do
     ActiveJob.perform_all_later(ids.map { |id| job_for(topic, RecordingJob, id, nil, 20) })
 
     first = start_server
-    wait_until(message: 'some jobs to run') { JobRecorder.read(output).size >= 20 }
+    wait_until(message: -> { "some jobs to run; log:\n#{first.log[-3000..]}" }) { JobRecorder.read(output).size >= 20 }
     status = first.stop('TERM')
     expect(status.exitstatus).to eq(0), first.log
 

@@ -40,7 +40,8 @@ module Karafka
         @engine = Native::Engine.new(
           Native::EngineSettings.new(kafka: kafka, topics: [@topic], max_messages: 100, max_wait_ms: 1_000,
                                      pause_timeout_ms: 1_000, pause_max_timeout_ms: 1_000, exponential_backoff: false,
-                                     dead_letters: [], schedule_topics: [], virtual_partitions: [])
+                                     dead_letters: [], schedule_topics: [], virtual_partitions: [],
+                                     reset_backoff_ms: App.config.internal.connection.reset_backoff)
         )
         @threads = [@thread.call('listener') { listen }, @thread.call('drain') { @engine._work(Drain.new) }]
         self
