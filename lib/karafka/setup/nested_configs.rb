@@ -62,14 +62,16 @@ module Karafka
     # `config.internal.connection.*`.
     class ConnectionInternalConfig
       # @return [Integer] ms between two resets of a consumer librdkafka declared dead (a fenced
-      #   static member); Karafka's listener waits this long before it builds a new client
+      #   static member); the first reset is at once. Default 1 s, karafka-rs's reset pause
+      #   before the setting was honoured (at 60 s two servers fencing each other in turn left
+      #   one unable to shut down within 60 s)
       attr_reader :reset_backoff
 
       # @return [Karafka::Connection::Manager]
       attr_reader :manager
 
       def initialize
-        @reset_backoff = 60_000
+        @reset_backoff = 1_000
         @manager = Karafka::Connection::Manager.new
       end
 

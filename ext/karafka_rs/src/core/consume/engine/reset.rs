@@ -5,7 +5,7 @@
 //! broker outage longer than `session.timeout.ms` can lead to). Every call on that client
 //! fails from then on. Karafka's listener resets its client then (it closes it and builds a
 //! new one with the same settings); so does the consumer loop here, at most once per
-//! `reset_backoff` (Karafka's `internal.connection.reset_backoff`, 60 s by default; at least
+//! `reset_backoff` (Karafka's `internal.connection.reset_backoff`, 1 s by default here; at least
 //! [`MIN_RESET_PAUSE`]):
 //! - the fatal error is reported (`connection.listener.fetch_loop.error`, Karafka's type; the
 //!   message starts with `(Fatal) `, which the liveness listener takes for unrecoverable);
