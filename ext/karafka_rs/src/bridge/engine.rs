@@ -126,7 +126,10 @@ impl Engine {
     /// `:interrupted`.
     fn run_loop(ruby: &Ruby, rb_self: &Self) -> Result<Symbol, Error> {
         let interrupt = Interrupt::new();
-        let exit = without_gvl(|| rb_self.core.run_loop(&interrupt), || interrupt.set())?;
+        let exit = without_gvl(
+            || rb_self.core.run_loop(&interrupt),
+            || rb_self.core.interrupt_loop(&interrupt),
+        )?;
         let name = match exit {
             Blocked::Done(Ok(LoopExit::Stopped)) => "stopped",
             Blocked::Done(Ok(LoopExit::Events)) => "events",

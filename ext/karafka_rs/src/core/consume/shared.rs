@@ -2,7 +2,7 @@
 //! timer. Plain Rust: whatever Ruby must hear about is queued as an [`Event`].
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,9 @@ pub struct Shared {
     /// A revocation waits here for the running jobs of the partitions it hands over
     /// ([`Shared::let_running_finish`]); completions notify it meanwhile.
     pub(crate) handed_back: Condvar,
+    /// The Ruby thread running the consumer loop is being interrupted (`Thread#kill`, a
+    /// signal): a hand-over stops waiting (`Engine::interrupt_loop`).
+    pub(crate) loop_interrupted: AtomicBool,
     /// How many workers wait on `work`. Changed and read only while holding `scheduler`, so
     /// a worker is either counted or sees the new job before it waits (atomic only to be
     /// `Sync`).
@@ -128,7 +131,8 @@ impl Shared {
         loop {
             let running = scheduler.running_in(tps);
             let left = deadline.saturating_duration_since(Instant::now());
-            if running.is_empty() || left.is_zero() || scheduler.is_stopping() {
+            let interrupted = self.loop_interrupted.load(Ordering::Relaxed);
+            if running.is_empty() || left.is_zero() || scheduler.is_stopping() || interrupted {
                 return running;
             }
             scheduler = wait_on(&self.handed_back, scheduler, Some(left));

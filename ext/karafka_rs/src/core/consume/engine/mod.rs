@@ -15,7 +15,7 @@
 //! only up to a second later, which held one busy partition to 1/20 of the Ruby limit.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -161,6 +161,7 @@ impl Engine {
             scheduler: Mutex::new(scheduler),
             work: Condvar::new(),
             handed_back: Condvar::new(),
+            loop_interrupted: AtomicBool::new(false),
             idle_workers: AtomicUsize::new(0),
             events: Mutex::new(Vec::new()),
             schedule_topics: settings.schedule_topics.clone(),
@@ -211,6 +212,7 @@ impl Engine {
     /// The consumer loop. Takes messages (as far as buffers have room), serves librdkafka's
     /// events and commits, until stopped (and idle), interrupted, or there are events for Ruby.
     pub fn run_loop(&self, interrupt: &Interrupt) -> CoreResult<LoopExit> {
+        self.shared.loop_interrupted.store(false, Ordering::Relaxed);
         let mut guard = lock(&self.consumer);
         self.reset_if_fatal(&mut guard)?;
         let consumer = guard.as_ref().ok_or(CoreError::Closed)?;
@@ -498,6 +500,13 @@ impl Engine {
     }
 
     /// Wakes [`Engine::wait_for_work`] waiters; for the unblock function.
+    /// The unblock function of [`Engine::run_loop`]: the loop returns, also from a rebalance
+    /// callback waiting for running jobs (shared.rs).
+    pub fn interrupt_loop(&self, interrupt: &Interrupt) {
+        self.shared.loop_interrupted.store(true, Ordering::Relaxed);
+        interrupt.fire(&self.shared.scheduler, &self.shared.handed_back);
+    }
+
     pub fn interrupt_workers(&self, interrupt: &Interrupt) {
         interrupt.fire(&self.shared.scheduler, &self.shared.work);
     }
@@ -590,6 +599,54 @@ fn ownership_limit(kafka: &KafkaSettings) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::consume::next_job::Next;
+    use crate::core::job::{Job, TopicPartition};
+
+    /// An engine whose broker is never reached: building and subscribing need none.
+    fn offline_engine() -> Engine {
+        let kafka = vec![
+            ("bootstrap.servers".to_string(), "127.0.0.1:1".to_string()),
+            ("group.id".to_string(), "offline".to_string()),
+        ];
+        Engine::new(EngineSettings {
+            kafka,
+            topics: vec!["jobs".into()],
+            max_messages: 10,
+            max_wait: Duration::from_millis(50),
+            backoff: Backoff::default(),
+            dead_letters: vec![],
+            schedule_topics: vec![],
+            virtual_partitions: vec![],
+            reset_backoff: Duration::from_secs(1),
+        })
+        .expect("an engine needs no broker to be built")
+    }
+
+    #[test]
+    fn interrupting_the_loop_ends_a_hand_over_waiting_for_a_running_job() {
+        let engine = Arc::new(offline_engine());
+        let tp = TopicPartition::new("jobs", 0);
+        {
+            let mut scheduler = lock(&engine.shared.scheduler);
+            scheduler.assign([tp.clone()]);
+            scheduler.push(Job::new(tp.clone(), 0, b"{}".to_vec()));
+            assert!(matches!(scheduler.next_job(Instant::now()), Next::Run(_)));
+        }
+        // The job never finishes: only the interrupt can end the wait (else: a 10-minute hang).
+        let waiting = Arc::clone(&engine);
+        let tps = vec![tp];
+        let hand_over = std::thread::spawn(move || {
+            waiting
+                .shared
+                .let_running_finish(&tps, Duration::from_secs(600))
+        });
+        engine.interrupt_loop(&Interrupt::new());
+        assert_eq!(
+            hand_over.join().unwrap(),
+            vec!["jobs/0/0"],
+            "still running, handed over"
+        );
+    }
 
     #[test]
     fn commit_interval_comes_from_auto_commit_interval_ms() {
