@@ -21,6 +21,13 @@ module Karafka
         info 'Stopped Karafka server'
       end
 
+      # Whether this listener would log nothing for `event_name` now (Monitor#silenceable): the
+      # per-job line is INFO, so below that level the job path builds no event for it.
+      # @param event_name [String]
+      def silent_on?(event_name)
+        event_name == 'worker.processed' && !logger.info?
+      end
+
       def on_worker_processed(event)
         return unless logger.info?
 

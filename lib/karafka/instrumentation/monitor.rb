@@ -17,6 +17,9 @@ module Karafka
         end
       end
 
+      NOBODY = [].freeze
+      private_constant :NOBODY
+
       # @return [Integer] bumped on every (un)subscription: callers that cache "does anyone
       #   listen" per job compare it instead of looking names up per job
       attr_reader :generation
@@ -26,6 +29,7 @@ module Karafka
         @mutex = Mutex.new
         @generation = 0
         @listeners = []
+        @conditional = {}
       end
 
       # @param event_name_or_listener [String, Object] an event name (with a block) or a listener
@@ -44,6 +48,7 @@ module Karafka
             end
             @listeners = [*@listeners, listener]
           end
+          @conditional = conditional_listeners
           @generation += 1
         end
       end
@@ -56,6 +61,7 @@ module Karafka
             subscribers.reject { |s| s == listener_or_block || (s.is_a?(Method) && s.receiver.equal?(listener_or_block)) }
           end.reject { |_, subscribers| subscribers.empty? }
           @listeners = @listeners.reject { |listener| listener.equal?(listener_or_block) }
+          @conditional = conditional_listeners
           @generation += 1
         end
       end
@@ -72,6 +78,19 @@ module Karafka
       # @return [Boolean] whether anyone listens (callers skip building payloads when not)
       def listening?(name)
         @subscribers.key?(name)
+      end
+
+      # The listeners to ask whether `name` would be acted on now, for callers that skip
+      # building a per-job event nobody uses: [] when nobody subscribes, nil when a subscriber
+      # always acts. A listener object may answer `silent_on?(event_name)`: true while it would
+      # do nothing with the event (the logger listener below its level); blocks and listeners
+      # without `silent_on?` always act. Changes only with {#generation}.
+      # @param name [String]
+      # @return [Array<Object>, nil]
+      def silenceable(name)
+        return NOBODY unless @subscribers.key?(name)
+
+        @conditional[name]
       end
 
       # Publishes `name` with `payload`. With a block, runs it first and adds `time` (ms).
@@ -91,6 +110,16 @@ module Karafka
       # Copy-on-write: publishers iterate the lists without taking the mutex.
       def add(name, subscriber)
         @subscribers = @subscribers.merge(name => [*@subscribers[name], subscriber])
+      end
+
+      # { event name => its listener objects } for the events whose every subscriber is a
+      # listener answering `silent_on?` ({#silenceable}); the others are always acted on.
+      def conditional_listeners
+        @subscribers.each_with_object({}) do |(name, subscribers), conditional|
+          next unless subscribers.all? { |s| s.is_a?(Method) && s.receiver.respond_to?(:silent_on?) }
+
+          conditional[name] = subscribers.map(&:receiver).uniq.freeze
+        end
       end
 
       def publish(name, payload)

@@ -130,4 +130,52 @@ RSpec.describe Karafka::ActiveJob::Executor, 'instrumentation' do
 
     expect(offsets).to eq([2])
   end
+
+  # The job path skips worker.processed while its only listener would not act on it (the
+  # logger listener below INFO); these are what that must never change.
+  context 'with the logger listener Karafka’s karafka.rb subscribes' do
+    let(:output) { StringIO.new }
+    let(:logger) { Logger.new(output, level: Logger::WARN) }
+
+    around do |example|
+      previous = Karafka::App.config.logger
+      Karafka::App.config.logger = logger
+      example.run
+    ensure
+      Karafka::App.config.logger = previous
+    end
+
+    before { monitor.subscribe(Karafka::Instrumentation::LoggerListener.new) }
+
+    it 'logs each job once the logger is lowered to INFO at runtime, and stops again above it' do
+      executor.call(payload('ok'), 'jobs', 0, 1, nil, nil, 0)
+      logger.level = Logger::INFO
+      executor.call(payload('ok'), 'jobs', 0, 2, nil, nil, 0)
+      logger.level = Logger::WARN
+      executor.call(payload('ok'), 'jobs', 0, 3, nil, nil, 0)
+
+      expect(output.string.lines.grep(/TracedJob performed/).map { |line| line[%r{jobs/0/\d+}] }).to eq(['jobs/0/2'])
+    end
+
+    it 'publishes worker.processed to a block subscribed beside it, with the job’s time' do
+      executor.call(payload('ok'), 'jobs', 0, 1, nil, nil, 0)
+      seen = []
+      monitor.subscribe('worker.processed') { |event| seen << [event[:offset], event[:job_class], event[:time].class] }
+      executor.call(payload('ok'), 'jobs', 0, 2, nil, nil, 0)
+
+      expect(seen).to eq([[2, 'TracedJob', Float]])
+    end
+
+    it 'still runs the job with its provider_job_id and reports its failure' do
+      ids = []
+      stub_const('IdJob', Class.new(ActiveJob::Base) { define_method(:perform) { ids << provider_job_id } })
+      errors = []
+      monitor.subscribe('error.occurred') { |event| errors << [event[:job_class], event[:offset]] }
+
+      expect(executor.call(JSON.generate(IdJob.new.serialize), 'jobs', 4, 8, nil, nil, 0)).to be(Karafka::ActiveJob::Outcome::SUCCESS)
+      expect(executor.call(payload('fail'), 'jobs', 4, 9, nil, nil, 0)).to eq(Karafka::ActiveJob::Outcome.failure('FixtureError', 'traced failure'))
+      expect(ids).to eq(['jobs/4/8'])
+      expect(errors).to eq([['TracedJob', 9]])
+    end
+  end
 end

@@ -89,4 +89,31 @@ RSpec.describe Karafka::Instrumentation::Monitor do
     Karafka::Instrumentation::NEVER_EMITTED.each { |name| expect(readme).to include("`#{name}`"), name }
     expect(Karafka::Instrumentation::NEVER_EMITTED & Karafka::Instrumentation::EMITTED).to be_empty
   end
+
+  describe '#silenceable' do
+    let(:quiet_listener) do
+      Class.new do
+        attr_accessor :silent
+
+        def silent_on?(_event_name) = silent
+        def on_worker_processed(_event) = nil
+      end.new
+    end
+
+    it 'names the listeners to ask while each answers silent_on?, and nil once a block or another listener subscribes' do
+      expect(monitor.silenceable('worker.processed')).to eq([])
+      monitor.subscribe(quiet_listener)
+      expect(monitor.silenceable('worker.processed')).to eq([quiet_listener])
+
+      other = Object.new
+      def other.on_worker_processed(_event) = nil
+      monitor.subscribe(other)
+      expect(monitor.silenceable('worker.processed')).to be_nil
+      monitor.unsubscribe(other)
+      expect(monitor.silenceable('worker.processed')).to eq([quiet_listener])
+
+      monitor.subscribe('worker.processed') { nil }
+      expect(monitor.silenceable('worker.processed')).to be_nil
+    end
+  end
 end
