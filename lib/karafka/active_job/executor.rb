@@ -57,7 +57,7 @@ module Karafka
         Deadlines.declared = true if config.active_job.deadline
         @dead_letter_routes = {}
         # Fixed for this executor's life; {#plain?} adds the checks that can change at runtime.
-        @plain_features = !@custom_deserializer && !@cancels && !@traces && tracker.nil?
+        @plain_features = !@custom_deserializer && !@cancels && !@traces
       end
 
       # @return [Outcome]
@@ -119,14 +119,19 @@ module Karafka
         !Deadlines.declared? && CurrentAttributes.names.empty? && listeners.all? { |listener| listener.silent_on?(PROCESSED) }
       end
 
-      # The job and nothing else. Measured on Ruby 3.3 (bench/executor_path.rb), `call` adds
-      # 2.3 µs per job to Active Job's own `execute(JSON.parse(payload))` this way, against
-      # 4.2 µs when worker.processed's payload, timing and event are built.
+      # The job and nothing else (but Karafka::Web's tracker, when Web is on). Measured on
+      # Ruby 3.3 (bench/executor_path.rb), `call` adds 2.3 µs per job to Active Job's own
+      # `execute(JSON.parse(payload))` this way, against 4.2 µs when worker.processed's
+      # payload, timing and event are built.
       def call_plain(payload, topic, partition, offset, key, headers, attempt, timestamp_ms)
         job = parse(payload)
         # Where the job is stored, visible to the job as provider_job_id (like Sidekiq's jid).
         job['provider_job_id'] ||= "#{topic}/#{partition}/#{offset}"
-        ::ActiveJob::Base.execute(job)
+        if @tracker
+          perform(job, headers, meta(job, topic, partition, offset, attempt))
+        else
+          ::ActiveJob::Base.execute(job)
+        end
         Outcome::SUCCESS
       rescue StandardError => e
         failed(e, job, build_message(payload, topic, partition, offset, key, headers, timestamp_ms), attempt)
@@ -144,8 +149,7 @@ module Karafka
           job = parse(payload)
         end
         job['provider_job_id'] ||= "#{topic}/#{partition}/#{offset}"
-        meta = { job_class: job['job_class'], job_id: job['job_id'], topic: topic, partition: partition,
-                 offset: offset, attempt: attempt, jobs_queue: @jobs_queue }
+        meta = meta(job, topic, partition, offset, attempt)
         return cancelled(meta) if @cancels && Cancels.include?(job['job_id'])
 
         @monitor.instrument(PROCESSED, meta) do
@@ -159,6 +163,12 @@ module Karafka
       rescue StandardError => e
         message ||= build_message(payload, topic, partition, offset, key, headers, timestamp_ms)
         failed(e, job, message, attempt)
+      end
+
+      # worker.processed's payload, which the tracker keeps for a running job too.
+      def meta(job, topic, partition, offset, attempt)
+        { job_class: job['job_class'], job_id: job['job_id'], topic: topic, partition: partition,
+          offset: offset, attempt: attempt, jobs_queue: @jobs_queue }
       end
 
       # Whether anyone listens to {CONSUME_EVENTS}; looked up again only after a subscription
