@@ -178,10 +178,13 @@ module Karafka
         @instrumented
       end
 
+      # The generation is read first: a subscription that lands while this runs bumps it
+      # again, so the next job looks again instead of keeping a half-updated answer.
       def refresh_listening
+        generation = @monitor.generation
         @instrumented = CONSUME_EVENTS.any? { |name| @monitor.listening?(name) }
         @processed_listeners = @monitor.silenceable(PROCESSED)
-        @generation = @monitor.generation
+        @generation = generation
       end
 
       # Karafka's order: consumer.consume, active_job.consume, the job, active_job.consumed
