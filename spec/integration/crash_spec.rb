@@ -73,7 +73,7 @@ RSpec.describe 'Delivery guarantees across crashes and restarts' do
     5.times do
       server = start_server
       target = [performed_count + random.rand(1_000..3_000), total].min
-      wait_until(timeout: 60, message: -> { "progress to #{target}" }) { performed_count >= target }
+      wait_until(timeout: 60, message: -> { "progress to #{target}; log:\n#{server.log[-2000..]}" }) { performed_count >= target }
       expect(server.stop('TERM').exitstatus).to eq(0)
     end
     run_until_done_and_stop(start_server)
