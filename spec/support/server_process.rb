@@ -26,9 +26,36 @@ class ServerProcess
     }.merge(env)
   end
 
+  # Servers started and not yet reaped, for {.dump_stacks}.
+  @live = {}
+  class << self
+    attr_reader :live
+
+    # Every live server's native thread stacks (gdb), written to a file each: what a spec
+    # that timed out waiting for a server shows, so that a stall can be told from slowness.
+    # @return [String] one line per server: pid and the file, or why there is none
+    def dump_stacks
+      live.values.map { |server| "server #{server.pid}: #{server.dump_stack}" }.join("\n")
+    end
+  end
+
+  # @return [String] the file holding this server's thread stacks, or why there is none
+  def dump_stack
+    gdb = ENV['PATH'].split(':').map { |dir| File.join(dir, 'gdb') }.find { |path| File.executable?(path) }
+    return 'no gdb to dump its stacks' unless gdb
+
+    path = "#{@log_path}.stacks"
+    out = IO.popen([gdb, '-batch', '-p', @pid.to_s, '-ex', 'thread apply all bt'], err: %i[child out], &:read)
+    File.write(path, out)
+    "stacks in #{path}"
+  rescue SystemCallError => e
+    "stacks not dumped: #{e.message}"
+  end
+
   def start
     @pid = Process.spawn(@env, RbConfig.ruby, '-I', File.join(ROOT, 'lib'), File.join(ROOT, 'exe/karafka'),
                          'server', chdir: ROOT, out: @log_path, err: @log_path)
+    self.class.live[@pid] = self
     self
   end
 
@@ -44,7 +71,10 @@ class ServerProcess
     deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
     loop do
       _, status = Process.wait2(@pid, Process::WNOHANG)
-      return status if status
+      if status
+        self.class.live.delete(@pid)
+        return status
+      end
 
       if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
         Process.kill('KILL', @pid)

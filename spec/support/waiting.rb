@@ -12,7 +12,9 @@ module SpecWaiting
       result = yield
       return result if result
       if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-        raise "timed out after #{timeout}s waiting for #{message.respond_to?(:call) ? message.call : message}"
+        stacks = defined?(ServerProcess) ? ServerProcess.dump_stacks : ''
+        raise "timed out after #{timeout}s waiting for #{message.respond_to?(:call) ? message.call : message}" \
+              "#{"\n#{stacks}" unless stacks.empty?}"
       end
 
       sleep 0.02 # polling interval, not a synchronisation point
