@@ -15,11 +15,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use magnus::rb_sys::AsRawValue;
-use magnus::value::Lazy;
 use magnus::{function, method, prelude::*, Error, RArray, RModule, Ruby, Symbol, Value};
 
 use crate::bridge::convert;
 use crate::bridge::errors::to_ruby;
+use crate::bridge::lazy::{wrapped_class, LazyValue};
 use crate::bridge::named::StructClass;
 use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
 use crate::core::consume::backoff::Backoff;
@@ -30,12 +30,12 @@ use crate::core::event::Event;
 use crate::core::job::{Completion, DeadLetterPolicy, Job, Outcome};
 use crate::core::wait::Interrupt;
 
-#[magnus::wrap(class = "Karafka::Native::Engine", free_immediately, size)]
 pub struct Engine {
     core: Arc<CoreEngine>,
     /// Dead letters are dispatched one at a time (see core::consume::engine::dead_letter::Dispatch).
     dead_letter_gate: Mutex<()>,
 }
+wrapped_class!(Engine, "Karafka::Native::Engine");
 
 /// `Karafka::Native::EngineSettings` (lib/karafka/native/engine_settings.rb).
 static SETTINGS: StructClass<11> = StructClass::new(
@@ -359,7 +359,7 @@ static OUTCOME: StructClass<4> = StructClass::new(
 );
 /// `Karafka::ActiveJob::Outcome::SUCCESS`, looked up once: a success is recognised by
 /// identity, without reading a member.
-static SUCCESS: Lazy<Value> = Lazy::new(|ruby| {
+static SUCCESS: LazyValue<Value> = LazyValue::new(|ruby| {
     OUTCOME
         .class(ruby)
         .and_then(|class| class.const_get("SUCCESS"))
@@ -398,7 +398,7 @@ fn call_executor(ruby: &Ruby, executor: Value, job: &Job) -> Result<Option<JobEr
             job.timestamp_ms,
         ),
     )?;
-    if result.as_raw() == ruby.get_inner(&SUCCESS).as_raw() {
+    if result.as_raw() == SUCCESS.get(ruby).as_raw() {
         return Ok(None);
     }
     job_error(ruby, result)

@@ -1,10 +1,10 @@
 //! Ruby exceptions raised by the native code. The classes are declared in Ruby
 //! (`lib/karafka/errors.rb`, loaded before the extension) and looked up once each, on first
-//! use (a `Lazy` static, kept from the garbage collector), not by name on every raise.
+//! use (a [`LazyValue`] static, kept from the garbage collector), not by name on every raise.
 
-use magnus::value::Lazy;
 use magnus::{prelude::*, Error, Exception, ExceptionClass, KwArgs, RModule, Ruby, Symbol};
 
+use crate::bridge::lazy::LazyValue;
 use crate::core::error::CoreError;
 use crate::core::error_code::ErrorCode;
 
@@ -18,12 +18,13 @@ fn lookup(ruby: &Ruby, name: &str) -> ExceptionClass {
     lookup().unwrap_or_else(|_| ruby.exception_runtime_error())
 }
 
-static INVALID_KAFKA_CONFIG: Lazy<ExceptionClass> =
-    Lazy::new(|ruby| lookup(ruby, "InvalidKafkaConfigError"));
-static SUBSCRIPTION: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "SubscriptionError"));
-static PRODUCE: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "ProduceError"));
-static ADMIN: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "AdminError"));
-static CLOSED: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "ClosedError"));
+static INVALID_KAFKA_CONFIG: LazyValue<ExceptionClass> =
+    LazyValue::new(|ruby| lookup(ruby, "InvalidKafkaConfigError"));
+static SUBSCRIPTION: LazyValue<ExceptionClass> =
+    LazyValue::new(|ruby| lookup(ruby, "SubscriptionError"));
+static PRODUCE: LazyValue<ExceptionClass> = LazyValue::new(|ruby| lookup(ruby, "ProduceError"));
+static ADMIN: LazyValue<ExceptionClass> = LazyValue::new(|ruby| lookup(ruby, "AdminError"));
+static CLOSED: LazyValue<ExceptionClass> = LazyValue::new(|ruby| lookup(ruby, "ClosedError"));
 
 /// Maps a core error to `Karafka::Errors::<Class>`, with librdkafka's code when it has one
 /// (`code:`, `retryable:`, `fatal:`, see `Karafka::Errors::BaseError`).
@@ -36,7 +37,7 @@ pub fn to_ruby(ruby: &Ruby, error: CoreError) -> Error {
         CoreError::Admin(_) | CoreError::Classify { .. } => &ADMIN,
         CoreError::Interrupted | CoreError::Closed => &CLOSED,
     };
-    let class = ruby.get_inner(class);
+    let class = class.get(ruby);
     let message = error.to_string();
     let Some(code) = error.code() else {
         return Error::new(class, message);

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod convert;
 pub mod engine;
 pub mod errors;
+pub mod lazy;
 pub mod named;
 pub mod nogvl;
 pub mod producer;

@@ -8,6 +8,7 @@ use magnus::{function, method, prelude::*, Error, IntoValue, RArray, RModule, Ru
 
 use crate::bridge::convert;
 use crate::bridge::errors::{code_symbol, to_ruby};
+use crate::bridge::lazy::wrapped_class;
 use crate::bridge::named::StructClass;
 use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
 use crate::core::error::CoreError;
@@ -16,11 +17,11 @@ use crate::core::produce::delivery::{DeliveryFailure, JobLabel, Report, SyncBatc
 use crate::core::produce::producer::{MessageRef, OutgoingMessage, Producer as CoreProducer};
 use crate::core::wait::Interrupt;
 
-#[magnus::wrap(class = "Karafka::Native::Producer", free_immediately, size)]
 pub struct Producer {
     // RwLock: produce calls share the producer; `_close` takes it away.
     inner: RwLock<Option<Arc<CoreProducer>>>,
 }
+wrapped_class!(Producer, "Karafka::Native::Producer");
 
 impl Producer {
     fn new(ruby: &Ruby, settings: RArray) -> Result<Self, Error> {
