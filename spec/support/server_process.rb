@@ -55,7 +55,7 @@ class ServerProcess
   def start
     @pid = Process.spawn(@env, RbConfig.ruby, '-I', File.join(ROOT, 'lib'), File.join(ROOT, 'exe/karafka'),
                          'server', chdir: ROOT, out: @log_path, err: @log_path)
-    self.class.live[@pid] = self
+    ServerProcess.live[@pid] = self
     self
   end
 
@@ -72,7 +72,7 @@ class ServerProcess
     loop do
       _, status = Process.wait2(@pid, Process::WNOHANG)
       if status
-        self.class.live.delete(@pid)
+        ServerProcess.live.delete(@pid)
         return status
       end
 
