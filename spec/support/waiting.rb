@@ -11,6 +11,7 @@ module SpecWaiting
     loop do
       result = yield
       return result if result
+
       if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
         stacks = defined?(ServerProcess) ? ServerProcess.dump_stacks : ''
         raise "timed out after #{timeout}s waiting for #{message.respond_to?(:call) ? message.call : message}" \
