@@ -128,7 +128,7 @@ module Karafka
         # Where the job is stored, visible to the job as provider_job_id (like Sidekiq's jid).
         job['provider_job_id'] ||= "#{topic}/#{partition}/#{offset}"
         if @tracker
-          perform(job, headers, meta(job, topic, partition, offset, attempt))
+          tracked(job, topic, partition, offset) { ::ActiveJob::Base.execute(job) }
         else
           ::ActiveJob::Base.execute(job)
         end
@@ -165,7 +165,7 @@ module Karafka
         failed(e, job, message, attempt)
       end
 
-      # worker.processed's payload, which the tracker keeps for a running job too.
+      # worker.processed's payload.
       def meta(job, topic, partition, offset, attempt)
         { job_class: job['job_class'], job_id: job['job_id'], topic: topic, partition: partition,
           offset: offset, attempt: attempt, jobs_queue: @jobs_queue }
@@ -209,10 +209,15 @@ module Karafka
       def perform(job, headers, meta)
         return perform_watched(job, headers, meta) unless @tracker
 
-        slot = @tracker.started(meta, job)
+        tracked(job, meta[:topic], meta[:partition], meta[:offset]) { perform_watched(job, headers, meta) }
+      end
+
+      # The block's job, held as running by Karafka::Web's tracker, and counted when it returns.
+      def tracked(job, topic, partition, offset)
+        slot = @tracker.started(job, topic, partition, offset)
         begin
-          perform_watched(job, headers, meta)
-          @tracker.processed(slot, meta)
+          yield
+          @tracker.processed(slot)
         ensure
           slot.idle!
         end

@@ -31,8 +31,9 @@ module Karafka
       class Slot
         # @return [Integer] jobs this thread finished without an error
         attr_reader :processed
-        # @return [Array(Hash, Hash, Float), nil] the job running now: the executor's meta
-        #   (job_class, job_id, topic, partition, offset), the serialized job, its start (epoch s)
+        # @return [Array(Hash, String, Integer, Integer, Float), nil] the job running now: the
+        #   serialized job, its topic, partition and offset, its start (epoch s). Kept as given
+        #   (one Array per job); the report builds its Hash ({Tracker#snapshot}), not the job path.
         attr_reader :current
 
         def initialize
@@ -41,8 +42,8 @@ module Karafka
         end
 
         # @api private
-        def start(meta, job)
-          @current = [meta, job, Process.clock_gettime(Process::CLOCK_REALTIME)]
+        def start(job, topic, partition, offset)
+          @current = [job, topic, partition, offset, Process.clock_gettime(Process::CLOCK_REALTIME)]
         end
 
         # @api private
@@ -78,13 +79,15 @@ module Karafka
       end
 
       # The executor, on a worker thread, as the job starts: marks it running on this thread.
-      # @param meta [Hash] `job_class:, job_id:, topic:, partition:, offset:` (worker.processed's payload)
       # @param job [Hash] the serialized job
+      # @param topic [String]
+      # @param partition [Integer]
+      # @param offset [Integer]
       # @return [Slot] this thread's slot, for {#processed} / {Slot#idle!}
       # @api private
-      def started(meta, job)
+      def started(job, topic, partition, offset)
         slot = Thread.current[@slot_key] || register_slot
-        slot.start(meta, job)
+        slot.start(job, topic, partition, offset)
         slot
       end
 
@@ -92,13 +95,14 @@ module Karafka
       # paused nor its location failing (both checked without the lock: they are empty unless
       # a job failed, and are written under the GVL by the error path before the retry runs).
       # @api private
-      def processed(slot, meta)
+      def processed(slot)
+        _job, topic, partition, offset = slot.current
         slot.processed!
         return if @failures.empty? && @paused.empty?
 
         @mutex.synchronize do
-          @failures.delete(meta.values_at(:topic, :partition, :offset)) unless @failures.empty?
-          @paused.delete(meta.values_at(:topic, :partition)) unless @paused.empty?
+          @failures.delete([topic, partition, offset]) unless @failures.empty?
+          @paused.delete([topic, partition]) unless @paused.empty?
         end
       end
 
@@ -188,9 +192,9 @@ module Karafka
       # The running job as the report shows it: its arguments as serialized in the payload
       # (what the Scheduled and Dead letters pages show too), never deserialized here (that
       # could load records on the reporter thread).
-      def describe(meta, job, started_at)
-        { job_class: meta[:job_class], job_id: meta[:job_id], arguments: text(job['arguments'].inspect),
-          topic: meta[:topic], partition: meta[:partition], offset: meta[:offset], started_at: started_at }
+      def describe(job, topic, partition, offset, started_at)
+        { job_class: job['job_class'], job_id: job['job_id'], arguments: text(job['arguments'].inspect),
+          topic: topic, partition: partition, offset: offset, started_at: started_at }
       end
 
       def register_slot

@@ -11,13 +11,12 @@ RSpec.describe Karafka::Web::Tracker do
 
   before { tracker.subscribe(monitor) }
 
-  def meta_at(partition, offset, job_id = 'j')
-    { job_class: 'RecordingJob', job_id: job_id, topic: 't', partition: partition, offset: offset, attempt: 1 }
+  def job_with(job_id = 'j', arguments = [])
+    { 'job_class' => 'RecordingJob', 'job_id' => job_id, 'arguments' => arguments }
   end
 
   def run_job(partition, offset)
-    meta = meta_at(partition, offset)
-    tracker.processed(tracker.started(meta, { 'arguments' => [] }), meta)
+    tracker.processed(tracker.started(job_with, 't', partition, offset))
   end
 
   it 'counts processed, failed, retried and dead-lettered jobs, and attempts per job location' do
@@ -38,15 +37,15 @@ RSpec.describe Karafka::Web::Tracker do
 
   it 'holds a job as running from its start until it finished, and per worker thread' do
     job = RecordingJob.new('r1', 'x' * 1_000).serialize
-    slot = tracker.started(meta_at(1, 42, job['job_id']), job)
-    other = Thread.new { tracker.started(meta_at(2, 7, 'j2'), { 'arguments' => ['other'] }) }.value
+    slot = tracker.started(job, 't', 1, 42)
+    other = Thread.new { tracker.started(job_with('j2', ['other']), 't', 2, 7) }.value
     seen = tracker.snapshot[:running]
     expect(seen.map { |entry| entry[:job_id] }).to contain_exactly(job['job_id'], 'j2')
     expect(seen.find { |entry| entry[:offset] == 42 }).to include(job_class: 'RecordingJob', topic: 't', partition: 1)
     expect(seen.find { |entry| entry[:offset] == 42 }[:arguments].length).to be <= described_class::MAX_TEXT + 3
     expect(seen.find { |entry| entry[:offset] == 7 }[:arguments]).to eq('["other"]')
 
-    tracker.processed(slot, meta_at(1, 42))
+    tracker.processed(slot)
     other.idle! # a job that raised: not running, not counted
     expect(tracker.snapshot[:running]).to be_empty
     expect(tracker.snapshot[:counters][:processed]).to eq(1)
