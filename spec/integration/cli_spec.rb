@@ -286,8 +286,6 @@ class ArgsServerProcess < ServerProcess
   end
 
   def start
-    @pid = Process.spawn(@env, RbConfig.ruby, '-I', File.join(ROOT, 'lib'), File.join(ROOT, 'exe/karafka'),
-                         'server', *@args, chdir: ROOT, out: log_path, err: log_path)
-    self
+    launch('server', *@args)
   end
 end

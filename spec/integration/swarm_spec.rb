@@ -16,7 +16,7 @@ class SwarmProcess < ServerProcess
 
   # @return [Boolean] the supervisor exited (its status is kept for #wait)
   def exited?
-    @status ||= Process.wait2(@pid, Process::WNOHANG)&.last
+    @status ||= reap(Process::WNOHANG)
     !@status.nil?
   end
 
@@ -29,9 +29,7 @@ class SwarmProcess < ServerProcess
   end
 
   def start
-    @pid = Process.spawn(@env, RbConfig.ruby, '-I', File.join(ROOT, 'lib'), File.join(ROOT, 'exe/karafka'),
-                         'swarm', *@args, chdir: ROOT, out: @log_path, err: @log_path)
-    self
+    launch('swarm', *@args)
   end
 
   # @return [Hash{Integer => Integer}] node id => pid of every node start logged so far (the latest)

@@ -53,8 +53,14 @@ class ServerProcess
   end
 
   def start
+    launch('server')
+  end
+
+  # Spawns `karafka *command` (subclasses: other commands, other arguments), logged to {#log_path}.
+  # @return [self]
+  def launch(*command)
     @pid = Process.spawn(@env, RbConfig.ruby, '-I', File.join(ROOT, 'lib'), File.join(ROOT, 'exe/karafka'),
-                         'server', chdir: ROOT, out: @log_path, err: @log_path)
+                         *command, chdir: ROOT, out: @log_path, err: @log_path)
     ServerProcess.live[@pid] = self
     self
   end
@@ -70,29 +76,37 @@ class ServerProcess
   def wait(timeout)
     deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
     loop do
-      _, status = Process.wait2(@pid, Process::WNOHANG)
-      if status
-        ServerProcess.live.delete(@pid)
-        return status
-      end
+      status = reap(Process::WNOHANG)
+      return status if status
 
       if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+        stacks = dump_stack
         Process.kill('KILL', @pid)
-        Process.wait(@pid)
-        raise "server did not exit within #{timeout}s; log:\n#{log}"
+        reap
+        raise "server did not exit within #{timeout}s (#{stacks}); log:\n#{log}"
       end
       sleep 0.05 # polling interval for the child's exit
     end
   end
 
   def alive?
-    Process.wait2(@pid, Process::WNOHANG).nil?
+    reap(Process::WNOHANG).nil?
   rescue Errno::ECHILD
+    ServerProcess.live.delete(@pid)
     false
   end
 
   def log
     File.exist?(@log_path) ? File.read(@log_path) : ''
+  end
+
+  # Waits for the child (flags: Process::WNOHANG to only look); once it is reaped it is no
+  # longer live, so {.dump_stacks} never attaches to a pid that may belong to another process.
+  # @return [Process::Status, nil]
+  def reap(flags = 0)
+    _, status = Process.wait2(@pid, flags)
+    ServerProcess.live.delete(@pid) if status
+    status
   end
 
   # Stops the child if an example left it running.

@@ -2,7 +2,6 @@
 
 require 'spec_helper'
 require 'open3'
-require 'timeout'
 
 # The Ruby values the extension looks up on first use (error classes, Outcome::SUCCESS, which
 # every worker reads as its first job ends). A lookup calls Ruby, and any Ruby call may hand
