@@ -135,6 +135,7 @@ rescue LoadError
 end
 
 if defined?(ActiveJob)
+  require_relative 'karafka/active_job/path_epoch'
   require_relative 'karafka/active_job/current_attributes'
   require_relative 'karafka/active_job/job_extensions'
   require_relative 'karafka/active_job/schedule'

@@ -10,6 +10,7 @@ module Karafka
         # @param class_names [Array<String, Class>]
         def persist(*class_names)
           @class_names = (names + class_names.map(&:to_s)).uniq.freeze
+          PathEpoch.bump!
         end
 
         NONE = [].freeze

@@ -30,8 +30,11 @@ module Karafka
         include Clock
 
         # Set by `karafka_options(deadline:)` and the server (global default): from then on
-        # jobs look their deadline up.
-        attr_writer :declared
+        # jobs look their deadline up (and executors notice it: PathEpoch).
+        def declared=(declared)
+          @declared = declared
+          PathEpoch.bump!
+        end
 
         # @return [Boolean] whether any deadline may apply
         def declared?
@@ -131,8 +134,7 @@ module Karafka
         end
 
         def next_due
-          pending = @running.values.reject(&:overdue_at).map(&:due)
-          pending.min || (monotonic + LOOK_EVERY)
+          @running.values.reject(&:overdue_at).map(&:due).min || (monotonic + LOOK_EVERY)
         end
 
         def report(entry)

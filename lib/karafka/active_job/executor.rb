@@ -50,21 +50,38 @@ module Karafka
         @custom_deserializer = !@deserializer.instance_of?(Deserializer)
         @group_id = config.consumer_group_id
         @generation = nil
+        @epoch = nil
         @jobs_queue = JobsQueue.new
         # Opt-in features (config.active_job): each a boolean check per job while off.
         @cancels = !config.active_job.cancels_topic.nil?
         @traces = config.active_job.traces
         Deadlines.declared = true if config.active_job.deadline
         @dead_letter_routes = {}
-        # Fixed for this executor's life; {#plain?} adds the checks that can change at runtime.
+        # Fixed for this executor's life; {#refresh_path} adds the checks that can change at runtime.
         @plain_features = !@custom_deserializer && !@cancels && !@traces
       end
 
+      # With nothing to observe (no opt-in feature on, no per-job event anyone would act on),
+      # the job runs bare: parse, `provider_job_id`, Active Job's `execute` (and Karafka::Web's
+      # tracker when Web is on). Inlined here on purpose: on Ruby 3.3 each method call with
+      # these eight arguments shows per job (bench/executor_path.rb).
       # @return [Outcome]
       def call(payload, topic, partition, offset, key, headers, attempt, timestamp_ms = nil)
-        return call_plain(payload, topic, partition, offset, key, headers, attempt, timestamp_ms) if plain?
+        return call_observed(payload, topic, partition, offset, key, headers, attempt, timestamp_ms) unless plain?
 
-        call_observed(payload, topic, partition, offset, key, headers, attempt, timestamp_ms)
+        begin
+          job = parse(payload)
+          # Where the job is stored, visible to the job as provider_job_id (like Sidekiq's jid).
+          job['provider_job_id'] ||= "#{topic}/#{partition}/#{offset}"
+          if @tracker
+            tracked(job, topic, partition, offset) { ::ActiveJob::Base.execute(job) }
+          else
+            ::ActiveJob::Base.execute(job)
+          end
+          Outcome::SUCCESS
+        rescue StandardError => e
+          failed(e, job, build_message(payload, topic, partition, offset, key, headers, timestamp_ms), attempt)
+        end
       end
 
       # The engine paused a partition after a failure; the job will be retried.
@@ -108,33 +125,13 @@ module Karafka
 
       # Whether the job runs bare: no opt-in feature on, no per-job event anyone would act on
       # (the default logger listener below INFO would not: Monitor#silenceable). Checked per
-      # job: a listener, a logger level, a deadline or persisted current attributes may come
-      # later (a job class that declares a deadline may load only when its first job runs).
+      # job against what can change at runtime: a subscription bumps the monitor's
+      # generation, a deadline declared or current attributes persisted bump {PathEpoch}, and
+      # the listeners are asked each time (a logger level may be lowered at any moment).
       def plain?
-        return false unless @plain_features
-
-        refresh_listening unless @monitor.generation == @generation
-        return false if @instrumented || !(listeners = @processed_listeners)
-
-        !Deadlines.declared? && CurrentAttributes.names.empty? && listeners.all? { |listener| listener.silent_on?(PROCESSED) }
-      end
-
-      # The job and nothing else (but Karafka::Web's tracker, when Web is on). Measured on
-      # Ruby 3.3 (bench/executor_path.rb), `call` adds 2.3 µs per job to Active Job's own
-      # `execute(JSON.parse(payload))` this way, against 4.2 µs when worker.processed's
-      # payload, timing and event are built.
-      def call_plain(payload, topic, partition, offset, key, headers, attempt, timestamp_ms)
-        job = parse(payload)
-        # Where the job is stored, visible to the job as provider_job_id (like Sidekiq's jid).
-        job['provider_job_id'] ||= "#{topic}/#{partition}/#{offset}"
-        if @tracker
-          tracked(job, topic, partition, offset) { ::ActiveJob::Base.execute(job) }
-        else
-          ::ActiveJob::Base.execute(job)
-        end
-        Outcome::SUCCESS
-      rescue StandardError => e
-        failed(e, job, build_message(payload, topic, partition, offset, key, headers, timestamp_ms), attempt)
+        refresh_path unless @monitor.generation == @generation && PathEpoch.value == @epoch
+        listeners = @plain_listeners or return false
+        listeners.empty? || listeners.all? { |listener| listener.silent_on?(PROCESSED) }
       end
 
       # With events (worker.processed, Karafka's consume events) or opt-in features on.
@@ -174,17 +171,21 @@ module Karafka
       # Whether anyone listens to {CONSUME_EVENTS}; looked up again only after a subscription
       # changed, so the check costs one comparison per job.
       def instrumented?
-        refresh_listening unless @monitor.generation == @generation
+        refresh_path unless @monitor.generation == @generation && PathEpoch.value == @epoch
         @instrumented
       end
 
-      # The generation is read first: a subscription that lands while this runs bumps it
-      # again, so the next job looks again instead of keeping a half-updated answer.
-      def refresh_listening
+      # The generation and epoch are read first: a change that lands while this runs bumps
+      # them again, so the next job looks again instead of keeping a half-updated answer.
+      # `@plain_listeners`: nil while jobs must be observed, else the listeners to ask.
+      def refresh_path
         generation = @monitor.generation
+        epoch = PathEpoch.value
         @instrumented = CONSUME_EVENTS.any? { |name| @monitor.listening?(name) }
-        @processed_listeners = @monitor.silenceable(PROCESSED)
+        bare = @plain_features && !@instrumented && !Deadlines.declared? && CurrentAttributes.names.empty?
+        @plain_listeners = bare ? @monitor.silenceable(PROCESSED) : nil
         @generation = generation
+        @epoch = epoch
       end
 
       # Karafka's order: consumer.consume, active_job.consume, the job, active_job.consumed

@@ -91,8 +91,9 @@ module Karafka
         logger.warn(message)
       end
 
+      # Karafka.logger, one call shorter while a logger is set: {#silent_on?} asks for it per job.
       def logger
-        Karafka.logger
+        App.config.logger || Karafka.logger
       end
     end
   end

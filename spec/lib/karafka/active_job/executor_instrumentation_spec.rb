@@ -133,7 +133,9 @@ RSpec.describe Karafka::ActiveJob::Executor, 'instrumentation' do
 
   # The job path skips worker.processed while its only listener would not act on it (the
   # logger listener below INFO); these are what that must never change.
-  context 'with the logger listener Karafka’s karafka.rb subscribes' do
+  context 'with the logger listener Karafka’s karafka.rb subscribes, and no persisted attributes' do
+    plain_path
+
     let(:output) { StringIO.new }
     let(:logger) { Logger.new(output, level: Logger::WARN) }
 
@@ -176,6 +178,18 @@ RSpec.describe Karafka::ActiveJob::Executor, 'instrumentation' do
       expect(executor.call(payload('fail'), 'jobs', 4, 9, nil, nil, 0)).to eq(Karafka::ActiveJob::Outcome.failure('FixtureError', 'traced failure'))
       expect(ids).to eq(['jobs/4/8'])
       expect(errors).to eq([['TracedJob', 9]])
+    end
+
+    it 'restores current attributes from the next job on once they are persisted at runtime' do
+      seen = []
+      stub_const('UserJob', Class.new(ActiveJob::Base) { define_method(:perform) { seen << SpecCurrent.user_id } })
+      stored = ActiveJob::Arguments.serialize([{ user_id: 5 }]).first # as CurrentAttributes.dump stores it
+      payload = JSON.generate(UserJob.new.serialize.merge('cattr_0' => stored))
+      executor.call(payload, 'jobs', 0, 1, nil, nil, 0)
+      Karafka::ActiveJob::CurrentAttributes.persist('SpecCurrent')
+      executor.call(payload, 'jobs', 0, 2, nil, nil, 0)
+
+      expect(seen).to eq([nil, 5])
     end
   end
 end

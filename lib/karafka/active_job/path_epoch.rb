@@ -1,0 +1,23 @@
+# frozen_string_literal: true
+
+module Karafka
+  module ActiveJob
+    # Counts changes, made outside the monitor, to whether a job may run on the executor's plain
+    # path: a deadline declared (a job class that declares one may load only when its first
+    # job runs) and current attributes persisted. An executor looks at those settings again
+    # only when this moved, so a job pays one comparison for them.
+    module PathEpoch
+      @value = 0
+
+      class << self
+        # @return [Integer]
+        attr_reader :value
+
+        # Called by the setters, under the GVL.
+        def bump!
+          @value += 1
+        end
+      end
+    end
+  end
+end
