@@ -15,13 +15,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use magnus::rb_sys::AsRawValue;
-use magnus::{function, method, prelude::*, Error, RArray, RModule, Ruby, Symbol, Value};
+use magnus::value::Id;
+use magnus::{function, method, prelude::*, Error, RArray, RModule, RString, Ruby, Symbol, Value};
 
 use crate::bridge::convert;
 use crate::bridge::errors::to_ruby;
 use crate::bridge::lazy::{wrapped_class, LazyValue};
 use crate::bridge::named::StructClass;
 use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
+use crate::bridge::topic_names::TopicNames;
 use crate::core::consume::backoff::Backoff;
 use crate::core::consume::engine::dead_letter::{Dispatch, JobError, Shape};
 use crate::core::consume::engine::{Engine as CoreEngine, EngineSettings, LoopExit};
@@ -208,6 +210,8 @@ impl Engine {
     fn work(ruby: &Ruby, rb_self: &Self, executor: Value) -> Result<(), Error> {
         let core = &rb_self.core;
         let interrupt = Interrupt::new();
+        let call = ruby.intern("call");
+        let mut topics = TopicNames::default();
         loop {
             // Fast path: a runnable job is taken without giving up the GVL.
             // Jobs are claimed only while holding the GVL: a job claimed by a thread still
@@ -228,7 +232,8 @@ impl Engine {
                 }
                 continue;
             };
-            let result = call_executor(ruby, executor, &job);
+            let topic = topics.get(ruby, &job.tp.topic);
+            let result = call_executor(ruby, executor, call, topic, &job);
             let outcome = match &result {
                 Ok(None) => Outcome::Success,
                 // Past its deadline with `on_overdue: :dead_letter`: no retries.
@@ -370,7 +375,13 @@ static SUCCESS: LazyValue<Value> = LazyValue::new(|ruby| {
 /// `executor.call(payload, topic, partition, offset, key, headers, attempt, timestamp_ms)`: an
 /// `Outcome`, `SUCCESS` or a failure naming the error (with `deadline_exceeded` when it failed
 /// past its deadline and must be dead-lettered without retries: `on_overdue: :dead_letter`).
-fn call_executor(ruby: &Ruby, executor: Value, job: &Job) -> Result<Option<JobError>, Error> {
+fn call_executor(
+    ruby: &Ruby,
+    executor: Value,
+    call: Id,
+    topic: RString,
+    job: &Job,
+) -> Result<Option<JobError>, Error> {
     let payload = ruby.enc_str_new(&job.payload, ruby.utf8_encoding());
     let key = job
         .key
@@ -386,10 +397,10 @@ fn call_executor(ruby: &Ruby, executor: Value, job: &Job) -> Result<Option<JobEr
         Some(hash)
     };
     let result: Value = executor.funcall(
-        "call",
+        call,
         (
             payload,
-            &*job.tp.topic,
+            topic,
             job.tp.partition,
             job.offset,
             key,
