@@ -18,7 +18,8 @@ def ideal(concurrency) = concurrency / IoJob::WAIT
 
 # Karafka's reducer (what the gem applies to the partitioner's value) for a message key.
 def lane_of(key, lanes)
-  Karafka::Routing::VirtualPartitions.new(partitioner: ->(message) { message.key }).lane_for(lanes, ['', 0, 0, key, {}])
+  held = Karafka::Native::Unclassified.new('', 0, 0, key, {}) # topic, partition, offset, key, headers
+  Karafka::Routing::VirtualPartitions.new(partitioner: ->(message) { message.key }).lane_for(lanes, held)
 end
 
 # KEYS_PER_LANE keys for each lane, interleaved: round-robin over them spreads jobs evenly.
