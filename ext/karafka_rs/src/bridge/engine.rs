@@ -212,6 +212,7 @@ impl Engine {
         let interrupt = Interrupt::new();
         let call = ruby.intern("call");
         let mut topics = TopicNames::default();
+        let _clock = core.worker_clock();
         loop {
             // Fast path: a runnable job is taken without giving up the GVL.
             // Jobs are claimed only while holding the GVL: a job claimed by a thread still

@@ -32,6 +32,9 @@ pub struct Shared {
     /// a worker is either counted or sees the new job before it waits (atomic only to be
     /// `Sync`).
     pub(crate) idle_workers: AtomicUsize,
+    /// How many of them were notified and have not woken yet (same lock): jobs arriving
+    /// meanwhile are theirs, and no more workers are woken for them.
+    pub(crate) waking_workers: AtomicUsize,
     pub(crate) events: Mutex<Vec<Event>>,
     pub(crate) schedule_topics: Vec<String>,
     pub(crate) schedules: Option<Arc<Schedules>>,
@@ -107,7 +110,13 @@ impl Shared {
     /// waits: every `notify_one` is a futex syscall even then, one per trivial job on 6
     /// partitions, where every completion leaves runnable jobs behind.
     pub(crate) fn wake_workers(&self, scheduler: MutexGuard<'_, Scheduler>, jobs: usize) {
-        let wake = jobs.min(self.idle_workers.load(Ordering::Relaxed));
+        let waking = self.waking_workers.load(Ordering::Relaxed);
+        let wake = jobs.min(
+            self.idle_workers
+                .load(Ordering::Relaxed)
+                .saturating_sub(waking),
+        );
+        self.waking_workers.store(waking + wake, Ordering::Relaxed);
         drop(scheduler);
         for _ in 0..wake {
             self.work.notify_one();

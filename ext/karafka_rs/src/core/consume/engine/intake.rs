@@ -77,7 +77,7 @@ impl Engine {
             let woken = jobs
                 .into_iter()
                 .fold(0, |n, job| n + scheduler.push(job) as usize);
-            self.shared.wake_workers(scheduler, woken);
+            self.wake_for(scheduler, woken);
         }
         count
     }

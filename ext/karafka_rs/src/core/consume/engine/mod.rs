@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
@@ -34,9 +34,12 @@ use crate::core::job::{Completion, DeadLetterPolicy, Job, Outcome};
 use crate::core::produce::producer::Producer;
 use crate::core::schedules::timer::{ScheduleTimer, Schedules};
 use crate::core::wait::{lock, wait_on, Interrupt, Wake};
+use nudger::Nudger;
+pub use nudger::WorkerClock;
 
 pub mod dead_letter;
 mod intake;
+mod nudger;
 mod reset;
 use reset::ConsumerRecipe;
 
@@ -97,6 +100,12 @@ const IDLE_WAIT: Duration = Duration::from_millis(100);
 /// The longest `run_loop` loops without returning to Ruby, so Ruby can prove the loop alive.
 const TICK_INTERVAL: Duration = Duration::from_secs(1);
 
+thread_local! {
+    /// The calling worker's `try_next_job` was refused by the nudger: its next
+    /// `wait_for_work` waits to be called.
+    static PARKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 pub struct Engine {
     pub(crate) shared: Arc<Shared>,
     /// Declared before `consumer`: its queue must go before the client does.
@@ -111,6 +120,8 @@ pub struct Engine {
     /// For dead letters and scheduled jobs (only when a route needs one).
     pub(crate) producer: Option<Arc<Producer>>,
     timer: Option<ScheduleTimer>,
+    /// Wakes a waiting worker when the running jobs leave Ruby unused (nudger.rs).
+    nudger: Nudger,
     /// For replacing a consumer librdkafka declared dead (reset.rs).
     pub(crate) recipe: ConsumerRecipe,
 }
@@ -163,6 +174,7 @@ impl Engine {
             handed_back: Condvar::new(),
             loop_interrupted: AtomicBool::new(false),
             idle_workers: AtomicUsize::new(0),
+            waking_workers: AtomicUsize::new(0),
             events: Mutex::new(Vec::new()),
             schedule_topics: settings.schedule_topics.clone(),
             schedules: schedules.clone(),
@@ -195,6 +207,7 @@ impl Engine {
             )),
             _ => None,
         };
+        let nudger = Nudger::start(Arc::clone(&shared));
         Ok(Self {
             shared,
             probe: Mutex::new(None),
@@ -205,6 +218,7 @@ impl Engine {
             group,
             producer,
             timer,
+            nudger,
             recipe,
         })
     }
@@ -449,42 +463,86 @@ impl Engine {
             job.lane = *lane;
             woken += scheduler.push(job) as usize;
         }
-        self.shared.wake_workers(scheduler, woken);
+        self.wake_for(scheduler, woken);
         Ok(())
     }
 
-    /// Blocks until a job is runnable (`Ok(true)`, without taking it: claim it with
-    /// [`Engine::try_next_job`]), the engine stops (`Ok(false)`), or `interrupt` fires.
+    /// `runnable` jobs became runnable. A worker running a job takes them when it finishes,
+    /// so a waiting one is woken only when no job runs and none is being woken already;
+    /// otherwise the nudger looks from now on whether the running ones compute or wait
+    /// (nudger.rs).
+    fn wake_for(&self, scheduler: MutexGuard<'_, Scheduler>, runnable: usize) {
+        if runnable == 0 {
+            return;
+        }
+        if scheduler.running() == 0 && self.shared.waking_workers.load(Ordering::Relaxed) == 0 {
+            self.shared.wake_workers(scheduler, 1);
+        } else {
+            drop(scheduler);
+            self.nudger.look_soon();
+        }
+    }
+
+    /// Blocks until a job is runnable for this worker (`Ok(true)`, without taking it: claim it
+    /// with [`Engine::try_next_job`]), the engine stops (`Ok(false)`), or `interrupt` fires.
+    /// A runnable job is this worker's only while no job runs, or once it was called for it
+    /// (`wake_for`, the nudger); otherwise the workers running jobs take it when they finish,
+    /// and this one waits on, whatever woke it (a timeout, another worker's wake-up). A worker
+    /// the nudger parked waits to be called even while no job runs: the nudger calls one
+    /// within a tick if the jobs wait.
     pub fn wait_for_work(&self, interrupt: &Interrupt) -> CoreResult<bool> {
         let mut scheduler = lock(&self.shared.scheduler);
+        let parked = PARKED.with(|parked| parked.replace(false));
+        let mut called = false;
         loop {
-            match scheduler.poll_work(Instant::now()) {
+            let mut timeout = match scheduler.poll_work(Instant::now()) {
                 Next::Stopped => return Ok(false),
-                Next::Wait(Some(wait)) if wait.is_zero() => {
+                Next::Wait(timeout) => timeout,
+                Next::Run(_) => unreachable!("poll_work never hands out a job"),
+            };
+            if timeout.is_some_and(|wait| wait.is_zero()) {
+                if called || (scheduler.running() == 0 && !parked) || scheduler.is_stopping() {
                     latency_trace::woken();
                     return Ok(true);
                 }
-                Next::Wait(timeout) => {
-                    if interrupt.is_set() {
-                        return Err(CoreError::Interrupted);
-                    }
-                    let idle = &self.shared.idle_workers;
-                    idle.fetch_add(1, Ordering::Relaxed);
-                    scheduler = wait_on(&self.shared.work, scheduler, timeout);
-                    idle.fetch_sub(1, Ordering::Relaxed);
-                }
-                Next::Run(_) => unreachable!("poll_work never hands out a job"),
+                // Left to the running workers (a retry came due, say): the nudger watches.
+                self.nudger.look_soon();
+                timeout = None;
             }
+            if interrupt.is_set() {
+                return Err(CoreError::Interrupted);
+            }
+            let idle = &self.shared.idle_workers;
+            idle.fetch_add(1, Ordering::Relaxed);
+            scheduler = wait_on(&self.shared.work, scheduler, timeout);
+            idle.fetch_sub(1, Ordering::Relaxed);
+            // Called, timed out or woken spuriously: a pending call is this worker's either way.
+            let waking = &self.shared.waking_workers;
+            let pending = waking.load(Ordering::Relaxed);
+            called = pending > 0;
+            waking.store(pending.saturating_sub(1), Ordering::Relaxed);
         }
+    }
+
+    /// Registers the calling thread as a worker for as long as the result lives (nudger.rs).
+    pub fn worker_clock(&self) -> Option<WorkerClock> {
+        self.nudger.worker_clock()
     }
 
     /// Takes a job without blocking, if one is runnable right now.
     pub fn try_next_job(&self) -> Option<Job> {
+        if self.nudger.take_park() {
+            // The others keep the GVL busy: this worker waits until it is called (nudger.rs).
+            PARKED.with(|parked| parked.set(true));
+            return None;
+        }
         let mut scheduler = lock(&self.shared.scheduler);
-        let next = scheduler.next_job(Instant::now());
+        let now = Instant::now();
+        let next = scheduler.next_job(now);
         self.refill_if_drained(&mut scheduler);
         match next {
             Next::Run(job) => {
+                self.nudger.job_started(now);
                 latency_trace::claimed(&job.tp, job.offset);
                 Some(job)
             }
@@ -517,10 +575,8 @@ impl Engine {
         if scheduler.is_handing_over() {
             self.shared.handed_back.notify_all();
         }
-        // The finishing worker takes the next job itself; wake another only when there is
-        // more than one (waking one per job made workers trade the GVL back and forth).
-        let others = usize::from(scheduler.runnable() > 1);
-        self.shared.wake_workers(scheduler, others);
+        // Nobody is woken: the finishing worker takes the next job itself, and another one
+        // only for jobs the running ones leave waiting without computing (nudger.rs).
         completion
     }
 
@@ -553,6 +609,7 @@ impl Engine {
             // A dispatch in progress finishes and records its commits first.
             timer.join();
         }
+        self.nudger.join();
         self.commit(&consumer, CommitMode::Sync);
         drop(lock(&self.probe).take());
         consumer.unsubscribe();
