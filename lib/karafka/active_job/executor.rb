@@ -74,7 +74,7 @@ module Karafka
           # Where the job is stored, visible to the job as provider_job_id (like Sidekiq's jid).
           job['provider_job_id'] ||= "#{topic}/#{partition}/#{offset}"
           if @tracker
-            tracked(job, topic, partition, offset) { ::ActiveJob::Base.execute(job) }
+            @tracker.track(job, topic, partition, offset) { ::ActiveJob::Base.execute(job) }
           else
             ::ActiveJob::Base.execute(job)
           end
@@ -210,18 +210,7 @@ module Karafka
       def perform(job, headers, meta)
         return perform_watched(job, headers, meta) unless @tracker
 
-        tracked(job, meta[:topic], meta[:partition], meta[:offset]) { perform_watched(job, headers, meta) }
-      end
-
-      # The block's job, held as running by Karafka::Web's tracker, and counted when it returns.
-      def tracked(job, topic, partition, offset)
-        slot = @tracker.started(job, topic, partition, offset)
-        begin
-          yield
-          @tracker.processed(slot)
-        ensure
-          slot.idle!
-        end
+        @tracker.track(job, meta[:topic], meta[:partition], meta[:offset]) { perform_watched(job, headers, meta) }
       end
 
       # The job with its deadline watched and its trace context restored when those are on

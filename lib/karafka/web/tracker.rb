@@ -30,30 +30,16 @@ module Karafka
       # to {#current} may be one job apart: exact enough for a gauge, and exact over time.
       class Slot
         # @return [Integer] jobs this thread finished without an error
-        attr_reader :processed
+        # @api private (written by {Tracker#track})
+        attr_accessor :processed
         # @return [Array(Hash, String, Integer, Integer, Float), nil] the job running now: the
         #   serialized job, its topic, partition and offset, its start (epoch s). Kept as given
         #   (one Array per job); the report builds its Hash ({Tracker#snapshot}), not the job path.
-        attr_reader :current
+        # @api private (written by {Tracker#track})
+        attr_accessor :current
 
         def initialize
           @processed = 0
-          @current = nil
-        end
-
-        # @api private
-        def start(job, topic, partition, offset)
-          @current = [job, topic, partition, offset, Process.clock_gettime(Process::CLOCK_REALTIME)]
-        end
-
-        # @api private
-        def processed!
-          @processed += 1
-          @current = nil
-        end
-
-        # @api private
-        def idle!
           @current = nil
         end
       end
@@ -78,32 +64,26 @@ module Karafka
         monitor.subscribe(self)
       end
 
-      # The executor, on a worker thread, as the job starts: marks it running on this thread.
+      # The executor, on a worker thread, around a job: running on this thread while the block
+      # runs, counted when it returns (not when it raises), and its partition no longer paused
+      # nor its location failing (both checked without the lock: they are empty unless a job
+      # failed, and are written under the GVL by the error path before the retry runs). One
+      # call per job, with the slot's plain accessors: on Ruby 3.3 each call shows per job.
       # @param job [Hash] the serialized job
       # @param topic [String]
       # @param partition [Integer]
       # @param offset [Integer]
-      # @return [Slot] this thread's slot, for {#processed} / {Slot#idle!}
+      # @return the block's result
       # @api private
-      def started(job, topic, partition, offset)
+      def track(job, topic, partition, offset)
         slot = Thread.current[@slot_key] || register_slot
-        slot.start(job, topic, partition, offset)
-        slot
-      end
-
-      # The executor, after the job succeeded: counted, not running, and its partition no longer
-      # paused nor its location failing (both checked without the lock: they are empty unless
-      # a job failed, and are written under the GVL by the error path before the retry runs).
-      # @api private
-      def processed(slot)
-        _job, topic, partition, offset = slot.current
-        slot.processed!
-        return if @failures.empty? && @paused.empty?
-
-        @mutex.synchronize do
-          @failures.delete([topic, partition, offset]) unless @failures.empty?
-          @paused.delete([topic, partition]) unless @paused.empty?
-        end
+        slot.current = [job, topic, partition, offset, Process.clock_gettime(Process::CLOCK_REALTIME)]
+        result = yield
+        slot.processed += 1
+        forget(topic, partition, offset) unless @failures.empty? && @paused.empty?
+        result
+      ensure
+        slot.current = nil if slot
       end
 
       # @return [Hash] counters, running jobs, assigned and paused partitions as of now
@@ -195,6 +175,14 @@ module Karafka
       def describe(job, topic, partition, offset, started_at)
         { job_class: job['job_class'], job_id: job['job_id'], arguments: text(job['arguments'].inspect),
           topic: topic, partition: partition, offset: offset, started_at: started_at }
+      end
+
+      # A job succeeded: its location and partition are fine again.
+      def forget(topic, partition, offset)
+        @mutex.synchronize do
+          @failures.delete([topic, partition, offset]) unless @failures.empty?
+          @paused.delete([topic, partition]) unless @paused.empty?
+        end
       end
 
       def register_slot

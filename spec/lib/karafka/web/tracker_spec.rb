@@ -2,7 +2,7 @@
 
 require 'spec_helper'
 
-# What a server's report counts: jobs as the executor tells it (started / processed, on the
+# What a server's report counts: jobs as the executor tells it (`track` around each, on the
 # worker thread), the rest from the same monitor events the server publishes.
 RSpec.describe Karafka::Web::Tracker do
   let(:monitor) { Karafka::Instrumentation::Monitor.new }
@@ -16,7 +16,7 @@ RSpec.describe Karafka::Web::Tracker do
   end
 
   def run_job(partition, offset)
-    tracker.processed(tracker.started(job_with, 't', partition, offset))
+    tracker.track(job_with, 't', partition, offset) { nil }
   end
 
   it 'counts processed, failed, retried and dead-lettered jobs, and attempts per job location' do
@@ -37,16 +37,28 @@ RSpec.describe Karafka::Web::Tracker do
 
   it 'holds a job as running from its start until it finished, and per worker thread' do
     job = RecordingJob.new('r1', 'x' * 1_000).serialize
-    slot = tracker.started(job, 't', 1, 42)
-    other = Thread.new { tracker.started(job_with('j2', ['other']), 't', 2, 7) }.value
-    seen = tracker.snapshot[:running]
+    inside = Queue.new
+    release = Queue.new
+    other = Thread.new do
+      tracker.track(job_with('j2', ['other']), 't', 2, 7) do
+        inside << :running
+        release.pop
+        raise FixtureError, 'a job that raised: not running, not counted'
+      end
+    rescue FixtureError
+      nil
+    end
+    seen = tracker.track(job, 't', 1, 42) do
+      inside.pop
+      tracker.snapshot[:running]
+    end
+    release << :go
+    other.join
+
     expect(seen.map { |entry| entry[:job_id] }).to contain_exactly(job['job_id'], 'j2')
     expect(seen.find { |entry| entry[:offset] == 42 }).to include(job_class: 'RecordingJob', topic: 't', partition: 1)
     expect(seen.find { |entry| entry[:offset] == 42 }[:arguments].length).to be <= described_class::MAX_TEXT + 3
     expect(seen.find { |entry| entry[:offset] == 7 }[:arguments]).to eq('["other"]')
-
-    tracker.processed(slot)
-    other.idle! # a job that raised: not running, not counted
     expect(tracker.snapshot[:running]).to be_empty
     expect(tracker.snapshot[:counters][:processed]).to eq(1)
   end
