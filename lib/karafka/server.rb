@@ -172,6 +172,7 @@ module Karafka
     end
 
     def start_workers(engine, suffix)
+      @web_reporter&.tracker&.watch(engine) # the jobs this engine's workers run (Web's report)
       executor = ActiveJob::Executor.new(@monitor, tracker: @web_reporter&.tracker)
       Array.new(@config.concurrency) do |index|
         Thread.new do

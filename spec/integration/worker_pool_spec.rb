@@ -90,6 +90,31 @@ RSpec.describe 'The worker pool' do
     end
   end
 
+  it 'tells Karafka::Web what each worker runs now and how many jobs it finished' do
+    latch = started
+    other = other_ran
+    stub_const('WaitingJob', Class.new(ActiveJob::Base) do
+      define_method(:perform) do
+        latch.open!
+        other.wait(20)
+      end
+    end)
+    waiting = WaitingJob.new
+
+    with_two_workers do
+      Karafka.producer.produce_sync(topic: topic, payload: JSON.generate(waiting.serialize), partition: 1)
+      expect(started.wait(30)).to be(true)
+      running = engine._running
+      other_ran.open!
+      wait_until(message: 'the job to be counted') { engine._processed == 1 }
+
+      expect(running.map { |payload, *location, _started_at| [JSON.parse(payload)['job_id'], *location] })
+        .to eq([[waiting.job_id, topic, 1, 0]])
+      expect(running.first.last).to be_within(60).of(Time.now.to_f)
+      expect(engine._running).to eq([])
+    end
+  end
+
   it 'runs another partition’s job while the running one computes for long (Ruby’s time slices share the GVL)' do
     result = Queue.new
     latch = started

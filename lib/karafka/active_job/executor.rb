@@ -41,8 +41,8 @@ module Karafka
 
       # @param monitor [Instrumentation::Monitor]
       # @param config [Setup::Config]
-      # @param tracker [Web::Tracker, nil] Karafka::Web's, told of each job as it starts and
-      #   succeeds (no event, no lock: see Web::Tracker)
+      # @param tracker [Web::Tracker, nil] Karafka::Web's, told when a job that failed before
+      #   succeeds (the engines tell it of every job: see Web::Tracker)
       def initialize(monitor, config = App.config, tracker: nil)
         @monitor = monitor
         @tracker = tracker
@@ -62,9 +62,9 @@ module Karafka
       end
 
       # With nothing to observe (no opt-in feature on, no per-job event anyone would act on),
-      # the job runs bare: parse, `provider_job_id`, Active Job's `execute` (and Karafka::Web's
-      # tracker when Web is on). Inlined here on purpose: on Ruby 3.3 each method call with
-      # these eight arguments shows per job (bench/executor_path.rb).
+      # the job runs bare: parse, `provider_job_id`, Active Job's `execute` (Karafka::Web's
+      # tracker hears of a retry that succeeded). Inlined here on purpose: on Ruby 3.3 each
+      # method call with these eight arguments shows per job (bench/executor_path.rb).
       # @return [Outcome]
       def call(payload, topic, partition, offset, key, headers, attempt, timestamp_ms = nil)
         return call_observed(payload, topic, partition, offset, key, headers, attempt, timestamp_ms) unless plain?
@@ -73,11 +73,8 @@ module Karafka
           job = parse(payload)
           # Where the job is stored, visible to the job as provider_job_id (like Sidekiq's jid).
           job['provider_job_id'] ||= "#{topic}/#{partition}/#{offset}"
-          if @tracker
-            @tracker.track(job, topic, partition, offset) { ::ActiveJob::Base.execute(job) }
-          else
-            ::ActiveJob::Base.execute(job)
-          end
+          ::ActiveJob::Base.execute(job)
+          @tracker.recovered(topic, partition, offset) if @tracker && attempt.positive?
           Outcome::SUCCESS
         rescue StandardError => e
           failed(e, job, build_message(payload, topic, partition, offset, key, headers, timestamp_ms), attempt)
@@ -153,13 +150,19 @@ module Karafka
           if instrumented
             execute_instrumented(job, message, attempt, headers, meta)
           else
-            perform(job, headers, meta)
+            perform_watched(job, headers, meta)
           end
         end
+        recovered(topic, partition, offset, attempt)
         Outcome::SUCCESS
       rescue StandardError => e
         message ||= build_message(payload, topic, partition, offset, key, headers, timestamp_ms)
         failed(e, job, message, attempt)
+      end
+
+      # A job that had failed before succeeded: Karafka::Web's tracker forgets its failures.
+      def recovered(topic, partition, offset, attempt)
+        @tracker.recovered(topic, partition, offset) if @tracker && attempt.positive?
       end
 
       # worker.processed's payload.
@@ -199,18 +202,10 @@ module Karafka
           payload = { caller: consumer, job: job, message: message }
           payload[:trace] = Trace.context_of(headers) if @traces
           @monitor.instrument('active_job.consume', payload)
-          @monitor.instrument('active_job.consumed', payload.dup) { perform(job, headers, meta) }
+          @monitor.instrument('active_job.consumed', payload.dup) { perform_watched(job, headers, meta) }
         end
       ensure
         @jobs_queue.busy -= 1
-      end
-
-      # The job itself, followed by Karafka::Web's tracker when Web is on: running from here
-      # until it returns or raises, counted when it returns.
-      def perform(job, headers, meta)
-        return perform_watched(job, headers, meta) unless @tracker
-
-        @tracker.track(job, meta[:topic], meta[:partition], meta[:offset]) { perform_watched(job, headers, meta) }
       end
 
       # The job with its deadline watched and its trace context restored when those are on

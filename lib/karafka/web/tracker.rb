@@ -2,13 +2,13 @@
 
 module Karafka
   module Web
-    # What this server process is doing. Jobs are followed by the executor itself
-    # (lib/karafka/active_job/executor.rb), per worker thread: each worker thread has a {Slot}
-    # that only it writes (the job running now, its count of processed jobs) and the {Reporter}
-    # thread reads in {#snapshot}, so the job path takes no lock and publishes no event for the
-    # tracker (issue 18: an Active Support subscriber on `perform_start.active_job` and a
-    # mutex per job cost ~8% of a trivial job's throughput). The rare events (failures, pauses,
-    # dead letters, rebalances) come from Karafka.monitor and are kept under a mutex.
+    # What this server process is doing. Jobs running and jobs processed come from the engines
+    # ({#watch}): each engine's workers note them around every job in Rust
+    # (`Native::Engine#_running`, `#_processed`), and the {Reporter} thread reads them in
+    # {#snapshot}, so the job path runs no Ruby for the tracker (issue 18: an Active Support
+    # subscriber and a mutex per job cost ~8% of a trivial job's throughput; a per-thread Ruby
+    # slot, ~3%). The rare events (failures, pauses, dead letters, rebalances) come from
+    # Karafka.monitor and are kept under a mutex.
     #
     # Paused partitions: the engine pauses a partition only to back off after a failed job
     # (`consumer.consuming.pause`, with the pause's length; nothing else pauses in karafka-rs:
@@ -23,67 +23,43 @@ module Karafka
       # Failures counted per job location (for `attempts`), at most this many remembered.
       MAX_FAILURE_LOCATIONS = 1_000
 
-      # One worker thread's view: written only by that thread, read by the reporter thread.
-      # Why no lock: each field has one writer, and a reader under the GVL sees either the old
-      # or the new value of an instance variable; {#current} is replaced whole (one Array per
-      # job, never changed), so a report never mixes two jobs' fields. {#processed} read next
-      # to {#current} may be one job apart: exact enough for a gauge, and exact over time.
-      class Slot
-        # @return [Integer] jobs this thread finished without an error
-        # @api private (written by {Tracker#track})
-        attr_accessor :processed
-        # @return [Array(Hash, String, Integer, Integer, Float), nil] the job running now: the
-        #   serialized job, its topic, partition and offset, its start (epoch s). Kept as given
-        #   (one Array per job); the report builds its Hash ({Tracker#snapshot}), not the job path.
-        # @api private (written by {Tracker#track})
-        attr_accessor :current
-
-        def initialize
-          @processed = 0
-          @current = nil
-        end
-      end
-
       # @param on_error [#call] gets each error report (a Hash) as it happens
       def initialize(on_error:)
         @on_error = on_error
         @mutex = Mutex.new
         @counters = COUNTERS.to_h { |name| [name, 0] }
-        # Copy-on-write: a new Array when a thread gets its slot, read without the mutex.
-        @slots = [].freeze
-        @slot_key = :"karafka_web_slot_#{object_id}"
+        @engines = [].freeze
         @assigned = {}
         @failures = {}
         @paused = {}
       end
 
       # Subscribes to the rare events (failures, pauses, dead letters, rebalances); jobs
-      # starting and finishing come from the executor ({#started}, {#processed}).
+      # running and processed come from the engines ({#watch}).
       # @param monitor [Instrumentation::Monitor]
       def subscribe(monitor)
         monitor.subscribe(self)
       end
 
-      # The executor, on a worker thread, around a job: running on this thread while the block
-      # runs, counted when it returns (not when it raises), and its partition no longer paused
-      # nor its location failing (both checked without the lock: they are empty unless a job
-      # failed, and are written under the GVL by the error path before the retry runs). One
-      # call per job, with the slot's plain accessors: on Ruby 3.3 each call shows per job.
-      # @param job [Hash] the serialized job
+      # Reports the jobs of `engine`'s workers too (the server adds each consumer group's).
+      # @param engine [#_running, #_processed] a Native::Engine
+      def watch(engine)
+        @mutex.synchronize { @engines = [*@engines, engine].freeze }
+      end
+
+      # The executor, after a job that had failed before succeeded (first attempts never get
+      # here): its partition is no longer paused nor its location failing.
       # @param topic [String]
       # @param partition [Integer]
       # @param offset [Integer]
-      # @return the block's result
       # @api private
-      def track(job, topic, partition, offset)
-        slot = Thread.current[@slot_key] || register_slot
-        slot.current = [job, topic, partition, offset, Process.clock_gettime(Process::CLOCK_REALTIME)]
-        result = yield
-        slot.processed += 1
-        forget(topic, partition, offset) unless @failures.empty? && @paused.empty?
-        result
-      ensure
-        slot.current = nil if slot
+      def recovered(topic, partition, offset)
+        return if @failures.empty? && @paused.empty?
+
+        @mutex.synchronize do
+          @failures.delete([topic, partition, offset]) unless @failures.empty?
+          @paused.delete([topic, partition]) unless @paused.empty?
+        end
       end
 
       # @return [Hash] counters, running jobs, assigned and paused partitions as of now
@@ -93,12 +69,9 @@ module Karafka
           @paused.delete_if { |_, pause| pause[:until] <= now } unless @paused.empty?
           [@counters.dup, @assigned.keys, @paused.dup]
         end
-        running = []
-        counters[:processed] = @slots.sum do |slot|
-          current = slot.current
-          running << describe(*current) if current
-          slot.processed
-        end
+        engines = @engines
+        counters[:processed] = engines.sum(&:_processed)
+        running = engines.flat_map(&:_running).map { |row| describe(*row) }
         mark_overdue(running)
         { counters: counters, running: running,
           assigned: assigned.sort.map { |topic, partition| { topic: topic, partition: partition } },
@@ -172,25 +145,18 @@ module Karafka
       # The running job as the report shows it: its arguments as serialized in the payload
       # (what the Scheduled and Dead letters pages show too), never deserialized here (that
       # could load records on the reporter thread).
-      def describe(job, topic, partition, offset, started_at)
+      def describe(payload, topic, partition, offset, started_at)
+        job = parsed(payload)
         { job_class: job['job_class'], job_id: job['job_id'], arguments: text(job['arguments'].inspect),
           topic: topic, partition: partition, offset: offset, started_at: started_at }
       end
 
-      # A job succeeded: its location and partition are fine again.
-      def forget(topic, partition, offset)
-        @mutex.synchronize do
-          @failures.delete([topic, partition, offset]) unless @failures.empty?
-          @paused.delete([topic, partition]) unless @paused.empty?
-        end
-      end
-
-      def register_slot
-        @mutex.synchronize do
-          slot = Slot.new
-          @slots = [*@slots, slot].freeze
-          Thread.current[@slot_key] = slot
-        end
+      # A payload that is not a serialized job still shows as running, as what it is.
+      def parsed(payload)
+        job = JSON.parse(payload)
+        job.is_a?(Hash) ? job : { 'job_class' => job.class.name }
+      rescue JSON::ParserError, EncodingError
+        { 'job_class' => 'unreadable payload', 'arguments' => payload.byteslice(0, MAX_TEXT) }
       end
 
       def error_report(payload, attempts)

@@ -23,6 +23,7 @@ use crate::bridge::errors::to_ruby;
 use crate::bridge::lazy::{wrapped_class, LazyValue};
 use crate::bridge::named::StructClass;
 use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
+use crate::bridge::running_jobs::{Running, RunningJobs};
 use crate::bridge::topic_names::TopicNames;
 use crate::core::consume::backoff::Backoff;
 use crate::core::consume::engine::dead_letter::{Dispatch, JobError, Shape};
@@ -36,6 +37,8 @@ pub struct Engine {
     core: Arc<CoreEngine>,
     /// Dead letters are dispatched one at a time (see core::consume::engine::dead_letter::Dispatch).
     dead_letter_gate: Mutex<()>,
+    /// For Karafka::Web's report (running_jobs.rs).
+    running: RunningJobs,
 }
 wrapped_class!(Engine, "Karafka::Native::Engine");
 
@@ -121,6 +124,7 @@ impl Engine {
         Ok(Self {
             core: Arc::new(core),
             dead_letter_gate: Mutex::new(()),
+            running: RunningJobs::default(),
         })
     }
 
@@ -213,6 +217,7 @@ impl Engine {
         let call = ruby.intern("call");
         let mut topics = TopicNames::default();
         let _clock = core.worker_clock();
+        let slot = rb_self.running.register();
         loop {
             // Fast path: a runnable job is taken without giving up the GVL.
             // Jobs are claimed only while holding the GVL: a job claimed by a thread still
@@ -234,7 +239,17 @@ impl Engine {
                 continue;
             };
             let topic = topics.get(ruby, &job.tp.topic);
-            let result = call_executor(ruby, executor, call, topic, &job);
+            let payload = ruby.enc_str_new(&job.payload, ruby.utf8_encoding());
+            let (partition, offset) = (job.tp.partition, job.offset);
+            let running = Running {
+                payload,
+                topic,
+                partition,
+                offset,
+            };
+            rb_self.running.started(slot, running);
+            let result = call_executor(ruby, executor, call, payload, topic, &job);
+            rb_self.running.finished(slot, matches!(result, Ok(None)));
             let outcome = match &result {
                 Ok(None) => Outcome::Success,
                 // Past its deadline with `on_overdue: :dead_letter`: no retries.
@@ -271,6 +286,17 @@ impl Engine {
             }
             result?;
         }
+    }
+
+    /// `[[payload, topic, partition, offset, started_at], ...]`: the jobs the workers run now
+    /// (Karafka::Web's report).
+    fn running(ruby: &Ruby, rb_self: &Self) -> Result<RArray, Error> {
+        rb_self.running.rows(ruby)
+    }
+
+    /// Jobs the workers finished without an error (Karafka::Web's report).
+    fn processed(rb_self: &Self) -> u64 {
+        rb_self.running.processed()
     }
 
     /// `[running, buffered]` jobs (a gauge for the process title and metrics; takes the
@@ -380,10 +406,10 @@ fn call_executor(
     ruby: &Ruby,
     executor: Value,
     call: Id,
+    payload: RString,
     topic: RString,
     job: &Job,
 ) -> Result<Option<JobError>, Error> {
-    let payload = ruby.enc_str_new(&job.payload, ruby.utf8_encoding());
     let key = job
         .key
         .as_ref()
@@ -459,6 +485,8 @@ pub fn define(ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     class.define_method("_work", method!(Engine::work, 1))?;
     class.define_method("_stop", method!(Engine::stop, 0))?;
     class.define_method("_load", method!(Engine::load, 0))?;
+    class.define_method("_running", method!(Engine::running, 0))?;
+    class.define_method("_processed", method!(Engine::processed, 0))?;
     class.define_method("_close", method!(Engine::close, 0))?;
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod lazy;
 pub mod named;
 pub mod nogvl;
 pub mod producer;
+pub mod running_jobs;
 pub mod topic_names;
 
 use magnus::{Error, Module, Ruby};

@@ -44,25 +44,25 @@ RSpec.describe Karafka::ActiveJob::Executor do
       .to eq([['consumer.consume.error', 'PeekJob', 'jobs', 2, 40]])
   end
 
-  it "tells Karafka::Web's tracker of each job: running while it performs, counted when it succeeds" do
-    tracker = Karafka::Web::Tracker.new(on_error: ->(_report) {})
-    tracker.subscribe(monitor)
-    running = []
-    stub_const('WatchedJob', Class.new(ActiveJob::Base) do
-      define_method(:perform) do |fail|
-        running << tracker.snapshot[:running]
-        raise FixtureError, 'watched failed' if fail
-      end
-    end)
-    executor = described_class.new(monitor, tracker: tracker)
-    ok = WatchedJob.new(false)
-    expect(executor.call(JSON.generate(ok.serialize), 'jobs', 3, 9, nil, nil, 0)).to be(Karafka::ActiveJob::Outcome::SUCCESS)
-    expect(executor.call(JSON.generate(WatchedJob.new(true).serialize), 'jobs', 3, 10, nil, nil, 0)).to be_failure
+  # The observed path (the suite persists attributes) and the plain one, each with its own check.
+  [false, true].each do |plain|
+    context(plain ? 'on the plain path' : 'on the observed path') do
+      plain_path if plain
 
-    expect(running.map { |jobs| jobs.map { |job| job.values_at(:job_class, :topic, :partition, :offset) } })
-      .to eq([[['WatchedJob', 'jobs', 3, 9]], [['WatchedJob', 'jobs', 3, 10]]])
-    expect(running.first.first).to include(job_id: ok.job_id, arguments: '[false]')
-    expect(tracker.snapshot).to include(running: [], counters: include(processed: 1, failed: 1))
+      it "tells Karafka::Web's tracker when a job that failed before succeeds: its location fails no more" do
+        reports = []
+        tracker = Karafka::Web::Tracker.new(on_error: ->(report) { reports << report })
+        tracker.subscribe(monitor)
+        executor = described_class.new(monitor, tracker: tracker)
+        failing = JSON.generate(PeekJob.new(true).serialize)
+        executor.call(failing, 'jobs', 3, 9, nil, nil, 0)
+        executor.call(failing, 'jobs', 3, 9, nil, nil, 1)
+        executor.call(JSON.generate(PeekJob.new(false).serialize), 'jobs', 3, 9, nil, nil, 2) # the retry succeeds
+        executor.call(failing, 'jobs', 3, 9, nil, nil, 0) # the location failing anew (another job there after a reset)
+
+        expect(reports.map { |report| report[:attempts] }).to eq([1, 2, 1])
+      end
+    end
   end
 
   it 'never turns JSON additions (json_class) in a payload into Ruby objects' do

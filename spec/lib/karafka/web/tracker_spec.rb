@@ -2,21 +2,20 @@
 
 require 'spec_helper'
 
-# What a server's report counts: jobs as the executor tells it (`track` around each, on the
-# worker thread), the rest from the same monitor events the server publishes.
+# What a server's report counts: jobs running and processed as the engines tell them
+# (`Native::Engine#_running` / `#_processed`, spec/integration/worker_pool_spec.rb; here an
+# object answering the same), the rest from the same monitor events the server publishes.
 RSpec.describe Karafka::Web::Tracker do
   let(:monitor) { Karafka::Instrumentation::Monitor.new }
   let(:errors) { [] }
   let(:tracker) { described_class.new(on_error: ->(report) { errors << report }) }
 
+  let(:engine_class) { Struct.new(:_running, :_processed) }
+
   before { tracker.subscribe(monitor) }
 
-  def job_with(job_id = 'j', arguments = [])
-    { 'job_class' => 'RecordingJob', 'job_id' => job_id, 'arguments' => arguments }
-  end
-
-  def run_job(partition, offset)
-    tracker.track(job_with, 't', partition, offset) { nil }
+  def payload_with(job_id = 'j', arguments = [])
+    JSON.generate({ 'job_class' => 'RecordingJob', 'job_id' => job_id, 'arguments' => arguments })
   end
 
   it 'counts processed, failed, retried and dead-lettered jobs, and attempts per job location' do
@@ -27,7 +26,7 @@ RSpec.describe Karafka::Web::Tracker do
       monitor.instrument('consumer.consuming.pause', { **location, attempt: 1, timeout: 100 })
     end
     monitor.instrument('dead_letter_queue.dispatched', { dead_letter_topic: 'dlq', attempts: 2, **location })
-    run_job(0, 8)
+    tracker.watch(engine_class.new([], 1))
 
     expect(tracker.snapshot[:counters]).to eq(processed: 1, failed: 2, retried: 2, dead: 1)
     expect(errors.map { |error| error[:attempts] }).to eq([1, 2])
@@ -35,37 +34,19 @@ RSpec.describe Karafka::Web::Tracker do
                                    job_id: 'j1', topic: 't', offset: 7)
   end
 
-  it 'holds a job as running from its start until it finished, and per worker thread' do
+  it 'shows the jobs every engine runs now from their payloads, and sums what they processed' do
     job = RecordingJob.new('r1', 'x' * 1_000).serialize
-    inside = Queue.new
-    release = Queue.new
-    other = Thread.new do
-      tracker.track(job_with('j2', ['other']), 't', 2, 7) do
-        inside << :running
-        release.pop
-        raise FixtureError, 'a job that raised: not running, not counted'
-      end
-    rescue FixtureError
-      nil
-    end
-    seen = tracker.track(job, 't', 1, 42) do
-      inside.pop
-      tracker.snapshot[:running]
-    end
-    release << :go
-    other.join
+    started_at = Time.now.to_f
+    tracker.watch(engine_class.new([[JSON.generate(job), 't', 1, 42, started_at]], 3))
+    tracker.watch(engine_class.new([[payload_with('j2', ['other']), 't', 2, 7, started_at], ["\xff{", 't', 3, 1, started_at]], 4))
+    seen = tracker.snapshot
 
-    expect(seen.map { |entry| entry[:job_id] }).to contain_exactly(job['job_id'], 'j2')
-    expect(seen.find { |entry| entry[:offset] == 42 }).to include(job_class: 'RecordingJob', topic: 't', partition: 1)
-    expect(seen.find { |entry| entry[:offset] == 42 }[:arguments].length).to be <= described_class::MAX_TEXT + 3
-    expect(seen.find { |entry| entry[:offset] == 7 }[:arguments]).to eq('["other"]')
-    expect(tracker.snapshot[:running]).to be_empty
-    expect(tracker.snapshot[:counters][:processed]).to eq(1)
-  end
-
-  it 'counts the jobs of every worker thread' do
-    Array.new(3) { |index| Thread.new { 4.times { |offset| run_job(index, offset) } } }.each(&:join)
-    expect(tracker.snapshot[:counters][:processed]).to eq(12)
+    expect(seen[:counters][:processed]).to eq(7)
+    expect(seen[:running].map { |entry| entry[:job_id] }).to eq([job['job_id'], 'j2', nil])
+    expect(seen[:running].first).to include(job_class: 'RecordingJob', topic: 't', partition: 1, offset: 42, started_at: started_at)
+    expect(seen[:running].first[:arguments].length).to be <= described_class::MAX_TEXT + 3
+    expect(seen[:running][1][:arguments]).to eq('["other"]')
+    expect(seen[:running].last).to include(job_class: 'unreadable payload', offset: 1)
   end
 
   it 'forgets a failing location once its job succeeded, was dead-lettered or its partition revoked' do
@@ -74,10 +55,10 @@ RSpec.describe Karafka::Web::Tracker do
                                              job_class: 'FlakyJob', job_id: 'j', topic: 't', partition: partition, offset: offset })
     }
     [[0, 1], [1, 2], [2, 3]].each { |partition, offset| failed.call(partition, offset) }
-    run_job(0, 1)
+    tracker.recovered('t', 0, 1) # the executor: its retry succeeded
     monitor.instrument('dead_letter_queue.dispatched', { dead_letter_topic: 'dlq', attempts: 2, topic: 't', partition: 1, offset: 2 })
     monitor.instrument('rebalance.partitions_revoked', { partitions: [['t', 2]] })
-    expect(tracker.instance_variable_get(:@failures)).to be_empty # the per-job path takes no lock again
+    expect(tracker.instance_variable_get(:@failures)).to be_empty # a recovered retry takes no lock again
     failed.call(0, 1)
     expect(errors.last[:attempts]).to eq(1)
   end
@@ -100,7 +81,7 @@ RSpec.describe Karafka::Web::Tracker do
     expect(paused.map { |p| [p[:partition], p[:offset], p[:attempt]] }).to eq([[0, 5, 1], [1, 9, 1], [2, 3, 1]])
     expect(paused.first[:until]).to be > Time.now.to_f + 50
 
-    run_job(0, 5)
+    tracker.recovered('t', 0, 5)
     monitor.instrument('dead_letter_queue.dispatched', { topic: 't', partition: 1, offset: 9, attempts: 2 })
     expect(tracker.snapshot[:paused].map { |p| p[:partition] }).to eq([2])
     monitor.instrument('rebalance.partitions_revoked', { partitions: [['t', 2]] })
