@@ -63,18 +63,21 @@ module Karafka
 
       # With nothing to observe (no opt-in feature on, no per-job event anyone would act on),
       # the job runs bare: parse, `provider_job_id`, Active Job's `execute` (Karafka::Web's
-      # tracker hears of a retry that succeeded). Inlined here on purpose: on Ruby 3.3 each
-      # method call with these eight arguments shows per job (bench/executor_path.rb).
+      # tracker hears of a retry that succeeded). Inlined here on purpose, parse included: on
+      # Ruby 3.3 each method call per job shows (bench/executor_path.rb).
       # @return [Outcome]
       def call(payload, topic, partition, offset, key, headers, attempt, timestamp_ms = nil)
         return call_observed(payload, topic, partition, offset, key, headers, attempt, timestamp_ms) unless plain?
 
         begin
-          job = parse(payload)
+          raise Errors::InvalidJobPayloadError, 'payload is not valid UTF-8' unless payload.valid_encoding?
+
+          job = ::JSON.parse(payload)
+          not_a_job!(payload) unless job.is_a?(Hash) && job['job_class'].is_a?(String)
           # Where the job is stored, visible to the job as provider_job_id (like Sidekiq's jid).
           job['provider_job_id'] ||= "#{topic}/#{partition}/#{offset}"
           ::ActiveJob::Base.execute(job)
-          @tracker.recovered(topic, partition, offset) if @tracker && attempt.positive?
+          @tracker.recovered(topic, partition, offset) if attempt.positive? && @tracker
           Outcome::SUCCESS
         rescue StandardError => e
           failed(e, job, build_message(payload, topic, partition, offset, key, headers, timestamp_ms), attempt)
@@ -124,11 +127,14 @@ module Karafka
       # (the default logger listener below INFO would not: Monitor#silenceable). Checked per
       # job against what can change at runtime: a subscription bumps the monitor's
       # generation, a deadline declared or current attributes persisted bump {PathEpoch}, and
-      # the listeners are asked each time (a logger level may be lowered at any moment).
+      # the listeners are asked each time (a logger level may be lowered at any moment). The
+      # usual case, one listener (the logger's), is asked without a block.
       def plain?
         refresh_path unless @monitor.generation == @generation && PathEpoch.value == @epoch
-        listeners = @plain_listeners or return false
-        listeners.empty? || listeners.all? { |listener| listener.silent_on?(PROCESSED) }
+        return false unless @plain
+        return @quiet_listener.silent_on?(PROCESSED) if @quiet_listener
+
+        @quiet_listeners.all? { |listener| listener.silent_on?(PROCESSED) }
       end
 
       # With events (worker.processed, Karafka's consume events) or opt-in features on.
@@ -180,13 +186,16 @@ module Karafka
 
       # The generation and epoch are read first: a change that lands while this runs bumps
       # them again, so the next job looks again instead of keeping a half-updated answer.
-      # `@plain_listeners`: nil while jobs must be observed, else the listeners to ask.
+      # `@plain`: whether jobs may run bare; `@quiet_listeners`: the listeners to ask first.
       def refresh_path
         generation = @monitor.generation
         epoch = PathEpoch.value
         @instrumented = CONSUME_EVENTS.any? { |name| @monitor.listening?(name) }
-        bare = @plain_features && !@instrumented && !Deadlines.declared? && CurrentAttributes.names.empty?
-        @plain_listeners = bare ? @monitor.silenceable(PROCESSED) : nil
+        listeners = @monitor.silenceable(PROCESSED)
+        @plain = @plain_features && !@instrumented && !Deadlines.declared? && CurrentAttributes.names.empty? &&
+                 !listeners.nil?
+        @quiet_listeners = listeners || []
+        @quiet_listener = listeners&.size == 1 ? listeners.first : nil
         @generation = generation
         @epoch = epoch
       end
@@ -288,6 +297,10 @@ module Karafka
         job = ::JSON.parse(payload)
         return job if job.is_a?(Hash) && job['job_class'].is_a?(String)
 
+        not_a_job!(payload)
+      end
+
+      def not_a_job!(payload)
         raise Errors::InvalidJobPayloadError, "not a serialized Active Job (#{payload.byteslice(0, 80).inspect})"
       end
 
