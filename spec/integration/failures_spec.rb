@@ -132,6 +132,10 @@ RSpec.describe 'Failing jobs' do
     wait_until(message: 'the retry_on chain') { records_of('retry-on').size == 3 }
     wait_until(message: 'the job after discard_on') { records_of('after-discard').any? }
     expect(records_of('retry-on').map { |r| r['executions'] }).to eq([1, 2, 3])
+    # Each retry is a new message: the job sees where that one is, not where the first was.
+    ids = records_of('retry-on').map { |r| r['provider_job_id'] }
+    expect(ids.uniq.size).to eq(3)
+    expect(ids).to all(match(%r{\A#{@topic}/\d+/\d+\z}))
     expect(records_of('discard-on').size).to eq(1)
   end
 

@@ -74,8 +74,9 @@ module Karafka
 
           job = ::JSON.parse(payload)
           not_a_job!(payload) unless job.is_a?(Hash) && job['job_class'].is_a?(String)
-          # Where the job is stored, visible to the job as provider_job_id (like Sidekiq's jid).
-          job['provider_job_id'] ||= "#{topic}/#{partition}/#{offset}"
+          # Where the job is stored now, as provider_job_id (like Sidekiq's jid): a payload
+          # re-enqueued by retry_on carries the previous run's.
+          job['provider_job_id'] = "#{topic}/#{partition}/#{offset}"
           ::ActiveJob::Base.execute(job)
           @tracker.recovered(topic, partition, offset) if attempt.positive? && @tracker
           Outcome::SUCCESS
@@ -148,7 +149,7 @@ module Karafka
         else
           job = parse(payload)
         end
-        job['provider_job_id'] ||= "#{topic}/#{partition}/#{offset}"
+        job['provider_job_id'] = "#{topic}/#{partition}/#{offset}"
         meta = meta(job, topic, partition, offset, attempt)
         return cancelled(meta) if @cancels && Cancels.include?(job['job_id'])
 

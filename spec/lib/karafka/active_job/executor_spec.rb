@@ -62,6 +62,18 @@ RSpec.describe Karafka::ActiveJob::Executor do
 
         expect(reports.map { |report| report[:attempts] }).to eq([1, 2, 1])
       end
+
+      # A job re-enqueued by retry_on (or enqueued again) serializes the provider_job_id of the
+      # run before; like Sidekiq's jid, the job sees where it is stored now.
+      it 'gives the job where its message is as provider_job_id, even when the payload names an earlier one' do
+        ids = []
+        stub_const('IdJob', Class.new(ActiveJob::Base) { define_method(:perform) { ids << provider_job_id } })
+        executor.call(JSON.generate(IdJob.new.serialize), 'jobs', 1, 4, nil, nil, 0)
+        again = IdJob.new.serialize.merge('provider_job_id' => 'jobs/1/4')
+        executor.call(JSON.generate(again), 'jobs', 2, 17, nil, nil, 0)
+
+        expect(ids).to eq(%w[jobs/1/4 jobs/2/17])
+      end
     end
   end
 
