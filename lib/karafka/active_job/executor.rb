@@ -63,22 +63,19 @@ module Karafka
 
       # With nothing to observe (no opt-in feature on, no per-job event anyone would act on),
       # the job runs bare: parse, `provider_job_id`, Active Job's `execute` (Karafka::Web's
-      # tracker hears of a retry that succeeded). Inlined here on purpose, parse included: on
-      # Ruby 3.3 each method call per job shows (bench/executor_path.rb).
+      # tracker hears of a retry that succeeded). Inlined here on purpose: on Ruby 3.3 each
+      # method call with these eight arguments shows per job (bench/executor_path.rb).
       # @return [Outcome]
       def call(payload, topic, partition, offset, key, headers, attempt, timestamp_ms = nil)
         return call_observed(payload, topic, partition, offset, key, headers, attempt, timestamp_ms) unless plain?
 
         begin
-          raise Errors::InvalidJobPayloadError, 'payload is not valid UTF-8' unless payload.valid_encoding?
-
-          job = ::JSON.parse(payload)
-          not_a_job!(payload) unless job.is_a?(Hash) && job['job_class'].is_a?(String)
+          job = parse(payload)
           # Where the job is stored now, as provider_job_id (like Sidekiq's jid): a payload
           # re-enqueued by retry_on carries the previous run's.
           job['provider_job_id'] = "#{topic}/#{partition}/#{offset}"
           ::ActiveJob::Base.execute(job)
-          @tracker.recovered(topic, partition, offset) if attempt.positive? && @tracker
+          @tracker.recovered(topic, partition, offset) if @tracker && attempt.positive?
           Outcome::SUCCESS
         rescue StandardError => e
           failed(e, job, build_message(payload, topic, partition, offset, key, headers, timestamp_ms), attempt)
@@ -132,10 +129,10 @@ module Karafka
       # usual case, one listener (the logger's), is asked without a block.
       def plain?
         refresh_path unless @monitor.generation == @generation && PathEpoch.value == @epoch
-        return false unless @plain
         return @quiet_listener.silent_on?(PROCESSED) if @quiet_listener
 
-        @quiet_listeners.all? { |listener| listener.silent_on?(PROCESSED) }
+        listeners = @plain_listeners or return false
+        listeners.all? { |listener| listener.silent_on?(PROCESSED) }
       end
 
       # With events (worker.processed, Karafka's consume events) or opt-in features on.
@@ -187,16 +184,15 @@ module Karafka
 
       # The generation and epoch are read first: a change that lands while this runs bumps
       # them again, so the next job looks again instead of keeping a half-updated answer.
-      # `@plain`: whether jobs may run bare; `@quiet_listeners`: the listeners to ask first.
+      # `@plain_listeners`: nil while jobs must be observed, else the listeners to ask
+      # (`@quiet_listener` when there is just one).
       def refresh_path
         generation = @monitor.generation
         epoch = PathEpoch.value
         @instrumented = CONSUME_EVENTS.any? { |name| @monitor.listening?(name) }
-        listeners = @monitor.silenceable(PROCESSED)
-        @plain = @plain_features && !@instrumented && !Deadlines.declared? && CurrentAttributes.names.empty? &&
-                 !listeners.nil?
-        @quiet_listeners = listeners || []
-        @quiet_listener = listeners&.size == 1 ? listeners.first : nil
+        bare = @plain_features && !@instrumented && !Deadlines.declared? && CurrentAttributes.names.empty?
+        @plain_listeners = bare ? @monitor.silenceable(PROCESSED) : nil
+        @quiet_listener = @plain_listeners&.size == 1 ? @plain_listeners.first : nil
         @generation = generation
         @epoch = epoch
       end
@@ -298,10 +294,6 @@ module Karafka
         job = ::JSON.parse(payload)
         return job if job.is_a?(Hash) && job['job_class'].is_a?(String)
 
-        not_a_job!(payload)
-      end
-
-      def not_a_job!(payload)
         raise Errors::InvalidJobPayloadError, "not a serialized Active Job (#{payload.byteslice(0, 80).inspect})"
       end
 

@@ -159,6 +159,25 @@ RSpec.describe Karafka::ActiveJob::Executor, 'instrumentation' do
       expect(output.string.lines.grep(/TracedJob performed/).map { |line| line[%r{jobs/0/\d+}] }).to eq(['jobs/0/2'])
     end
 
+    it 'asks every quiet listener once a second one subscribes: the job is observed when either would act' do
+      stub_const('QuietUntilAsked', Class.new do
+        attr_accessor :listening
+        attr_reader :heard
+
+        def silent_on?(_event_name) = !listening
+        def on_worker_processed(event) = (@heard ||= []) << event[:offset]
+      end)
+      executor.call(payload('ok'), 'jobs', 0, 1, nil, nil, 0) # the logger listener alone, asked alone
+      second = QuietUntilAsked.new
+      monitor.subscribe(second)
+      executor.call(payload('ok'), 'jobs', 0, 2, nil, nil, 0)
+      second.listening = true
+      executor.call(payload('ok'), 'jobs', 0, 3, nil, nil, 0)
+
+      expect(second.heard).to eq([3])
+      expect(output.string).not_to include('performed')
+    end
+
     it 'publishes worker.processed to a block subscribed beside it, with the job’s time' do
       executor.call(payload('ok'), 'jobs', 0, 1, nil, nil, 0)
       seen = []
