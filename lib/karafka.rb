@@ -18,6 +18,7 @@ require_relative 'karafka/instrumentation/statistics'
 require_relative 'karafka/instrumentation/metrics'
 require_relative 'karafka/instrumentation/vendors/kubernetes'
 require_relative 'karafka/env'
+require_relative 'karafka/active_job/path_epoch'
 require_relative 'karafka/active_job/deserializer'
 require_relative 'karafka/active_job/consumer'
 # Also without Active Job: `config.active_job.on_overdue` is validated with its values.
@@ -135,7 +136,6 @@ rescue LoadError
 end
 
 if defined?(ActiveJob)
-  require_relative 'karafka/active_job/path_epoch'
   require_relative 'karafka/active_job/current_attributes'
   require_relative 'karafka/active_job/job_extensions'
   require_relative 'karafka/active_job/schedule'

@@ -58,6 +58,7 @@ module Karafka
       # Forgets settings and routes (for specs that configure apps repeatedly).
       def reset!
         STORE.clear
+        ActiveJob::PathEpoch.bump! # a new config has another logger
       end
     end
   end

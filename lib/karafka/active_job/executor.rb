@@ -49,7 +49,6 @@ module Karafka
         @deserializer = config.internal.active_job.deserializer
         @custom_deserializer = !@deserializer.instance_of?(Deserializer)
         @group_id = config.consumer_group_id
-        @generation = nil
         @epoch = nil
         @jobs_queue = JobsQueue.new
         # Opt-in features (config.active_job): each a boolean check per job while off.
@@ -123,12 +122,14 @@ module Karafka
 
       # Whether the job runs bare: no opt-in feature on, no per-job event anyone would act on
       # (the default logger listener below INFO would not: Monitor#silenceable). Checked per
-      # job against what can change at runtime: a subscription bumps the monitor's
-      # generation, a deadline declared or current attributes persisted bump {PathEpoch}, and
-      # the listeners are asked each time (a logger level may be lowered at any moment). The
-      # usual case, one listener (the logger's), is asked without a block.
+      # job against what can change at runtime: a subscription, `config.logger=`, a deadline
+      # declared or current attributes persisted bump {PathEpoch}, and the listeners are asked
+      # each time (a logger level may be lowered at any moment). The usual case, the logger
+      # listener alone, is asked through its logger's level: on Ruby 3.3 the calls saved show
+      # per job (bench/executor_path.rb).
       def plain?
-        refresh_path unless @monitor.generation == @generation && PathEpoch.value == @epoch
+        refresh_path unless PathEpoch.value == @epoch
+        return !@quiet_logger.info? if @quiet_logger
         return @quiet_listener.silent_on?(PROCESSED) if @quiet_listener
 
         listeners = @plain_listeners or return false
@@ -178,22 +179,22 @@ module Karafka
       # Whether anyone listens to {CONSUME_EVENTS}; looked up again only after a subscription
       # changed, so the check costs one comparison per job.
       def instrumented?
-        refresh_path unless @monitor.generation == @generation && PathEpoch.value == @epoch
+        refresh_path unless PathEpoch.value == @epoch
         @instrumented
       end
 
-      # The generation and epoch are read first: a change that lands while this runs bumps
-      # them again, so the next job looks again instead of keeping a half-updated answer.
-      # `@plain_listeners`: nil while jobs must be observed, else the listeners to ask
-      # (`@quiet_listener` when there is just one).
+      # The epoch is read first: a change that lands while this runs bumps it again, so the
+      # next job looks again instead of keeping a half-updated answer. `@plain_listeners`: nil
+      # while jobs must be observed, else the listeners to ask (`@quiet_listener` when there
+      # is just one; `@quiet_logger` when that one is the logger listener itself, whose
+      # {Instrumentation::LoggerListener#silent_on? silent_on?} is its logger below INFO).
       def refresh_path
-        generation = @monitor.generation
         epoch = PathEpoch.value
         @instrumented = CONSUME_EVENTS.any? { |name| @monitor.listening?(name) }
         bare = @plain_features && !@instrumented && !Deadlines.declared? && CurrentAttributes.names.empty?
         @plain_listeners = bare ? @monitor.silenceable(PROCESSED) : nil
         @quiet_listener = @plain_listeners&.size == 1 ? @plain_listeners.first : nil
-        @generation = generation
+        @quiet_logger = @quiet_listener.instance_of?(Instrumentation::LoggerListener) ? @quiet_listener.logger : nil
         @epoch = epoch
       end
 

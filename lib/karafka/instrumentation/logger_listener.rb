@@ -28,6 +28,13 @@ module Karafka
         event_name == 'worker.processed' && !logger.info?
       end
 
+      # The logger whose level {#silent_on?} reads: the executor asks it directly per job, and
+      # looks it up again only after `config.logger=` (ActiveJob::PathEpoch).
+      # @return [Logger]
+      def logger
+        Karafka.logger
+      end
+
       def on_worker_processed(event)
         return unless logger.info?
 
@@ -89,11 +96,6 @@ module Karafka
 
       def warn(message)
         logger.warn(message)
-      end
-
-      # Karafka.logger, one call shorter while a logger is set: {#silent_on?} asks for it per job.
-      def logger
-        App.config.logger || Karafka.logger
       end
     end
   end

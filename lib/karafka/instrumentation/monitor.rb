@@ -20,14 +20,9 @@ module Karafka
       NOBODY = [].freeze
       private_constant :NOBODY
 
-      # @return [Integer] bumped on every (un)subscription: callers that cache "does anyone
-      #   listen" per job compare it instead of looking names up per job
-      attr_reader :generation
-
       def initialize
         @subscribers = {}
         @mutex = Mutex.new
-        @generation = 0
         @listeners = []
         @conditional = {}
       end
@@ -49,7 +44,8 @@ module Karafka
             @listeners = [*@listeners, listener]
           end
           @conditional = conditional_listeners
-          @generation += 1
+          # Executors that cache "does anyone listen" look again (ActiveJob::PathEpoch).
+          ActiveJob::PathEpoch.bump!
         end
       end
 
@@ -62,7 +58,8 @@ module Karafka
           end.reject { |_, subscribers| subscribers.empty? }
           @listeners = @listeners.reject { |listener| listener.equal?(listener_or_block) }
           @conditional = conditional_listeners
-          @generation += 1
+          # Executors that cache "does anyone listen" look again (ActiveJob::PathEpoch).
+          ActiveJob::PathEpoch.bump!
         end
       end
 
@@ -84,7 +81,7 @@ module Karafka
       # building a per-job event nobody uses: [] when nobody subscribes, nil when a subscriber
       # always acts. A listener object may answer `silent_on?(event_name)`: true while it would
       # do nothing with the event (the logger listener below its level); blocks and listeners
-      # without `silent_on?` always act. Changes only with {#generation}.
+      # without `silent_on?` always act. Changes only with a (un)subscription (ActiveJob::PathEpoch).
       # @param name [String]
       # @return [Array<Object>, nil]
       def silenceable(name)

@@ -26,7 +26,7 @@ module Karafka
       # @return [Integer] how long a shutdown may wait for running jobs, in milliseconds
       attr_accessor :shutdown_timeout
       # @return [Logger]
-      attr_accessor :logger
+      attr_reader :logger
       # @return [PauseConfig]
       attr_reader :pause
       # @return [String] 'earliest' or 'latest': librdkafka's `auto.offset.reset` for partitions
@@ -106,6 +106,14 @@ module Karafka
 
       def respond_to_missing?(_name, _include_private = false)
         false
+      end
+
+      # The executor asks the logger listener's logger per job whether it logs at INFO, and
+      # keeps which logger that is until this changes (ActiveJob::PathEpoch).
+      # @param value [Logger]
+      def logger=(value)
+        @logger = value
+        ActiveJob::PathEpoch.bump!
       end
 
       # Karafka's flat pause settings (older karafka.rb files use these).

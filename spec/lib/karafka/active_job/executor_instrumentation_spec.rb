@@ -159,6 +159,16 @@ RSpec.describe Karafka::ActiveJob::Executor, 'instrumentation' do
       expect(output.string.lines.grep(/TracedJob performed/).map { |line| line[%r{jobs/0/\d+}] }).to eq(['jobs/0/2'])
     end
 
+    it 'logs to a logger at INFO assigned to config.logger at runtime, from the next job on' do
+      executor.call(payload('ok'), 'jobs', 0, 1, nil, nil, 0)
+      replacement = StringIO.new
+      Karafka::App.config.logger = Logger.new(replacement, level: Logger::INFO)
+      executor.call(payload('ok'), 'jobs', 0, 2, nil, nil, 0)
+
+      expect(replacement.string.lines.grep(/TracedJob performed/).map { |line| line[%r{jobs/0/\d+}] }).to eq(['jobs/0/2'])
+      expect(output.string).not_to include('performed')
+    end
+
     it 'asks every quiet listener once a second one subscribes: the job is observed when either would act' do
       stub_const('QuietUntilAsked', Class.new do
         attr_accessor :listening
