@@ -169,6 +169,24 @@ RSpec.describe Karafka::ActiveJob::Executor, 'instrumentation' do
       expect(output.string).not_to include('performed')
     end
 
+    it 'logs to the default logger (INFO, on $stdout) of an app reset without one, from the next job on' do
+      executor.call(payload('ok'), 'jobs', 0, 1, nil, nil, 0)
+      Karafka::App.reset!
+      stdout = StringIO.new
+      original = $stdout
+      begin
+        $stdout = stdout # Karafka.logger's default is built on the next job, writing here
+        executor.call(payload('ok'), 'jobs', 0, 2, nil, nil, 0)
+      ensure
+        $stdout = original
+      end
+
+      expect(stdout.string.lines.grep(/TracedJob performed/).map { |line| line[%r{jobs/0/\d+}] }).to eq(['jobs/0/2'])
+      expect(output.string).not_to include('performed')
+    ensure
+      configure_spec_app
+    end
+
     it 'asks every quiet listener once a second one subscribes: the job is observed when either would act' do
       stub_const('QuietUntilAsked', Class.new do
         attr_accessor :listening
