@@ -39,12 +39,16 @@ module Karafka
     # @return [Boolean] false when the topic already existed (its settings are left alone)
     def create_topic_unless_exists(name, partitions, replication_factor = 1, topic_config = {})
       config = topic_config.map { |key, value| [key.to_s, value.to_s] }
-      Native::Admin._create_topic(kafka, name.to_s, partitions, replication_factor, config)
+      created = Native::Admin._create_topic(kafka, name.to_s, partitions, replication_factor, config)
+      created && until_metadata_shows("the topic #{name}") { topics.key?(name.to_s) }
+      created
     end
 
     # @return [Boolean] false when the topic did not exist
     def delete_topic(name)
-      Native::Admin._delete_topic(kafka, name.to_s)
+      deleted = Native::Admin._delete_topic(kafka, name.to_s)
+      deleted && until_metadata_shows("no topic #{name}") { !topics.key?(name.to_s) }
+      deleted
     end
 
     # Adds partitions until the topic has `partitions` (Kafka never removes any).
@@ -54,6 +58,7 @@ module Karafka
     # @raise [Errors::AdminError] e.g. when the topic already has that many or more
     def create_partitions(name, partitions)
       Native::Admin._create_partitions(kafka, name.to_s, Integer(partitions))
+      until_metadata_shows("#{partitions} partitions of #{name}") { topics.fetch(name.to_s, 0) >= Integer(partitions) }
     end
 
     # Reads messages of one partition without a consumer group (nothing is committed).
@@ -182,6 +187,28 @@ module Karafka
     # The first offset stored at or after `time` (the high watermark when there is none).
     def offset_at(name, partition, time)
       Native::Admin._offsets_for_times(kafka, name, [[partition, (time.to_r * 1000).to_i]]).first.last
+    end
+
+    # How often {#until_metadata_shows} asks again, in seconds.
+    METADATA_STEP = 0.05
+
+    # The controller answers a create or delete before the brokers' metadata shows it, and a
+    # produce or read in that gap fails with an unknown topic or partition. So, as Karafka's
+    # Admin does, a change returns once the metadata shows it, for at most
+    # `config.admin.max_wait_time` ms.
+    # @param what [String] what the metadata should show, for the error
+    # @return [true]
+    def until_metadata_shows(what)
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + (App.config.admin.max_wait_time / 1000.0)
+      until yield
+        if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+          raise Errors::AdminError, "the cluster's metadata did not show #{what} within " \
+                                    "config.admin.max_wait_time (#{App.config.admin.max_wait_time} ms)"
+        end
+
+        sleep(METADATA_STEP) # the brokers' propagation time, not a sync point
+      end
+      true
     end
 
     # Errors a broker gives while a group's coordinator moves or loads (a broker restart): the

@@ -22,6 +22,21 @@ RSpec.describe Karafka::Admin do
     described_class.delete_topic(topic)
   end
 
+  it 'returns from create_topic, create_partitions and delete_topic once the metadata shows the change, as Karafka does' do
+    topic = "admin-metadata-#{SecureRandom.hex(4)}"
+    described_class.create_topic(topic, 2)
+    # At once: no unknown topic or partition in the gap before the brokers' metadata has it.
+    expect(described_class.topics[topic]).to eq(2)
+    expect(described_class.read_watermark_offsets(topic, 1)).to eq([0, 0])
+
+    described_class.create_partitions(topic, 3)
+    expect(described_class.topics[topic]).to eq(3)
+    expect(Karafka.producer.produce_sync(topic: topic, partition: 2, payload: 'x').partition).to eq(2)
+
+    expect(described_class.delete_topic(topic)).to be(true)
+    expect(described_class.topics).not_to have_key(topic)
+  end
+
   it 'passes the replication factor on (one broker cannot hold two replicas)' do
     topic = "admin-replicas-#{SecureRandom.hex(4)}"
 
