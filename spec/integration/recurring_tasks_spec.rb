@@ -41,6 +41,19 @@ RSpec.describe 'Recurring tasks', skip: FUGIT_MISSING do
     fired.select { |row| row['task'] == 'tick' }
   end
 
+  # @return [Hash, nil] the owner's last record of the task in the state topic
+  def task_state(id)
+    message = Karafka::Admin.read_topic(state_topic, 0, 100_000, 0).reverse_each.find { |row| row.raw_key == "task:#{id}" }
+    message && JSON.parse(message.raw_payload)
+  end
+
+  # @return [Hash, nil] the `tick` task's record when its last tick is done and the next one
+  #   is at least 300 ms away
+  def done_between_ticks
+    state = task_state('tick')
+    state if state && state['status'] == 'done' && state['tick'] + 1 - Time.now.to_f > 0.3
+  end
+
   def cli(*args)
     Open3.capture2e(env, RbConfig.ruby, '-I', File.join(root, 'lib'), File.join(root, 'exe/karafka'), 'recurring', *args,
                     chdir: root)
@@ -54,10 +67,11 @@ RSpec.describe 'Recurring tasks', skip: FUGIT_MISSING do
     wait_until(timeout: 60, message: -> { "a tick after the second joined; log:\n#{second.log}" }) do
       second.log.include?('Recurring tasks') || ticks.size >= 8
     end
-    before_kill = ticks.size
-    wait_until(timeout: 30, message: 'a fresh tick') { ticks.size > before_kill }
-    # Right after a tick: the next one is about a second away, so the kill falls between ticks.
-    owner = servers.find { |server| server.pid == ticks.last['pid'] }
+    # Between ticks: the owner recorded its last tick as done, and the next one is still at
+    # least 300 ms away. (A kill while a tick fires leaves that tick unfired, by design; the
+    # example after this one covers it.)
+    done = wait_until(timeout: 30, message: 'a tick recorded as done, well before the next') { done_between_ticks }
+    owner = servers.find { |server| done['process'].end_with?(":#{server.pid}") }
     survivor = (servers - [owner]).first
     owner.stop('KILL')
     killed_at = Time.now.to_i
@@ -74,6 +88,28 @@ RSpec.describe 'Recurring tasks', skip: FUGIT_MISSING do
     # The ticks missed while the killed owner's session timed out were fired by the survivor.
     expect(ticks.find { |row| row['tick'] == killed_at + 1 }['pid']).to eq(survivor.pid)
     expect(survivor.log).not_to include('recurring_tasks.task.unconfirmed')
+  end
+
+  it 'reports a tick whose owner died while firing it, and does not fire it again (at most once)' do
+    hung = start_server_with('SPEC_HANG_TASK' => '1', 'SPEC_HANGS' => '1')
+    started = wait_until(timeout: 60, message: -> { "the hanging tick; log:\n#{hung.log}" }) do
+      fired.find { |row| row['task'] == 'hang' }
+    end
+    expect(task_state('hang')).to include('status' => 'firing', 'tick' => started['tick'])
+    hung.stop('KILL')
+
+    survivor = start_server_with('SPEC_HANG_TASK' => '1')
+    wait_until(timeout: 90, message: -> { "hang ticks from the survivor; log:\n#{survivor.log}" }) do
+      fired.count { |row| row['task'] == 'hang' && row['pid'] == survivor.pid } >= 2
+    end
+    expect(survivor.stop('TERM').success?).to be(true)
+
+    hangs = fired.select { |row| row['task'] == 'hang' }
+    expect(hangs.first).to eq(started)
+    expect(hangs.drop(1).map { |row| row['pid'] }.uniq).to eq([survivor.pid])
+    expect(hangs.drop(1).map { |row| row['tick'] }).to all(be > started['tick'])
+    expect(survivor.log).to include('recurring_tasks.task.unconfirmed')
+      .and include("recurring task hang: the previous owner stopped while firing #{Time.at(started['tick'])}")
   end
 
   it 'lets no process with an older schedule version fire once a newer one has (rolling deploys)' do
