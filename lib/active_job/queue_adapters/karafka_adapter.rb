@@ -55,8 +55,9 @@ module ActiveJob
 
       private
 
+      # Karafka's: the one in `config.internal.active_job` (specs stub it there).
       def dispatcher
-        @dispatcher ||= Karafka::ActiveJob::Dispatcher.new
+        Karafka::App.config.internal.active_job.dispatcher
       end
     end
   end

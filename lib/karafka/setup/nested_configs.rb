@@ -49,13 +49,40 @@ module Karafka
         @deserializer ||= Karafka::ActiveJob::Deserializer.new
       end
 
-      # Karafka's other internal Active Job hooks replace classes karafka-rs implements in Rust.
+      # Karafka's other internal Active Job hooks, read as Karafka's are (the adapter dispatches
+      # through this dispatcher; `karafka_options` are checked by this contract). They cannot be
+      # replaced: karafka-rs implements what they do partly in Rust.
+      # @return [Karafka::ActiveJob::Dispatcher]
+      def dispatcher
+        @dispatcher ||= active_job_class(:Dispatcher, :dispatcher).new
+      end
+
+      # @return [Karafka::ActiveJob::JobOptionsContract]
+      def job_options_contract
+        @job_options_contract ||= active_job_class(:JobOptionsContract, :job_options_contract).new
+      end
+
+      # @return [Class] the consumer view Karafka's listeners read as `event[:caller]`
+      def consumer_class
+        Karafka::ActiveJob::Consumer
+      end
+
       %i[dispatcher job_options_contract consumer_class].each do |name|
         define_method(:"#{name}=") do |_value|
           raise Errors::UnsupportedFeatureError,
                 "config.internal.active_job.#{name} cannot be replaced in karafka-rs; " \
                 'customise the payload with config.internal.active_job.deserializer'
         end
+      end
+
+      private
+
+      def active_job_class(name, setting)
+        return Karafka::ActiveJob.const_get(name) if Karafka::ActiveJob.const_defined?(name)
+
+        raise Errors::UnsupportedFeatureError,
+              "config.internal.active_job.#{setting} needs Active Job: require 'active_job' before 'karafka' " \
+              "(or require 'active_job/karafka')"
       end
     end
 

@@ -109,6 +109,18 @@ RSpec.describe 'Karafka 2.5 boot and configuration surface' do
         .to raise_error(Karafka::Errors::UnsupportedFeatureError, /active_job.dispatcher cannot be replaced/)
     end
 
+    it "reads Karafka's internal Active Job parts: the dispatcher the adapter uses, the options contract, the consumer" do
+      active_job = setup_app.internal.active_job
+      expect([active_job.dispatcher.class, active_job.job_options_contract.class, active_job.consumer_class])
+        .to eq([Karafka::ActiveJob::Dispatcher, Karafka::ActiveJob::JobOptionsContract, Karafka::ActiveJob::Consumer])
+
+      # A spec stubbing the dispatcher there catches what perform_later dispatches.
+      job_class = Class.new(ActiveJob::Base) { queue_as 'stubbed' }
+      stub_const('StubbedDispatchJob', job_class)
+      expect(active_job.dispatcher).to receive(:dispatch).with(an_instance_of(job_class)).and_return(nil)
+      ActiveJob::QueueAdapters::KarafkaAdapter.new.enqueue(job_class.new)
+    end
+
     it 'takes a custom Active Job deserializer, and refuses one that cannot (de)serialize' do
       expect(setup_app.internal.active_job.deserializer).to be_an_instance_of(Karafka::ActiveJob::Deserializer)
       expect { setup_app { |c| c.internal.active_job.deserializer = Object.new } }
