@@ -18,7 +18,7 @@ module Karafka
         return _karafka_options if new_options.nil?
 
         options = new_options.transform_keys(&:to_sym)
-        JobOptionsContract.new.validate!(self, options)
+        App.config.internal.active_job.job_options_contract.validate!(self, options)
         # Jobs look their deadline up only once some class or the setup declared one.
         Deadlines.declared = true if options.key?(:deadline)
         if options.key?(:deadline) || options.key?(:on_overdue)

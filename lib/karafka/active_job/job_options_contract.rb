@@ -4,7 +4,9 @@ require_relative '../contracts/messages'
 
 module Karafka
   module ActiveJob
-    # Validates `karafka_options` when a job class sets them, naming the class and the key.
+    # Validates `karafka_options` when a job class sets them, naming the class and the key. An
+    # unknown key is logged as a warning, not raised: Karafka ignores keys it does not know
+    # (its own scenarios pass some), so a job class written for Karafka still loads.
     class JobOptionsContract
       ALLOWED = {
         dispatch_method: %i[produce_async produce_sync],
@@ -19,18 +21,22 @@ module Karafka
       # @param options [Hash]
       # @raise [Errors::InvalidConfigurationError]
       def validate!(job_class, options)
+        name = job_class.name || job_class
+        unknown = options.keys - KEYS
+        unless unknown.empty?
+          Karafka.logger.warn("#{name} karafka_options: #{unknown.map(&:inspect).join(', ')} " \
+                              "#{Contracts.message(:job_options, :unknown_key, allowed: KEYS.join(', '))}")
+        end
         errors = options.flat_map { |key, value| key_errors(key, value) }
         return if errors.empty?
 
-        raise Errors::InvalidConfigurationError, "#{job_class.name || job_class} karafka_options: #{errors.join('; ')}"
+        raise Errors::InvalidConfigurationError, "#{name} karafka_options: #{errors.join('; ')}"
       end
 
       private
 
       def key_errors(key, value)
-        if !KEYS.include?(key)
-          ["#{key.inspect} #{Contracts.message(:job_options, :unknown_key, allowed: KEYS.join(', '))}"]
-        elsif ALLOWED.key?(key) && !ALLOWED[key].include?(value)
+        if ALLOWED.key?(key) && !ALLOWED[key].include?(value)
           ["#{key} #{value.inspect} #{Contracts.message(:job_options, key, allowed: ALLOWED[key].join(', '))}"]
         elsif CALLABLE.include?(key) && !value.respond_to?(:call)
           ["#{key} #{Contracts.message(:job_options, :callable)}"]

@@ -36,7 +36,7 @@ module Karafka
         vp_dlq_retries: 'must be at least 1 (a virtual partition collapses on its first failure)'
       },
       job_options: {
-        unknown_key: 'is not a karafka_options key; allowed: %<allowed>s',
+        unknown_key: 'ignored: not a karafka_options key (allowed: %<allowed>s)',
         dispatch_method: 'must be one of: %<allowed>s',
         dispatch_many_method: 'must be one of: %<allowed>s',
         partition_key_type: 'must be one of: %<allowed>s',

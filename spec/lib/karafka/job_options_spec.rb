@@ -29,9 +29,23 @@ RSpec.describe 'karafka_options' do
                       /BadDispatchJob karafka_options: dispatch_method :produce_later must be one of: produce_async, produce_sync/)
   end
 
-  it 'raises for an unknown key and for a non-callable partitioner' do
-    expect { job_class('TypoJob') { karafka_options(dispatch_metod: :produce_sync) } }
-      .to raise_error(Karafka::Errors::InvalidConfigurationError, /TypoJob karafka_options: :dispatch_metod is not a karafka_options key/)
+  it 'warns of an unknown key, naming class and key, and loads the class as Karafka does (which ignores it)' do
+    log = StringIO.new
+    allow(Karafka).to receive(:logger).and_return(Logger.new(log))
+    typo = job_class('TypoJob') { karafka_options(dispatch_metod: :produce_sync, timeout: 8_000) }
+
+    expect(log.string).to match(/WARN.*TypoJob karafka_options: :dispatch_metod, :timeout ignored: not a karafka_options key \(allowed: dispatch_method, /)
+    expect(typo.karafka_options[:dispatch_method]).to eq(:produce_async)
+  end
+
+  it 'checks options through config.internal.active_job.job_options_contract, as Karafka does' do
+    contract = Karafka::App.config.internal.active_job.job_options_contract
+    expect(contract).to be_a(Karafka::ActiveJob::JobOptionsContract)
+    expect(contract).to receive(:validate!).and_call_original
+    job_class('CheckedJob') { karafka_options(dispatch_method: :produce_sync) }
+  end
+
+  it 'raises for a non-callable partitioner' do
     expect { job_class('PartJob') { karafka_options(partitioner: 'user_id') } }
       .to raise_error(Karafka::Errors::InvalidConfigurationError, /PartJob karafka_options: partitioner must respond to #call/)
   end
