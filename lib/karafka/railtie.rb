@@ -1,9 +1,27 @@
 # frozen_string_literal: true
 
 module Karafka
-  # In a Rails process (web, console, runner, `karafka server`), requires the boot file
-  # (karafka.rb) once the app is prepared, so the producer knows the cluster - as Karafka does.
+  # In a Rails process (web, console, runner, `karafka server`), as Karafka's railtie: Karafka
+  # logs to the Rails logger, and the boot file (karafka.rb) is required once the app is
+  # prepared, so the producer knows the cluster.
   class Railtie < ::Rails::Railtie
+    # As Karafka's: Karafka logs to the Rails logger (a `config.logger` in karafka.rb, required
+    # later, still wins), and a `karafka` command in development also prints to stdout, unless
+    # the Rails logger already does (no line twice).
+    initializer 'karafka.configure_rails_logger' do
+      Karafka::App.config.logger = ::Rails.logger
+      next unless ::Rails.env.development? && ENV.key?('KARAFKA_CLI')
+      next if ActiveSupport::Logger.logger_outputs_to?(::Rails.logger, $stdout)
+
+      stdout = ActiveSupport::Logger.new($stdout)
+      stdout.level = ::Rails.logger.level
+      if ::Rails.logger.respond_to?(:broadcast_to) # Rails 7.1+: a BroadcastLogger
+        ::Rails.logger.broadcast_to(stdout)
+      else
+        ::Rails.logger.extend(ActiveSupport::Logger.broadcast(stdout))
+      end
+    end
+
     initializer 'karafka.require_boot_file' do |app|
       boot_file = Karafka.boot_file
       next if boot_file.to_s == 'false'

@@ -9,8 +9,10 @@ module Karafka
         @log_polling = log_polling
       end
 
+      # Karafka's two lines (deploy checks and Karafka's own scenarios look for "Running Karafka").
       def on_app_running(_event)
-        info "Running in #{RUBY_DESCRIPTION}; karafka-rs #{Karafka::VERSION}"
+        info "Running in #{RUBY_DESCRIPTION}"
+        info "Running Karafka server (karafka-rs #{Karafka::VERSION})"
       end
 
       def on_app_stopping(_event)
