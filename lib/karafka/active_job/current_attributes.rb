@@ -34,14 +34,30 @@ module Karafka
 
         # Runs the block with the job's stored values set, resetting them afterwards even when
         # the job raises, so nothing leaks into the next job on this thread.
+        #
+        # In a Rails app, inside the app's reloader: Active Job's `execute` enters it (its
+        # railtie's hook), and entering it resets every CurrentAttributes class, which would
+        # wipe the values restored just before. Entered here first, the inner entry is a no-op,
+        # as in Karafka, whose worker runs each job inside the app's executor.
         # @param job_hash [Hash]
         def around(job_hash, &block)
           return yield if names.empty?
 
-          restore(job_hash, 0, &block)
+          reloader = rails_reloader
+          return restore(job_hash, 0, &block) unless reloader
+
+          reloader.wrap { restore(job_hash, 0, &block) }
         end
 
         private
+
+        # @return [Class, nil] the initialized Rails app's reloader
+        def rails_reloader
+          return nil unless defined?(::Rails) && ::Rails.respond_to?(:application)
+
+          app = ::Rails.application
+          app&.initialized? ? app.reloader : nil
+        end
 
         def restore(job_hash, index, &block)
           return yield if index >= names.size
