@@ -9,6 +9,8 @@ module Karafka
     # later, still wins), and a `karafka` command in development also prints to stdout, unless
     # the Rails logger already does (no line twice).
     initializer 'karafka.configure_rails_logger' do
+      next unless ::Rails.logger # an app without one keeps Karafka's own
+
       Karafka::App.config.logger = ::Rails.logger
       next unless ::Rails.env.development? && ENV.key?('KARAFKA_CLI')
       next if ActiveSupport::Logger.logger_outputs_to?(::Rails.logger, $stdout)
