@@ -38,6 +38,10 @@ module Karafka
       # Karafka's per-job and per-batch events: built only while someone listens to one.
       CONSUME_EVENTS = %w[active_job.consume active_job.consumed consumer.consume consumer.consumed].freeze
       PROCESSED = 'worker.processed'
+      # Karafka's worker publishes these around worker.processed, with the same payload; its
+      # docs release replica database connections on worker.completed. Published per job only
+      # while someone listens.
+      WORKER_EVENTS = %w[worker.process worker.completed].freeze
 
       # @param monitor [Instrumentation::Monitor]
       # @param config [Setup::Config]
@@ -138,17 +142,12 @@ module Karafka
 
       # With events (worker.processed, Karafka's consume events) or opt-in features on.
       def call_observed(payload, topic, partition, offset, key, headers, attempt, timestamp_ms)
-        message = nil
         instrumented = instrumented?
-        if @custom_deserializer || instrumented
-          message = build_message(payload, topic, partition, offset, key, headers, timestamp_ms)
-          job = @custom_deserializer ? deserialize(message) : parse(payload)
-          message.payload = job
-        else
-          job = parse(payload)
-        end
+        message = build_message(payload, topic, partition, offset, key, headers, timestamp_ms) if @custom_deserializer || instrumented
+        job = message ? read(message) : parse(payload)
         job['provider_job_id'] = "#{topic}/#{partition}/#{offset}"
         meta = meta(job, topic, partition, offset, attempt)
+        @monitor.instrument('worker.process', meta) if @worker_events
         return cancelled(meta) if @cancels && Cancels.include?(job['job_id'])
 
         @monitor.instrument(PROCESSED, meta) do
@@ -163,6 +162,8 @@ module Karafka
       rescue StandardError => e
         message ||= build_message(payload, topic, partition, offset, key, headers, timestamp_ms)
         failed(e, job, message, attempt)
+      ensure
+        @monitor.instrument('worker.completed', meta) if @worker_events && meta
       end
 
       # A job that had failed before succeeded: Karafka::Web's tracker forgets its failures.
@@ -191,7 +192,9 @@ module Karafka
       def refresh_path
         epoch = PathEpoch.value
         @instrumented = CONSUME_EVENTS.any? { |name| @monitor.listening?(name) }
-        bare = @plain_features && !@instrumented && !Deadlines.declared? && CurrentAttributes.names.empty?
+        @worker_events = WORKER_EVENTS.any? { |name| @monitor.listening?(name) }
+        bare = @plain_features && !@instrumented && !@worker_events && !Deadlines.declared? &&
+               CurrentAttributes.names.empty?
         @plain_listeners = bare ? @monitor.silenceable(PROCESSED) : nil
         @quiet_listener = @plain_listeners&.size == 1 ? @plain_listeners.first : nil
         @quiet_logger = @quiet_listener.instance_of?(Instrumentation::LoggerListener) ? @quiet_listener.logger : nil
@@ -275,6 +278,11 @@ module Karafka
       # being reported, so `pause_tracker.attempt` counts it, as Karafka's does.
       def stored_consumer(topic, partition, offset, failed_before)
         Consumer.new(build_message(nil, topic, partition, offset, nil, nil, nil), @group_id, failed_before)
+      end
+
+      # The job of a message built for the events or a custom deserializer, which reads it.
+      def read(message)
+        message.payload = @custom_deserializer ? deserialize(message) : parse(message.raw_payload)
       end
 
       # A custom `config.internal.active_job.deserializer`.

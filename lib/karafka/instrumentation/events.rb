@@ -14,7 +14,9 @@ module Karafka
       active_job.overdue
       consumer.consume
       consumer.consumed
+      worker.process
       worker.processed
+      worker.completed
       consumer.consuming.pause
       connection.listener.fetch_loop
       client.reset
@@ -63,7 +65,6 @@ module Karafka
       oauthbearer.token_refresh
       process.notice_signal
       rebalance.partitions_assign rebalance.partitions_revoke
-      worker.process worker.completed
       producer.connected producer.closing producer.closed producer.disconnecting
       producer.disconnected producer.reload producer.reloaded
       message.acknowledged message.buffered message.purged messages.buffered

@@ -109,6 +109,29 @@ RSpec.describe Karafka::ActiveJob::Executor, 'instrumentation' do
     expect(executor.instance_variable_get(:@jobs_queue).busy).to eq(0)
   end
 
+  # Karafka's docs release replica database connections on worker.completed.
+  describe 'worker.process and worker.completed' do
+    plain_path
+
+    it 'brackets every job, failed ones too, with worker.processed between them, even beside a quiet logger' do
+      monitor.subscribe(Karafka::Instrumentation::LoggerListener.new) # below INFO: the plain path otherwise
+      level = Karafka.logger.level
+      Karafka.logger.level = Logger::WARN
+      events = []
+      %w[worker.process worker.processed worker.completed].each do |name|
+        monitor.subscribe(name) { |event| events << [name, event[:job_class], event[:offset]] }
+      end
+      executor.call(payload('ok'), 'jobs', 0, 1, nil, nil, 0)
+      executor.call(payload('fail'), 'jobs', 0, 2, nil, nil, 0)
+
+      expect(events).to eq([['worker.process', 'TracedJob', 1], ['worker.processed', 'TracedJob', 1],
+                            ['worker.completed', 'TracedJob', 1],
+                            ['worker.process', 'TracedJob', 2], ['worker.completed', 'TracedJob', 2]])
+    ensure
+      Karafka.logger.level = level
+    end
+  end
+
   it 'gives dead_letter_queue.dispatched and consumer.consuming.pause a caller (AppSignal tags DLQ counts with it)' do
     tags = []
     monitor.subscribe('dead_letter_queue.dispatched') do |event|
