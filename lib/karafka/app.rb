@@ -4,7 +4,7 @@ module Karafka
   # The application: `class KarafkaApp < Karafka::App; setup { ... }; routes.draw { ... }; end`.
   # There is one per process: subclasses configure the same global state, as in Karafka.
   class App
-    STATES = %i[initializing running stopping stopped].freeze
+    STATES = %i[initializing running quieting quiet stopping stopped].freeze
     # Process-wide state, shared by every subclass (`KarafkaApp`) like Karafka's.
     STORE = {} # rubocop:disable Style/MutableConstant -- intentionally mutable
 
@@ -42,6 +42,12 @@ module Karafka
 
       STATES.each do |name|
         define_method(:"#{name}?") { state == name }
+      end
+
+      # Karafka's: whether the process takes no new work any more (quieting, quiet, stopping
+      # or stopped).
+      def done?
+        %i[quieting quiet stopping stopped].include?(state)
       end
 
       # Karafka API: the consumer groups; here, the routed topics.

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative 'server/signals'
+
 module Karafka
   # `karafka server`: consumes every routed topic and runs its jobs.
   #
@@ -10,8 +12,8 @@ module Karafka
   # listener and workers); with one group, that is the only engine.
   class Server
     include Clock
+    include Signals
 
-    SIGNALS = %w[INT TERM QUIT].freeze
     # Seconds at least between two `connection.listener.fetch_loop` events.
     FETCH_LOOP_INTERVAL = 0.5
     # `jobs_queue` of `connection.listener.fetch_loop`: `statistics` as in `worker.processed`.
@@ -87,6 +89,7 @@ module Karafka
       @config = app.config
       @monitor = Karafka.monitor
       @stop_requests = stop_requests
+      @state_lock = Mutex.new # quieting ends on its own thread; a stop may come meanwhile
       @failure = nil
       @listener_states = @app.routes.consumer_groups.map { |group| ListenerState.new(group) }
     end
@@ -99,7 +102,7 @@ module Karafka
     # was consumed, so nothing needs stopping.
     # @return [Boolean] true when everything stopped cleanly
     def run
-      return true unless @stop_requests.empty?
+      return true if stopped_before_start?
 
       groups = @app.routes.consumer_groups.map { |group| EngineSettings.new(@app, @monitor, group) }
       topics = groups.flat_map(&:job_topics)
@@ -125,11 +128,12 @@ module Karafka
       @recurring&.start
       @app.state = :running
       @monitor.instrument('app.running', { topics: topics })
-      @stop_requests.pop
+      handle_requests
       stop
     end
 
-    # Requests a graceful stop (safe to call from a signal trap or another thread).
+    # Requests a graceful stop (safe to call from a signal trap or another thread); with a
+    # {NOTICE_SIGNALS} name, that signal's handling instead.
     def request_stop(reason = :requested)
       @stop_requests << reason
     end
@@ -149,10 +153,6 @@ module Karafka
       return if @monitor.listeners.any?(Instrumentation::ProctitleListener)
 
       @monitor.subscribe(Instrumentation::ProctitleListener.new)
-    end
-
-    def trap_signals
-      SIGNALS.each { |signal| trap(signal) { request_stop(signal) } }
     end
 
     # `[[EngineSettings, Native::Engine], ...]`; an engine that fails to build closes the
@@ -271,8 +271,11 @@ module Karafka
 
     # Running jobs finish and are committed; buffered ones stay in Kafka for the next start.
     def stop
-      @app.state = :stopping
-      @monitor.instrument('app.stopping', {})
+      @state_lock.synchronize do
+        @app.state = :stopping
+        @monitor.instrument('app.stopping', {})
+      end
+      @quiet_watch&.join
       @recurring&.stop
       @engines.each { |_, engine| engine._stop }
       deadline = monotonic + (@config.shutdown_timeout / 1000.0)

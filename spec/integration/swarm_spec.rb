@@ -85,6 +85,27 @@ RSpec.describe 'karafka swarm' do
     File.read("/proc/#{pid}/cmdline").tr("\0", ' ').strip
   end
 
+  # What a quiet node does is spec/integration/quiet_spec.rb's; here, that the supervisor passes
+  # both signals on to every node.
+  it 'passes TSTP and TTIN on to every node: each quiets and logs its backtraces, and the swarm exits 0 on TERM' do
+    swarm = start_swarm
+    wait_for_both_members(swarm)
+    nodes = swarm.node_pids
+
+    Process.kill('TSTP', swarm.pid)
+    wait_until(timeout: 60, message: -> { "both nodes quiet; log:\n#{swarm.log[-3000..]}" }) do
+      nodes.values.all? { |pid| proctitle(pid).end_with?('(quiet)') }
+    end
+    Process.kill('TTIN', swarm.pid)
+    wait_until(message: -> { "both nodes' backtraces; log:\n#{swarm.log[-3000..]}" }) do
+      swarm.log.scan(/#(\d+)\]\s+INFO -- : Received SIGTTIN system signal/).flatten.map(&:to_i).sort == nodes.values.sort
+    end
+
+    expect(swarm.stop('TERM', timeout: 60).exitstatus).to eq(0), swarm.log[-3000..]
+    expect(swarm.log).to include('karafka swarm: TSTP received, passed on to 2 node(s)')
+    expect(swarm.node_pids).to eq(nodes) # no node was restarted
+  end
+
   it 'runs each job once over nodes in different pids, applies the filters, and exits 0 on SIGTERM' do
     other = create_topic('swarm-filtered-out', partitions: 1)
     swarm = start_swarm(topics: [topic, other], args: ['--include-topics', topic],

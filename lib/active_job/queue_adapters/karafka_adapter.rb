@@ -50,7 +50,7 @@ module ActiveJob
       # Rails 8.1 without an argument, older callers with the job).
       # @param _job [ActiveJob::Base, nil]
       def stopping?(_job = nil)
-        Karafka::App.stopping?
+        Karafka::App.done?
       end
 
       private

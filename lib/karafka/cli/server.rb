@@ -36,7 +36,7 @@ module Karafka
         # Booting (karafka.rb, a Rails app) can take seconds; a SIGTERM meanwhile (a deploy, a
         # Kubernetes pod stopped early) must mean "stop", not kill the process by signal.
         stop_requests = Queue.new
-        Karafka::Server::SIGNALS.each { |signal| trap(signal) { stop_requests << signal } }
+        Karafka::Server::TRAPPED.each { |signal| trap(signal) { stop_requests << signal } }
         boot
         apply(filter)
         Karafka::Server.execution_mode.standalone!

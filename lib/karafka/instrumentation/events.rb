@@ -6,6 +6,8 @@ module Karafka
     # WaterDrop).
     EMITTED = %w[
       app.running
+      app.quieting
+      app.quiet
       app.stopping
       app.stopped
       active_job.consume
@@ -25,6 +27,7 @@ module Karafka
       rebalance.partitions_revoked
       statistics.emitted
       error.occurred
+      process.notice_signal
       message.produced_async
       message.produced_sync
       messages.produced_async
@@ -44,7 +47,7 @@ module Karafka
     # subscribe to them (a Datadog or AppSignal listener answers many of these), they simply
     # never fire. The README lists them.
     NEVER_EMITTED = %w[
-      app.initializing app.initialized app.supervising app.quieting app.quiet
+      app.initializing app.initialized app.supervising
       app.terminated
       client.events_poll client.pause client.resume
       connection.listener.before_fetch_loop
@@ -63,7 +66,6 @@ module Karafka
       consumer.wrap consumer.wrapped
       filtering.throttled filtering.seek
       oauthbearer.token_refresh
-      process.notice_signal
       rebalance.partitions_assign rebalance.partitions_revoke
       producer.connected producer.closing producer.closed producer.disconnecting
       producer.disconnected producer.reload producer.reloaded

@@ -15,6 +15,27 @@ module Karafka
         info "Running Karafka server (karafka-rs #{Karafka::VERSION})"
       end
 
+      def on_app_quieting(_event)
+        info 'Switching to quiet mode. New messages will not be processed'
+      end
+
+      def on_app_quiet(_event)
+        info 'Reached quiet mode. No messages will be processed anymore'
+      end
+
+      # Every signal `karafka server` traps; TTIN also prints every thread's backtrace (to
+      # find what a stuck process waits on), as Karafka's listener does.
+      def on_process_notice_signal(event)
+        info "Received #{event[:signal]} system signal"
+        return unless event[:signal] == :SIGTTIN
+
+        Thread.list.each do |thread|
+          backtrace = thread.backtrace
+          warn "Thread TID-#{(thread.object_id ^ ::Process.pid).to_s(36)} #{thread.name}\n" \
+               "#{backtrace && !backtrace.empty? ? backtrace.join("\n") : '<no backtrace available>'}"
+        end
+      end
+
       def on_app_stopping(_event)
         info 'Stopping Karafka server'
       end

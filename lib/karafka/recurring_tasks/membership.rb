@@ -54,6 +54,7 @@ module Karafka
         @engine._stop
         @threads.each { |thread| thread.join(10) }
         @engine._close
+        @engine = nil # stopped: a second stop (quiet, then the shutdown) does nothing
       end
 
       private

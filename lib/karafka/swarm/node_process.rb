@@ -8,8 +8,6 @@ module Karafka
     # `Karafka::Server` (which creates the node's own engine, producer and threads) and exits
     # with its outcome. `config.swarm.node` is this object inside the node.
     class NodeProcess
-      STOP_SIGNALS = %w[INT TERM QUIT].freeze
-
       # @return [Integer] the node's index, 0...config.swarm.nodes
       attr_reader :id
 
@@ -74,11 +72,11 @@ module Karafka
 
       private
 
-      # The supervisor's signal handlers and pipe ends came with the fork. A stop signal that
+      # The supervisor's signal handlers and pipe ends came with the fork. A signal that
       # arrives before the server runs is kept for it (Karafka::Server traps the same signals
       # when it starts, and stops at once when a stop was requested before).
       def detach_from_supervisor(server)
-        STOP_SIGNALS.each { |signal| trap(signal) { server.request_stop(signal) } }
+        Server::TRAPPED.each { |signal| trap(signal) { server.request_stop(signal) } }
         trap('CHLD', 'DEFAULT')
         @inherited.each { |io| io.close unless io.closed? }
         Process.setproctitle("karafka##{@config.client_id} node #{id}")

@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require_relative 'supervisor_signals'
 require_relative 'pipes'
 require_relative 'fork_guard'
 require_relative 'reporter'
@@ -11,7 +12,7 @@ module Karafka
   # `Karafka::Server`, and keeps them alive.
   module Swarm
     # Forks the nodes, restarts the ones that die or stop reporting, and stops them all on
-    # SIGINT / SIGTERM / SIGQUIT. The app (karafka.rb, routes) is loaded once, here; nothing
+    # SIGINT / SIGTERM / SIGQUIT (signals: supervisor_signals.rb). The app (karafka.rb, routes) is loaded once, here; nothing
     # native is created here (ForkGuard).
     #
     # One thread: it sleeps in IO.select on the nodes' report pipes and a pipe its signal
@@ -19,7 +20,7 @@ module Karafka
     # signal wakes it at once; otherwise it wakes at the next deadline (a report due, a
     # restart, a kill) or after `supervision_interval`.
     class Supervisor
-      SIGNALS = %w[INT TERM QUIT].freeze
+      include SupervisorSignals
 
       # @param app [Class] Karafka::App
       def initialize(app = App)
@@ -82,29 +83,11 @@ module Karafka
         Process.respond_to?(:warmup) ? Process.warmup : GC.start
       end
 
-      def trap_signals
-        SIGNALS.each { |signal| trap(signal) { wake(signal) } }
-        trap('CHLD') { wake('CHLD') }
-      end
-
-      # Runs inside a signal handler: no locks, no logging, just the name down the pipe.
-      def wake(signal)
-        @wake_writer.write_nonblock("#{signal}\n", exception: false)
-      rescue IOError
-        nil
-      end
-
-      # Signals the handlers wrote since the last call.
-      def take_wakes
-        chunk = @wake_reader.read_nonblock(4096, exception: false)
-        @signals.concat(chunk.split("\n")) if chunk.is_a?(String)
-      end
-
       # @return [Symbol] :stop (a signal) or :broken (nodes keep failing to start)
       def supervise
         last_control = now
         loop do
-          @nodes.each { |node| start(node) if node.state == :dead && node.restart_at <= now }
+          @nodes.each { |node| start(node) if !@quiet && node.state == :dead && node.restart_at <= now }
           wait_for_activity
           # Signals first: with Ctrl-C the nodes get SIGINT too, and their exits are part of
           # the shutdown, not deaths to restart.
@@ -142,13 +125,6 @@ module Karafka
         readers = [@wake_reader] + @nodes.select { |node| node.alive? && node.pipes.readable? }.map { |node| node.pipes.reports }
         IO.select(readers, nil, nil, [timeout, 0.001].max)
         take_wakes
-      end
-
-      # @return [String, nil] the stop signal received, if any
-      def drain_signals
-        signals = @signals
-        @signals = []
-        signals.find { |signal| SIGNALS.include?(signal) }
       end
 
       def read_reports

@@ -309,6 +309,11 @@ impl Engine {
         rb_self.core.stop();
     }
 
+    /// `karafka server` got TSTP: no new job starts until `_stop`.
+    fn quiet(rb_self: &Self) {
+        rb_self.core.quiet();
+    }
+
     /// Final synchronous commit and leaving the group (GVL released).
     fn close(ruby: &Ruby, rb_self: &Self) -> Result<(), Error> {
         let core = Arc::clone(&rb_self.core);
@@ -484,6 +489,7 @@ pub fn define(ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     class.define_method("_classify", method!(Engine::classify, 1))?;
     class.define_method("_work", method!(Engine::work, 1))?;
     class.define_method("_stop", method!(Engine::stop, 0))?;
+    class.define_method("_quiet", method!(Engine::quiet, 0))?;
     class.define_method("_load", method!(Engine::load, 0))?;
     class.define_method("_running", method!(Engine::running, 0))?;
     class.define_method("_processed", method!(Engine::processed, 0))?;

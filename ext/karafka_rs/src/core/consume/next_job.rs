@@ -11,7 +11,8 @@
 //!   partition runs meanwhile; other partitions keep going;
 //! - a revoked partition's buffered jobs are dropped and its running job's outcome is ignored
 //!   (its generation no longer matches), so nothing is committed for a partition we lost;
-//! - once stopping, no new job is handed out;
+//! - once stopping, no new job is handed out; once quiet (TSTP) neither, but workers wait for
+//!   the stop instead of leaving, and messages still buffer;
 //! - with a dead letter queue, a job that failed more than `max_retries` times is handed back
 //!   to its worker for dispatch to the DLQ, its partition still blocked; only after the worker
 //!   reports [`Outcome::DeadLettered`] is its offset committed and the next job released;
@@ -62,6 +63,8 @@ pub struct Scheduler {
     next_generation: u64,
     running: usize,
     stopping: bool,
+    /// Quiet (TSTP): no new job starts until the stop, but the group keeps its partitions.
+    quiet: bool,
     pending_commits: HashMap<TopicPartition, i64>,
     /// A full partition drained to half: the consumer loop should take messages again.
     refill: bool,
@@ -87,6 +90,7 @@ impl Scheduler {
             next_generation: 1,
             running: 0,
             stopping: false,
+            quiet: false,
             pending_commits: HashMap::new(),
             refill: false,
             abandoned: Vec::new(),
@@ -271,7 +275,7 @@ impl Scheduler {
         if !self.ownership.may_start(now) {
             return Next::Wait(Some(OWNERSHIP_RECHECK));
         }
-        if self.stopping {
+        if self.stopping || self.quiet {
             return self.next_gap_job();
         }
         self.release_due(now);
@@ -311,14 +315,15 @@ impl Scheduler {
     /// dropped on the way). Lets a worker wait without the GVL and claim the job only once
     /// it holds the GVL again, so no job sits claimed by a thread that cannot run it yet.
     pub fn poll_work(&mut self, now: Instant) -> Next {
-        if self.stopping {
+        if self.stopping || self.quiet {
             let ready = self.partitions.values().any(|s| s.gap_lane().is_some());
             let waiting = self.partitions.values().any(PartitionLanes::has_gaps);
             return match (ready, waiting) {
                 (true, _) if !self.ownership.may_start(now) => Next::Wait(Some(OWNERSHIP_RECHECK)),
                 (true, _) => Next::Wait(Some(std::time::Duration::ZERO)),
                 (false, true) => Next::Wait(None),
-                (false, false) => Next::Stopped,
+                (false, false) if self.stopping => Next::Stopped,
+                (false, false) => Next::Wait(None), // quiet: the workers wait for the stop
             };
         }
         if !self.ownership.may_start(now) {
@@ -464,6 +469,12 @@ impl Scheduler {
     /// From now on no job is handed out; running ones may still complete.
     pub fn stop(&mut self) {
         self.stopping = true;
+    }
+
+    /// From now on no job is handed out (but the gaps a virtual partition left below what it
+    /// started), running ones complete and are committed, and workers wait for [`Self::stop`].
+    pub fn quiet(&mut self) {
+        self.quiet = true;
     }
 
     pub fn is_stopping(&self) -> bool {
@@ -816,6 +827,24 @@ mod tests {
         s.complete(running, Outcome::Success, now);
         assert_eq!(s.running(), 0);
         assert_eq!(s.take_commits(), vec![(tp(0), 1)]);
+    }
+
+    #[test]
+    fn quiet_starts_nothing_new_and_keeps_workers_waiting_until_the_stop() {
+        let mut s = scheduler();
+        let now = Instant::now();
+        s.push(job(0, 0));
+        s.push(job(0, 1));
+        let running = run(&mut s, now);
+        s.quiet();
+        assert!(!matches!(s.next_job(now), Next::Run(_)));
+        s.complete(running, Outcome::Success, now);
+        assert_eq!(s.take_commits(), vec![(tp(0), 1)]);
+        s.push(job(0, 2));
+        assert!(!matches!(s.next_job(now), Next::Run(_)), "fetched while quiet: buffered, not run");
+        assert!(matches!(s.poll_work(now), Next::Wait(None)), "workers wait, not leave");
+        s.stop();
+        assert!(matches!(s.poll_work(now), Next::Stopped));
     }
 
     #[test]

@@ -590,6 +590,12 @@ impl Engine {
         }
     }
 
+    /// Quiet (TSTP): no new job starts; running ones finish and are committed; the consumer
+    /// keeps polling and its partitions until [`Engine::stop`].
+    pub fn quiet(&self) {
+        lock(&self.shared.scheduler).quiet();
+    }
+
     /// `(running, buffered)`: jobs running on workers now, and jobs buffered not yet started.
     pub fn load(&self) -> (usize, usize) {
         let scheduler = lock(&self.shared.scheduler);
