@@ -841,8 +841,14 @@ mod tests {
         s.complete(running, Outcome::Success, now);
         assert_eq!(s.take_commits(), vec![(tp(0), 1)]);
         s.push(job(0, 2));
-        assert!(!matches!(s.next_job(now), Next::Run(_)), "fetched while quiet: buffered, not run");
-        assert!(matches!(s.poll_work(now), Next::Wait(None)), "workers wait, not leave");
+        assert!(
+            !matches!(s.next_job(now), Next::Run(_)),
+            "fetched while quiet: buffered, not run"
+        );
+        assert!(
+            matches!(s.poll_work(now), Next::Wait(None)),
+            "workers wait, not leave"
+        );
         s.stop();
         assert!(matches!(s.poll_work(now), Next::Stopped));
     }
