@@ -20,6 +20,7 @@ require_relative 'karafka/instrumentation/vendors/kubernetes'
 require_relative 'karafka/env'
 require_relative 'karafka/active_job/path_epoch'
 require_relative 'karafka/active_job/deserializer'
+require_relative 'karafka/base_consumer'
 require_relative 'karafka/active_job/consumer'
 # Also without Active Job: `config.active_job.on_overdue` is validated with its values.
 require_relative 'karafka/active_job/on_overdue'

@@ -14,7 +14,7 @@ module Karafka
     # A batch is one job here: karafka-rs hands workers one job at a time, so the "batch"
     # a `consumer.consume` event describes holds the one message being run. Views are built
     # only when someone listens (or for an error report).
-    class Consumer
+    class Consumer < Karafka::BaseConsumer
       # A consumed message, as Karafka's `Karafka::Messages::Message` reads.
       Message = Struct.new(:raw_payload, :topic, :partition, :offset, :raw_key, :raw_headers, :timestamp,
                            :received_at, keyword_init: true) do

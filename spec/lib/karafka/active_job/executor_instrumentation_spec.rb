@@ -21,7 +21,7 @@ RSpec.describe Karafka::ActiveJob::Executor, 'instrumentation' do
 
       def on_consumer_consume(event)
         consumer = event.payload[:caller]
-        @seen << [:consume, "#{consumer.class}#consume", consumer.messages.size,
+        @seen << [:consume, "#{consumer.class}#consume", consumer.is_a?(Karafka::BaseConsumer), consumer.messages.size,
                   consumer.messages.metadata.first_offset, consumer.messages.metadata.last_offset,
                   consumer.topic.consumer_group.id, consumer.topic.name, consumer.partition,
                   consumer.coordinator.pause_tracker.attempt]
@@ -72,7 +72,7 @@ RSpec.describe Karafka::ActiveJob::Executor, 'instrumentation' do
 
     group = Karafka::App.config.consumer_group_id
     expect(vendor_listener.seen).to eq(
-      [[:consume, 'Karafka::ActiveJob::Consumer#consume', 1, 40, 40, group, 'jobs', 2, 1],
+      [[:consume, 'Karafka::ActiveJob::Consumer#consume', true, 1, 40, 40, group, 'jobs', 2, 1],
        [:job_consume, 'TracedJob', 40, String, 'jobs'],
        [:job_consumed, ['ok'], Float],
        [:consumed, 1, 40, Integer, Integer, Float, 'topic:jobs', 'partition:2']]
