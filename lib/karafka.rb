@@ -113,9 +113,32 @@ module Karafka
       true
     end
 
-    # @return [String] path of karafka.rb (`KARAFKA_BOOT_FILE` overrides)
+    # @return [Pathname] karafka.rb in {root}, or `KARAFKA_BOOT_FILE` (expanded), or
+    #   `Pathname('false')` when that is `false`: the app sets Karafka up elsewhere (a Rails
+    #   initializer), or karafka is only a dependency of a dependency. As in Karafka, check it
+    #   with `Karafka.boot_file.to_s == 'false'`.
     def boot_file
-      File.expand_path(ENV.fetch('KARAFKA_BOOT_FILE', File.join(Dir.pwd, 'karafka.rb')))
+      file = ENV.fetch('KARAFKA_BOOT_FILE', nil)
+      return Pathname.new(file) if file == 'false'
+
+      Pathname.new(File.expand_path(file || root.join('karafka.rb').to_s))
+    end
+
+    # Whether this is a Rails process, decided once, as Karafka decides it: Rails is loaded,
+    # or it can be required (so the railtie is there even when the Gemfile lists karafka
+    # before rails), unless `KARAFKA_REQUIRE_RAILS=false` (Rails in the Gemfile, Karafka run
+    # without it).
+    # @return [Boolean]
+    def rails?
+      return @rails if instance_variable_defined?(:@rails)
+
+      @rails = Object.const_defined?('Rails::Railtie')
+      return @rails if @rails || ENV['KARAFKA_REQUIRE_RAILS'] == 'false'
+
+      require 'rails'
+      @rails = true
+    rescue LoadError
+      @rails = false
     end
   end
 
@@ -153,4 +176,4 @@ if defined?(ActiveJob)
   end
 end
 
-require_relative 'karafka/railtie' if defined?(Rails::Railtie)
+require_relative 'karafka/railtie' if Karafka.rails?

@@ -24,9 +24,12 @@ module Karafka
       end
     end
 
+    # `KARAFKA_BOOT_FILE=false`: the app sets Karafka up itself (an initializer), or karafka is
+    # only a dependency of a dependency; nothing is required then.
     initializer 'karafka.require_boot_file' do |app|
-      boot_file = Karafka.boot_file
-      next if boot_file.to_s == 'false'
+      next if Karafka.boot_file.to_s == 'false'
+
+      boot_file = ::Rails.root.join(Karafka.boot_file).to_s
       raise Errors::MissingBootFileError, "no boot file at #{boot_file}" unless File.exist?(boot_file)
 
       app.reloader.to_prepare { require boot_file }

@@ -256,6 +256,38 @@ RSpec.describe 'karafka CLI' do
     end
   end
 
+  # Karafka lets a Rails app set Karafka up in an initializer, with KARAFKA_BOOT_FILE=false.
+  describe 'a Rails app without a boot file' do
+    it 'loads the app (config/environment.rb), whose initializer routes the topics' do
+      Dir.mktmpdir do |dir|
+        FileUtils.mkdir_p(File.join(dir, 'config', 'initializers'))
+        File.write(File.join(dir, 'config', 'environment.rb'), <<~RUBY)
+          require 'rails'
+          require 'active_job/railtie'
+          class CliRailsApp < Rails::Application
+            config.root = #{dir.inspect}
+            config.eager_load = false
+            config.logger = Logger.new(nil)
+          end
+          Rails.application.initialize!
+        RUBY
+        File.write(File.join(dir, 'config', 'initializers', 'karafka.rb'), <<~RUBY)
+          Karafka::App.setup { |config| config.kafka = { 'bootstrap.servers': #{SpecKafka.bootstrap.inspect} } }
+          Karafka::App.routes.draw { active_job_topic 'cli-rails-#{suffix}' }
+        RUBY
+
+        output, status = karafka('info', chdir: dir, env: { 'KARAFKA_BOOT_FILE' => 'false' })
+        expect(status).to be_success, output
+        expect(output).to include("topics: cli-rails-#{suffix}", 'Boot file: false')
+
+        # Without Rails (KARAFKA_REQUIRE_RAILS=false) there is nothing to load the routes from.
+        output, status = karafka('info', chdir: dir, env: { 'KARAFKA_BOOT_FILE' => 'false', 'KARAFKA_REQUIRE_RAILS' => 'false' })
+        expect(status.exitstatus).to eq(1)
+        expect(output).to include('MissingBootFileError', 'no boot file at false')
+      end
+    end
+  end
+
   describe 'karafka install' do
     it 'writes a karafka.rb and an example job that boot and route, and never overwrites them' do
       Dir.mktmpdir do |dir|

@@ -125,6 +125,7 @@ module Karafka
       # @param group_id [String] the consumer group (Kafka's `group.id`)
       # @param attempt [Integer] failed attempts so far (Karafka counts the current one: +1)
       def initialize(message, group_id, attempt)
+        super()
         @message = message
         @partition = message.partition
         @topic = Topic.new(message.topic, ConsumerGroup.new(group_id, group_id))

@@ -7,19 +7,21 @@ module Karafka
       private
 
       # Loads the Rails environment when this is a Rails app (the railtie then requires the
-      # boot file), then the boot file itself - as Karafka's CLI does.
+      # boot file), then the boot file itself - as Karafka's CLI does. With
+      # `KARAFKA_BOOT_FILE=false` a Rails app is expected to set Karafka up while it boots (an
+      # initializer): its environment is all that is loaded.
       def boot
+        rails_environment = File.join(Dir.pwd, 'config', 'environment.rb')
+        rails_app = Karafka.rails? && File.exist?(rails_environment)
         boot_file = Karafka.boot_file
+        if boot_file.to_s == 'false' && rails_app
+          require rails_environment
+          return true
+        end
         raise Errors::MissingBootFileError, "no boot file at #{boot_file}" unless File.exist?(boot_file)
 
-        rails_environment = File.join(Dir.pwd, 'config', 'environment.rb')
-        if File.exist?(rails_environment)
-          require 'rails'
-          # `karafka` was required before Rails was, so its railtie is not loaded yet.
-          require_relative '../railtie'
-          require rails_environment
-        end
-        require boot_file
+        require rails_environment if rails_app
+        require boot_file.to_s
         true
       end
     end

@@ -12,7 +12,7 @@ module Karafka
         boot
         require 'irb'
         ARGV.replace(argv)
-        IRB.start(Karafka.boot_file)
+        IRB.start(Karafka.boot_file.to_s)
         0
       end
     end
