@@ -11,6 +11,7 @@ ENV['KARAFKA_CLI'] = 'true' # as in a `karafka server` process
 
 require 'rails'
 require 'active_job/railtie'
+require 'action_controller/railtie' # a real app has it; Rails 7.2 eager-loads its health controller
 require_relative '../helper'
 
 root = Dir.mktmpdir('karafka-rs-rails-app')
