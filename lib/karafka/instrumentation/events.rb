@@ -75,7 +75,36 @@ module Karafka
       transaction.marked_as_consumed transaction.finished
     ].freeze
 
-    # Every name `subscribe` accepts.
+    # Every name `subscribe` accepts (Karafka's and WaterDrop's: one monitor class serves both).
     EVENTS = (EMITTED + NEVER_EMITTED).freeze
+
+    # WaterDrop's own names (its producer monitor's); the rest are Karafka's. Both have
+    # `error.occurred`, `statistics.emitted` and `oauthbearer.token_refresh`.
+    WATERDROP_EVENTS = %w[
+      producer.connected producer.closing producer.closed producer.disconnecting
+      producer.disconnected producer.reload producer.reloaded
+      message.produced_async message.produced_sync messages.produced_async messages.produced_sync
+      message.acknowledged message.buffered message.purged messages.buffered
+      buffer.flushed_async buffer.flushed_sync buffer.purged
+      transaction.started transaction.committed transaction.aborted
+      transaction.marked_as_consumed transaction.finished
+      error.occurred statistics.emitted oauthbearer.token_refresh
+    ].freeze
+
+    # Karafka's list of its events, as apps read it (`Notifications::EVENTS.each { |name|
+    # Karafka.monitor.subscribe(name) { ... } }` pipes them to ActiveSupport::Notifications).
+    module Notifications
+      EVENTS = (Instrumentation::EVENTS - WATERDROP_EVENTS +
+                %w[error.occurred statistics.emitted oauthbearer.token_refresh]).uniq.freeze
+    end
+  end
+end
+
+module WaterDrop
+  module Instrumentation
+    # WaterDrop's list of its producer's events, as apps read it.
+    module Notifications
+      EVENTS = Karafka::Instrumentation::WATERDROP_EVENTS
+    end
   end
 end

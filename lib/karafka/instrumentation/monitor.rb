@@ -20,11 +20,35 @@ module Karafka
       NOBODY = [].freeze
       private_constant :NOBODY
 
+      # The default payload, as in Karafka's monitor: a subclass overriding {#instrument}
+      # (`def instrument(event_id, payload = EMPTY_HASH, &block)`, Karafka's docs) passes it on.
+      EMPTY_HASH = {}.freeze
+
       def initialize
         @subscribers = {}
         @mutex = Mutex.new
         @listeners = []
         @conditional = {}
+        @registered = [].freeze
+      end
+
+      # Karafka's monitor keeps its events on a notifications bus (`register_event`,
+      # `subscribe`, `instrument`, ...); here the monitor is its own bus.
+      # @return [Monitor] self
+      def notifications_bus
+        self
+      end
+
+      # Adds an application event that can then be subscribed to and instrumented, as Karafka
+      # allows (`Karafka.monitor.notifications_bus.register_event('app.custom.event')`).
+      # Listener objects subscribed before it was registered do not get it.
+      # @param name [String]
+      def register_event(name)
+        @mutex.synchronize do
+          name = name.to_s
+          @registered = [*@registered, name].uniq.freeze unless EVENTS.include?(name)
+        end
+        nil
       end
 
       # @param event_name_or_listener [String, Object] an event name (with a block) or a listener
@@ -37,7 +61,7 @@ module Karafka
             add(name, block)
           else
             listener = event_name_or_listener
-            EVENTS.each do |event|
+            available_events.each do |event|
               method_name = "on_#{event.tr('.', '_')}"
               add(event, listener.method(method_name)) if listener.respond_to?(method_name)
             end
@@ -68,7 +92,7 @@ module Karafka
 
       # @return [Array<String>] every event name {#subscribe} accepts (Karafka's API)
       def available_events
-        EVENTS
+        @registered.empty? ? EVENTS : EVENTS + @registered
       end
 
       # @param name [String]
@@ -90,13 +114,16 @@ module Karafka
         @conditional[name]
       end
 
-      # Publishes `name` with `payload`. With a block, runs it first and adds `time` (ms).
+      # Publishes `name` with `payload`. With a block, runs it first and adds `time` (ms) to the
+      # payload (to a copy of a frozen one, such as {EMPTY_HASH}).
       # @return the block's result
-      def instrument(name, payload = {})
+      def instrument(name, payload = EMPTY_HASH)
         if block_given?
           started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
           result = yield
-          payload[:time] = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - started) * 1000
+          time = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - started) * 1000
+          payload = payload.dup if payload.frozen?
+          payload[:time] = time
         end
         publish(name, payload) if listening?(name)
         result
@@ -126,10 +153,10 @@ module Karafka
       end
 
       def validate_name!(name)
-        return if EVENTS.include?(name)
+        return if EVENTS.include?(name) || @registered.include?(name)
 
-        raise ArgumentError, "unknown instrumentation event '#{name}' " \
-                             '(Karafka::Instrumentation::EVENTS lists the known ones)'
+        raise ArgumentError, "unknown instrumentation event '#{name}' (Karafka::Instrumentation::EVENTS lists " \
+                             "the known ones; register an app's own with monitor.notifications_bus.register_event)"
       end
     end
   end

@@ -69,6 +69,63 @@ RSpec.describe Karafka::Instrumentation::Monitor do
     expect(monitor.listening?('connection.listener.fetch_loop')).to be(true)
   end
 
+  it 'lists Karafka’s and WaterDrop’s events apart, as Notifications::EVENTS, for piping them elsewhere' do
+    # With karafka-rs' own events and Pro's recurring task one.
+    own = %w[active_job.cancelled active_job.overdue recurring_tasks.task.executed]
+    expect(Karafka::Instrumentation::Notifications::EVENTS).to match_array(karafka_events + own)
+    expect(WaterDrop::Instrumentation::Notifications::EVENTS).to match_array(waterdrop_events)
+    # Karafka's docs pipe every one to ActiveSupport::Notifications this way.
+    piped = []
+    Karafka::Instrumentation::Notifications::EVENTS.each do |name|
+      monitor.subscribe(name) { |event| piped << [(name.split('.').reverse << 'karafka').join('.'), event.payload] }
+    end
+    monitor.instrument('consumer.consumed', { caller: :consumer }) { nil }
+    expect(piped.map(&:first)).to eq(['consumed.consumer.karafka'])
+    expect(piped.first.last).to include(caller: :consumer, time: Float)
+  end
+
+  it 'takes an app’s own events registered on its notifications bus, as Karafka’s docs show' do
+    monitor.notifications_bus.register_event('app.custom.event')
+    seen = []
+    monitor.subscribe('app.custom.event') { |event| seen << [:block, event.id, event[:time].class] }
+    listener = Class.new do
+      attr_reader :calls
+
+      def on_app_custom_event(event) = (@calls ||= []) << event.id
+    end.new
+    monitor.subscribe(listener)
+
+    expect(monitor.instrument('app.custom.event') { 42 }).to eq(42)
+    expect(seen).to eq([[:block, 'app.custom.event', Float]])
+    expect(listener.calls).to eq(['app.custom.event'])
+    expect(monitor.available_events).to include('app.custom.event')
+    expect { described_class.new.subscribe('app.custom.event') { nil } }.to raise_error(ArgumentError, /register_event/)
+  end
+
+  # Karafka's docs wrap the monitor (OpenTelemetry, custom metrics) by overriding #instrument.
+  it 'runs a subclass’s #instrument with Karafka’s EMPTY_HASH default and super, the block once' do
+    stub_const('WrappingMonitor', Class.new(described_class))
+    WrappingMonitor.class_eval(<<~RUBY, __FILE__, __LINE__ + 1)
+      attr_reader :wrapped
+
+      def instrument(event_id, payload = EMPTY_HASH, &block)
+        return super unless event_id == 'consumer.consumed'
+
+        (@wrapped ||= []) << event_id
+        super
+      end
+    RUBY
+    wrapping = WrappingMonitor.new
+    times = []
+    wrapping.subscribe('consumer.consumed') { |event| times << event[:time].class }
+    runs = 0
+
+    expect(wrapping.instrument('consumer.consumed') { runs += 1 }).to eq(1)
+    expect(wrapping.instrument('app.running')).to be_nil
+    expect([runs, wrapping.wrapped, times]).to eq([1, ['consumer.consumed'], [Float]])
+    expect(described_class::EMPTY_HASH).to be_empty.and(be_frozen)
+  end
+
   it 'names the list of known events when a subscription is misspelt' do
     expect { monitor.subscribe('consumer.consumd') { nil } }
       .to raise_error(ArgumentError, /unknown instrumentation event 'consumer.consumd'.*Karafka::Instrumentation::EVENTS/)
