@@ -306,13 +306,14 @@ module Karafka
         raise Errors::InvalidJobPayloadError, "not a serialized Active Job (#{payload.byteslice(0, 80).inspect})"
       end
 
-      # `caller` is the consumer view Karafka's error listeners read (AppSignal, Datadog).
+      # `caller` is the consumer view Karafka's error listeners read (AppSignal, Datadog);
+      # `seek_offset`, Karafka's first uncommitted offset of the batch, is the job's own here.
       def report(error, job, message, attempt)
         job = {} unless job.is_a?(Hash)
         @monitor.instrument('error.occurred',
                             { type: 'consumer.consume.error', error: error, caller: Consumer.new(message, @group_id, attempt),
-                              job_class: job['job_class'], job_id: job['job_id'], topic: message.topic,
-                              partition: message.partition, offset: message.offset })
+                              seek_offset: message.offset, job_class: job['job_class'], job_id: job['job_id'],
+                              topic: message.topic, partition: message.partition, offset: message.offset })
       end
     end
   end

@@ -87,6 +87,23 @@ RSpec.describe Karafka::ActiveJob::Executor, 'instrumentation' do
     expect(vendor_listener.seen.last).to eq([:error, 'consumer.consume.error', ['topic:jobs', Karafka::App.config.consumer_group_id]])
   end
 
+  # Karafka's docs (Error Handling, "Finding the Failing Message"), as written there.
+  it 'gives consumer.consume.error the seek_offset that finds the failing message in caller.messages' do
+    found = []
+    monitor.subscribe 'error.occurred' do |event|
+      next unless event[:type] == 'consumer.consume.error'
+
+      messages = event[:caller].messages
+      seek_offset = event[:seek_offset]
+      failing_message = messages.find { |message| message.offset == seek_offset }
+      found << [failing_message.offset, failing_message.raw_payload]
+    end
+    failing = payload('fail')
+    executor.call(failing, 'jobs', 0, 12, nil, nil, 0)
+
+    expect(found).to eq([[12, failing]])
+  end
+
   it 'reports the job’s time since it was produced as the consumption lag' do
     lags = []
     monitor.subscribe('consumer.consumed') { |event| lags << event[:caller].messages.metadata.consumption_lag }
