@@ -4,7 +4,9 @@ module Karafka
   # The application: `class KarafkaApp < Karafka::App; setup { ... }; routes.draw { ... }; end`.
   # There is one per process: subclasses configure the same global state, as in Karafka.
   class App
-    STATES = %i[initializing running quieting quiet stopping stopped].freeze
+    # Karafka's process states (Operations/Signals-and-States), in order; each change is
+    # published as `app.<state>`.
+    STATES = %i[initializing initialized supervising running quieting quiet stopping stopped terminated].freeze
     # Process-wide state, shared by every subclass (`KarafkaApp`) like Karafka's.
     STORE = {} # rubocop:disable Style/MutableConstant -- intentionally mutable
 
@@ -15,6 +17,7 @@ module Karafka
         yield(config)
         Setup::Contract.new.validate!(config)
         Karafka.reset_producer!
+        initialized!
         config
       end
 
@@ -44,10 +47,19 @@ module Karafka
         define_method(:"#{name}?") { state == name }
       end
 
-      # Karafka's: whether the process takes no new work any more (quieting, quiet, stopping
-      # or stopped).
+      # Karafka's: whether the process takes no new work any more (quieting, quiet, stopping,
+      # stopped or terminated).
       def done?
-        %i[quieting quiet stopping stopped].include?(state)
+        %i[quieting quiet stopping stopped terminated].include?(state)
+      end
+
+      # Moves to `state` and publishes `app.<state>`, as Karafka's state changes do.
+      # @param state [Symbol] one of {STATES}
+      # @param payload [Hash]
+      # @api private
+      def transition(state, payload = {})
+        self.state = state
+        monitor.instrument("app.#{state}", payload)
       end
 
       # Karafka API: the consumer groups; here, the routed topics.
@@ -65,6 +77,14 @@ module Karafka
       def reset!
         STORE.clear
         ActiveJob::PathEpoch.bump! # a new config has another logger
+      end
+
+      private
+
+      # As Karafka, a configured app is `initialized` (once it runs, a later `setup` does not
+      # move it back).
+      def initialized!
+        transition(:initialized) if %i[initializing initialized].include?(state)
       end
     end
   end

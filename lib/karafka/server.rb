@@ -294,8 +294,8 @@ module Karafka
       ActiveJob::Deadlines.stop if defined?(ActiveJob::Deadlines)
       Karafka.producer.close if Karafka.producer?
       @listener_states.each(&:stopped!)
-      @app.state = :stopped
-      @monitor.instrument('app.stopped', {})
+      @app.transition(:stopped)
+      @app.transition(:terminated)
       @failure.nil?
     end
   end

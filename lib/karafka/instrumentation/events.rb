@@ -5,6 +5,9 @@ module Karafka
     # Every event name karafka-rs publishes, in one list (names and payloads follow Karafka /
     # WaterDrop).
     EMITTED = %w[
+      app.initialized
+      app.supervising
+      app.terminated
       app.running
       app.quieting
       app.quiet
@@ -47,8 +50,7 @@ module Karafka
     # subscribe to them (a Datadog or AppSignal listener answers many of these), they simply
     # never fire. The README lists them.
     NEVER_EMITTED = %w[
-      app.initializing app.initialized app.supervising
-      app.terminated
+      app.initializing
       client.events_poll client.pause client.resume
       connection.listener.before_fetch_loop
       connection.listener.fetch_loop.received connection.listener.after_fetch_loop

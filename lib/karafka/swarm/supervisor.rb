@@ -43,6 +43,7 @@ module Karafka
         @wake_reader, @wake_writer = IO.pipe
         trap_signals
         @nodes = Array.new(@config.swarm.nodes) { |id| Node.new(id) }
+        @app.transition(:supervising)
         @logger.info("karafka swarm: supervisor #{Process.pid} starting #{@nodes.size} node(s)")
         outcome = begin
           supervise
@@ -194,6 +195,7 @@ module Karafka
       # @return [Integer] exit status
       def shutdown(outcome)
         @stopping = true
+        @app.transition(:stopping)
         deadline = now + (@config.shutdown_timeout / 1000.0)
         stopping = @nodes.select(&:alive?)
         stopping.each { |node| node.stop(deadline) }
@@ -210,6 +212,8 @@ module Karafka
           take_wakes
           reap
         end
+        @app.transition(:stopped)
+        @app.transition(:terminated)
         exit_status(outcome, stopping, killed)
       end
 
