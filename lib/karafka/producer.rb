@@ -2,6 +2,7 @@
 
 require_relative 'producer/message'
 require_relative 'producer/delivery_report'
+require_relative 'producer/delivery_handle'
 require_relative 'producer/undelivered'
 require_relative 'producer/exit_flush'
 
@@ -53,9 +54,9 @@ module Karafka
     end
 
     # @param message [Hash]
-    # @return [Integer] 1 (messages enqueued)
+    # @return [DeliveryHandle] (`wait` for its {DeliveryReport})
     def produce_async(message)
-      produce_many_async([message])
+      produce_many_async([message]).first
     end
 
     # @param messages [Array<Hash>]
@@ -66,9 +67,14 @@ module Karafka
     end
 
     # @param messages [Array<Hash>]
-    # @return [Integer] messages enqueued
+    # @return [Array<DeliveryHandle>] one per message, as WaterDrop's
     def produce_many_async(messages)
-      produce_rows_async(messages.map { |message| Message.to_row(message) }, messages)
+      rows = messages.map { |message| Message.to_row(message) }
+      start_reporter
+      instrument(rows.size == 1 ? 'message.produced_async' : 'messages.produced_async', rows, messages) do
+        pending = @native._produce_async_tracked(rows)
+        Array.new(rows.size) { |index| DeliveryHandle.new(pending, index) }
+      end
     end
 
     # For the job dispatcher, whose rows are valid as built: it skips a Hash and its checks per
@@ -83,7 +89,7 @@ module Karafka
       end
     end
 
-    # @api private (see produce_rows_sync)
+    # @api private (see produce_rows_sync; no delivery handles: jobs' dispatches never wait)
     # @return [Integer] messages enqueued
     def produce_rows_async(rows, messages = nil)
       start_reporter
@@ -143,19 +149,11 @@ module Karafka
 
     # @param deliveries [Array<Native::Delivery>]
     def reports(deliveries)
-      failures = []
-      result = deliveries.map do |delivery|
-        if delivery.offset
-          DeliveryReport.new(topic: delivery.topic, partition: delivery.partition, offset: delivery.offset)
-        else
-          failures << { topic: delivery.topic, partition: delivery.partition, code: delivery.code,
-                        message: delivery.message, retryable: delivery.retryable, fatal: delivery.fatal }
-          nil
-        end
-      end
+      reports = deliveries.map { |delivery| DeliveryReport.from_delivery(delivery) }
+      failures = reports.filter_map { |report| report.error&.failures&.first }
       raise Errors::DeliveryError.new(failures, deliveries.size) unless failures.empty?
 
-      result
+      reports
     end
 
     # Started on the first async dispatch, so processes that never produce run no thread.

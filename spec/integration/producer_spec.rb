@@ -9,7 +9,7 @@ RSpec.describe Karafka::Producer do
     topic = create_topic('produce', partitions: 2)
     report = producer.produce_sync(topic: topic, payload: 'hello', key: 'k', headers: { 'h' => 'v' }, partition: 1)
 
-    expect(report.to_h).to eq(topic: topic, partition: 1, offset: 0)
+    expect([report.topic_name, report.partition, report.offset, report.error]).to eq([topic, 1, 0, nil])
     expect(Karafka::Admin.watermark_offsets(topic, 1)).to eq([0, 1])
   end
 
@@ -27,7 +27,7 @@ RSpec.describe Karafka::Producer do
     topic = create_topic('produce-queue-full')
     small = Karafka::Producer.new(kafka: Karafka::App.config.kafka.merge('queue.buffering.max.messages': 10))
 
-    expect(small.produce_many_async(Array.new(2_000) { |i| { topic: topic, payload: i.to_s } })).to eq(2_000)
+    expect(small.produce_many_async(Array.new(2_000) { |i| { topic: topic, payload: i.to_s } }).size).to eq(2_000)
     expect(small.flush(30_000)).to be(true)
     payloads = Karafka::Admin.read_topic(topic, 0, 2_000).map(&:raw_payload)
     expect(payloads).to eq(Array.new(2_000, &:to_s))
@@ -43,9 +43,47 @@ RSpec.describe Karafka::Producer do
 
   it 'delivers async messages (flush waits for them)' do
     topic = create_topic('produce-async')
-    expect(producer.produce_many_async(Array.new(10) { { topic: topic, payload: 'x' } })).to eq(10)
+    expect(producer.produce_many_async(Array.new(10) { { topic: topic, payload: 'x' } }).size).to eq(10)
     expect(producer.flush(10_000)).to be(true)
     expect(topic_size(topic, 1)).to eq(10)
+  end
+
+  # WaterDrop's docs (Usage, "Delivery Handles"), as written there.
+  it 'returns delivery handles from async dispatches, whose wait gives each message’s report' do
+    topic = create_topic('produce-handles')
+    handle = producer.produce_async(topic: topic, payload: 'my_payload')
+    report = handle.wait
+
+    expect([report.topic_name, report.partition, report.offset, report.error]).to eq([topic, 0, 0, nil])
+    expect(handle.pending?).to be(false)
+    handles = producer.produce_many_async(Array.new(3) { |i| { topic: topic, payload: i.to_s } })
+    expect(handles.map { |h| h.wait(max_wait_timeout: 10).offset }).to eq([1, 2, 3])
+    expect(handles.first.wait.offset).to eq(1) # waiting again gives the same report
+  end
+
+  it 'raises a failed delivery from wait, or returns it with raise_response_error: false, and reports it either way' do
+    topic = create_topic('produce-handle-fail')
+    reported = Queue.new
+    failing = described_class.new(kafka: Karafka::App.config.kafka)
+    failing.monitor.subscribe('error.occurred') { |event| reported << event[:partition] }
+    handle = failing.produce_async(topic: topic, payload: 'bad', partition: 5)
+
+    expect { handle.wait(max_wait_timeout: 30) }.to raise_error(Karafka::Errors::DeliveryError) do |error|
+      expect(error.failures.first).to include(topic: topic, partition: 5, code: :unknown_partition)
+    end
+    report = handle.wait(raise_response_error: false)
+    expect([report.offset, report.error.code]).to eq([nil, :unknown_partition])
+    expect(wait_until(message: 'the failure reported as error.occurred') { reported.empty? ? nil : reported.pop }).to eq(5)
+    failing.close(0)
+  end
+
+  it 'gives up waiting on a handle after max_wait_timeout, as :wait_timeout' do
+    stalled = described_class.new(kafka: { 'bootstrap.servers': '127.0.0.1:1', 'message.timeout.ms': 60_000 })
+    handle = stalled.produce_async(topic: 'nowhere', payload: 'x')
+
+    expect { handle.wait(max_wait_timeout: 0.2) }.to raise_error(Karafka::Errors::DeliveryError) { |e| expect(e.code).to eq(:wait_timeout) }
+    expect(handle.pending?).to be(true)
+    stalled.close(0)
   end
 
   it 'routes a partition_key to the partition its message key would choose, without setting the key' do

@@ -69,7 +69,10 @@ module Karafka
         # A `producer:` option may return something else WaterDrop-like: give it hashes.
         unless producer.is_a?(Producer)
           messages = rows.map { |row| Producer::Message.from_row(row) }
-          return sync ? producer.produce_many_sync(messages) : producer.produce_many_async(messages)
+          return producer.produce_many_sync(messages) if sync
+
+          producer.produce_many_async(messages) # delivery handles, which jobs never wait for
+          return rows.size
         end
 
         sync ? producer.produce_rows_sync(rows) : producer.produce_rows_async(rows)

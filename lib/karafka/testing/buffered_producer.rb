@@ -26,9 +26,9 @@ module Karafka
       end
 
       # @param message [Hash]
-      # @return [Integer] 1
+      # @return [Karafka::Producer::DeliveryHandle::Done]
       def produce_async(message)
-        produce_many_async([message])
+        produce_many_async([message]).first
       end
 
       # @param messages [Array<Hash>]
@@ -40,10 +40,10 @@ module Karafka
       end
 
       # @param messages [Array<Hash>]
-      # @return [Integer] messages buffered
+      # @return [Array<Karafka::Producer::DeliveryHandle::Done>] handles whose `wait` returns at once
       def produce_many_async(messages)
         instrument(messages.size == 1 ? 'message.produced_async' : 'messages.produced_async', messages) do
-          record(messages).size
+          record(messages).map { |report| Karafka::Producer::DeliveryHandle::Done.new(report) }
         end
       end
 

@@ -8,6 +8,7 @@ pub mod errors;
 pub mod lazy;
 pub mod named;
 pub mod nogvl;
+pub mod pending_deliveries;
 pub mod producer;
 pub mod running_jobs;
 pub mod topic_names;
@@ -18,6 +19,7 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     let karafka = ruby.define_module("Karafka")?;
     let native = karafka.define_module("Native")?;
     producer::define(ruby, &native)?;
+    pending_deliveries::define(ruby, &native)?;
     engine::define(ruby, &native)?;
     admin::define(ruby, &native)?;
     Ok(())

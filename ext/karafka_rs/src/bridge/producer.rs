@@ -11,6 +11,7 @@ use crate::bridge::errors::{code_symbol, to_ruby};
 use crate::bridge::lazy::wrapped_class;
 use crate::bridge::named::StructClass;
 use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
+use crate::bridge::pending_deliveries::PendingDeliveries;
 use crate::core::error::CoreError;
 use crate::core::error_code::ErrorCode;
 use crate::core::produce::delivery::{DeliveryFailure, JobLabel, Report, SyncBatch};
@@ -87,6 +88,49 @@ impl Producer {
         }
         producer.sent_async();
         Ok(len)
+    }
+
+    /// Like [`Producer::produce_async`], keeping the messages' reports for delivery handles:
+    /// returns a `Karafka::Native::PendingDeliveries`.
+    fn produce_async_tracked(
+        ruby: &Ruby,
+        rb_self: &Self,
+        list: RArray,
+    ) -> Result<PendingDeliveries, Error> {
+        let producer = rb_self.producer(ruby)?;
+        let messages = Self::prepare(ruby, &producer, list)?;
+        let batch = Arc::new(SyncBatch::for_async(messages.len()));
+        for (index, message) in messages.iter().enumerate() {
+            let target = Some((Arc::clone(&batch), index));
+            Self::send_tracked(ruby, &producer, message, target)?;
+        }
+        producer.sent_async();
+        Ok(PendingDeliveries::new(batch))
+    }
+
+    fn send_tracked(
+        ruby: &Ruby,
+        producer: &CoreProducer,
+        message: &OutgoingMessage,
+        target: Option<(Arc<SyncBatch>, usize)>,
+    ) -> Result<(), Error> {
+        if producer
+            .try_send(message.as_ref(), target.clone())
+            .map_err(|e| to_ruby(ruby, e))?
+        {
+            return Ok(());
+        }
+        let interrupt = Interrupt::new();
+        blocking(
+            ruby,
+            &interrupt,
+            || match producer.send_blocking(message, target.clone(), &interrupt) {
+                Err(CoreError::Interrupted) => None,
+                other => Some(other),
+            },
+            || interrupt.set(),
+        )?
+        .map_err(|e| to_ruby(ruby, e))
     }
 
     /// Fast path under the GVL; only a full librdkafka queue needs to block (on a copy).
@@ -299,7 +343,7 @@ fn enqueue_failure(message: &OutgoingMessage, error: CoreError) -> DeliveryFailu
 }
 
 /// A `Karafka::Native::Delivery`.
-fn report_row(ruby: &Ruby, report: Report) -> Result<Value, Error> {
+pub(crate) fn report_row(ruby: &Ruby, report: Report) -> Result<Value, Error> {
     match report {
         Ok(d) => DELIVERY.build(ruby, (d.topic, d.partition, d.offset, (), (), false, false)),
         Err(f) => DELIVERY.build(
@@ -321,6 +365,10 @@ pub fn define(ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     let class = native.define_class("Producer", ruby.class_object())?;
     class.define_singleton_method("new", function!(Producer::new, 1))?;
     class.define_method("_produce_async", method!(Producer::produce_async, 1))?;
+    class.define_method(
+        "_produce_async_tracked",
+        method!(Producer::produce_async_tracked, 1),
+    )?;
     class.define_method("_produce_sync", method!(Producer::produce_sync, 2))?;
     class.define_method("_take_failures", method!(Producer::take_failures, 1))?;
     class.define_method("_stop_reporting", method!(Producer::stop_reporting, 0))?;

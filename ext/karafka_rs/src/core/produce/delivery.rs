@@ -71,10 +71,14 @@ fn string_field(head: &[u8], prefix: &[u8]) -> Option<String> {
 
 pub type Report = Result<Delivered, DeliveryFailure>;
 
-/// The reports of one synchronous dispatch, indexed like the messages it sent.
+/// The reports of one synchronous dispatch, indexed like the messages it sent; or of an
+/// async one whose caller may wait for them later (WaterDrop's delivery handles).
 pub struct SyncBatch {
     reports: Mutex<Reports>,
     done: Condvar,
+    /// An async dispatch's: nobody may ever wait, so its failures are also reported as every
+    /// async failure is (see [`AsyncFailures`]).
+    async_dispatch: bool,
 }
 
 struct Reports {
@@ -109,7 +113,21 @@ impl SyncBatch {
         Self {
             reports: Mutex::new(reports),
             done: Condvar::new(),
+            async_dispatch: false,
         }
+    }
+
+    /// For an async dispatch whose reports may be waited for (see `async_dispatch`).
+    pub fn for_async(size: usize) -> Self {
+        Self {
+            async_dispatch: true,
+            ..Self::new(size)
+        }
+    }
+
+    /// Whether its failures go to [`AsyncFailures`] too.
+    pub fn async_dispatch(&self) -> bool {
+        self.async_dispatch
     }
 
     /// Called on librdkafka's thread.

@@ -109,7 +109,12 @@ impl ProducerContext for DeliveryContext {
             }),
         };
         match (&target.batch, report) {
-            (Some((batch, index)), report) => batch.report(*index, report),
+            (Some((batch, index)), report) => {
+                if let (true, Err(failure)) = (batch.async_dispatch(), &report) {
+                    self.async_failures.push(failure.clone());
+                }
+                batch.report(*index, report)
+            }
             (None, Err(failure)) => self.async_failures.push(failure),
             (None, Ok(_)) => {}
         }

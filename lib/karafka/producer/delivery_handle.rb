@@ -1,0 +1,49 @@
+# frozen_string_literal: true
+
+module Karafka
+  class Producer
+    # What `produce_async` returns, as WaterDrop's (rdkafka's) delivery handle: `wait` blocks
+    # until the broker took the message (or gave up on it) and returns its {DeliveryReport}.
+    # A failed delivery is reported through `error.occurred` whether or not anyone waits.
+    class DeliveryHandle
+      # @param pending [Native::PendingDeliveries] the reports of the dispatch it was part of
+      # @param index [Integer] this message's place in that dispatch
+      def initialize(pending, index)
+        @pending = pending
+        @index = index
+      end
+
+      # @param max_wait_timeout [Numeric] seconds to wait at most (rdkafka's default: 60)
+      # @param raise_response_error [Boolean] raise a failed delivery's error; else return the
+      #   report with `error` set
+      # @return [DeliveryReport]
+      # @raise [Errors::DeliveryError] the delivery failed, or no report came within the
+      #   timeout (code `:wait_timeout`)
+      def wait(max_wait_timeout: 60, raise_response_error: true)
+        rows = @pending._wait((max_wait_timeout * 1000).ceil)
+        report = rows ? DeliveryReport.from_delivery(rows[@index]) : DeliveryReport.timed_out(max_wait_timeout)
+        raise report.error if report.error && raise_response_error
+
+        report
+      end
+
+      # @return [Boolean] whether its report has not arrived yet
+      def pending?
+        @pending._wait(0).nil?
+      end
+
+      # A handle whose report is known already (the testing helpers' producer).
+      Done = Struct.new(:report) do
+        # @return [DeliveryReport]
+        def wait(**)
+          report
+        end
+
+        # @return [false]
+        def pending?
+          false
+        end
+      end
+    end
+  end
+end
