@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require 'securerandom'
+require_relative '../messages/message'
 
 module Karafka
   module ActiveJob
@@ -15,33 +16,18 @@ module Karafka
     # a `consumer.consume` event describes holds the one message being run. Views are built
     # only when someone listens (or for an error report).
     class Consumer < Karafka::BaseConsumer
-      # A consumed message, as Karafka's `Karafka::Messages::Message` reads.
-      Message = Struct.new(:raw_payload, :topic, :partition, :offset, :raw_key, :raw_headers, :timestamp,
-                           :received_at, keyword_init: true) do
-        # @return [Hash, nil] the job hash (set once the message was deserialized)
-        attr_accessor :payload
-
-        alias_method :key, :raw_key
-        alias_method :created_at, :timestamp
-
-        # @return [Hash{String => String}]
-        def headers
-          raw_headers || {}
+      # A consumed message: a `Karafka::Messages::Message`, as Karafka's Active Job events
+      # carry. `payload` is the job hash once the executor read it.
+      class Message < Karafka::Messages::Message
+        def initialize(raw_payload:, topic:, partition:, offset:, raw_key:, raw_headers:, timestamp:, received_at:)
+          super(raw_payload, Karafka::Messages::Metadata.new(topic: topic, partition: partition, offset: offset,
+                                                             timestamp: timestamp, raw_key: raw_key,
+                                                             raw_headers: raw_headers || {}, received_at: received_at))
         end
 
-        # @return [Message] itself (Karafka's `message.metadata` holds these same readers)
-        def metadata
-          self
-        end
-
-        # @return [Boolean] whether {#payload} was set
-        def deserialized?
-          !payload.nil?
-        end
-
-        # @return [Boolean] a message with no payload
-        def tombstone?
-          raw_payload.nil?
+        # @return [Time, nil] when it was produced
+        def created_at
+          timestamp
         end
       end
 
