@@ -7,8 +7,22 @@ module Karafka
     # partitioner sees the message's metadata - never the deserialized job - and its result is
     # reduced to a lane as Karafka does (`value.to_s.sum % max_partitions`).
     class VirtualPartitions
-      # What the partitioner is given: the message's metadata.
-      Message = Struct.new(:topic, :partition, :offset, :key, :headers, keyword_init: true)
+      # What the partitioner is given: the message's metadata. Its payload is not there (the
+      # lane is chosen before the job is read): asking for it fails with a reason, which the
+      # engine reports (and the message takes lane 0).
+      Message = Struct.new(:topic, :partition, :offset, :key, :headers, keyword_init: true) do
+        %i[payload raw_payload].each do |name|
+          define_method(name) do
+            raise Errors::UnsupportedFeatureError,
+                  "virtual_partitions partitioner: message.#{name} is not available in karafka-rs, which " \
+                  'gives the partitioner the message metadata only (key, headers, topic, partition, offset); ' \
+                  'set a key or a header when enqueuing (karafka_options(partitioner:)) and partition by it'
+          end
+        end
+
+        alias_method :raw_key, :key
+        alias_method :raw_headers, :headers
+      end
 
       # @return [#call]
       attr_reader :partitioner

@@ -28,6 +28,15 @@ RSpec.describe Karafka::Routing::VirtualPartitions do
     expect(vp.lane_for(8, row(nil, { 'tenant' => 'zürich'.b }))).to eq('zürich'.sum % 8)
   end
 
+  it 'answers Karafka’s raw_key / raw_headers, and names what to do instead when the partitioner asks for the payload' do
+    by_raw = described_class.new(partitioner: ->(message) { [message.raw_key, message.raw_headers['h']].join })
+    expect(by_raw.lane_for(100, row('k', { 'h' => 'v'.b }))).to eq('kv'.sum % 100)
+
+    by_payload = described_class.new(partitioner: ->(message) { message.raw_payload })
+    expect { by_payload.lane_for(4, row('k')) }
+      .to raise_error(Karafka::Errors::UnsupportedFeatureError, /message.raw_payload is not available.*metadata only/)
+  end
+
   it 'is declared on a route, and refuses max_partitions that are not a positive Integer, naming the topic' do
     partitioner = ->(message) { message.key }
     routes = Karafka::Routing::Builder.new.draw do
