@@ -50,6 +50,11 @@ module Karafka
       RdkafkaError = Module.new unless const_defined?(:RdkafkaError)
     end
     AdminError.include(::Rdkafka::RdkafkaError) if ::Rdkafka::RdkafkaError.instance_of?(Module)
+    # An error the consumer client reported (Karafka's `librdkafka.error` and
+    # `connection.client.poll.error`), with librdkafka's `code` (e.g. `:transport`,
+    # `:max_poll_exceeded`); an `Rdkafka::RdkafkaError` as AdminError is.
+    ClientError = Class.new(BaseError)
+    ClientError.include(::Rdkafka::RdkafkaError) if ::Rdkafka::RdkafkaError.instance_of?(Module)
     # Subscribing the consumer to the routed topics failed.
     SubscriptionError = Class.new(BaseError)
     # The producer or engine was already closed.

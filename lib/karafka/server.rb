@@ -252,7 +252,7 @@ module Karafka
         when :assigned then @monitor.instrument('rebalance.partitions_assigned', { partitions: event.partitions })
         when :revoked then @monitor.instrument('rebalance.partitions_revoked', { partitions: event.partitions })
         when :statistics then statistics.publish(event.detail)
-        else EngineNotices.publish(@monitor, event)
+        else EngineNotices.publish(@monitor, event, subscription_group&.id)
         end
       end
     end

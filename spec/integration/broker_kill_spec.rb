@@ -83,7 +83,7 @@ RSpec.describe 'A broker killed with -9 and restarted',
     expect(performed.uniq.sort).to eq(ids.sort)
     expect(committed_total(group, topic)).to eq(ids.size)
     # Issue 15: the outage is reported once, summarised every 10 s, and its end logged.
-    poll_errors = @server.log.lines.grep(/consumer\.poll/)
+    poll_errors = @server.log.lines.grep(/librdkafka\.error|connection\.client\.poll\.error/)
     expect(poll_errors.size).to be <= ((back_at - killed_at) / 10).ceil + 2
     expect(@server.log).to match(/the broker answers again after [\d.]+ s/)
     errors = @server.log.lines.grep(/consumer\.commit/)

@@ -161,3 +161,14 @@ module Karafka
     end
   end
 end
+
+module Karafka
+  # karafka-core's names for the monitor and its events: listeners and scenarios written for
+  # Karafka check `event.is_a?(Karafka::Core::Monitoring::Event)`.
+  module Core
+    module Monitoring
+      Monitor = Instrumentation::Monitor
+      Event = Instrumentation::Monitor::Event
+    end
+  end
+end

@@ -19,7 +19,7 @@ use magnus::value::Id;
 use magnus::{function, method, prelude::*, Error, RArray, RModule, RString, Ruby, Symbol, Value};
 
 use crate::bridge::convert;
-use crate::bridge::errors::to_ruby;
+use crate::bridge::errors::{code_symbol, to_ruby};
 use crate::bridge::lazy::{wrapped_class, LazyValue};
 use crate::bridge::named::StructClass;
 use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
@@ -66,9 +66,9 @@ static DEAD_LETTER: StructClass<4> = StructClass::new(
 static VIRTUAL_LANES: StructClass<2> =
     StructClass::new("Karafka::Native::VirtualLanes", ["topic", "lanes"]);
 /// `Karafka::Native::EngineEvent` (lib/karafka/native/engine_event.rb).
-static ENGINE_EVENT: StructClass<4> = StructClass::new(
+static ENGINE_EVENT: StructClass<5> = StructClass::new(
     "Karafka::Native::EngineEvent",
-    ["kind", "partitions", "detail", "message"],
+    ["kind", "partitions", "detail", "message", "code"],
 );
 /// `Karafka::Native::Unclassified` (lib/karafka/native/unclassified.rb).
 static UNCLASSIFIED: StructClass<5> = StructClass::new(
@@ -156,27 +156,53 @@ impl Engine {
         let out = ruby.ary_new();
         let nil = || ruby.qnil().as_value();
         for event in rb_self.core.take_events() {
-            let (kind, partitions, detail, message) = match event {
-                Event::Assigned(tps) => ("assigned", partitions(ruby, &tps)?, nil(), nil()),
-                Event::Revoked(tps) => ("revoked", partitions(ruby, &tps)?, nil(), nil()),
-                Event::Info(message) => ("info", nil(), nil(), ruby.str_new(&message).as_value()),
-                Event::Reset(message) => ("reset", nil(), nil(), ruby.str_new(&message).as_value()),
+            let (kind, partitions, detail, message, code) = match event {
+                Event::Assigned(tps) => ("assigned", partitions(ruby, &tps)?, nil(), nil(), nil()),
+                Event::Revoked(tps) => ("revoked", partitions(ruby, &tps)?, nil(), nil(), nil()),
+                Event::Info(message) => (
+                    "info",
+                    nil(),
+                    nil(),
+                    ruby.str_new(&message).as_value(),
+                    nil(),
+                ),
+                Event::Reset(message) => (
+                    "reset",
+                    nil(),
+                    nil(),
+                    ruby.str_new(&message).as_value(),
+                    nil(),
+                ),
                 Event::Error { kind, message } => (
                     "error",
                     nil(),
                     ruby.str_new(kind).as_value(),
                     ruby.str_new(&message).as_value(),
+                    nil(),
+                ),
+                Event::ClientError {
+                    kind,
+                    code,
+                    message,
+                } => (
+                    "error",
+                    nil(),
+                    ruby.str_new(kind).as_value(),
+                    ruby.str_new(&message).as_value(),
+                    code.map_or_else(nil, |code| code_symbol(ruby, &code).as_value()),
                 ),
                 Event::Statistics(json) => (
                     "statistics",
                     nil(),
                     ruby.enc_str_new(&json, ruby.utf8_encoding()).as_value(),
                     nil(),
+                    nil(),
                 ),
             };
-            out.push(
-                ENGINE_EVENT.build(ruby, (ruby.to_symbol(kind), partitions, detail, message))?,
-            )?;
+            out.push(ENGINE_EVENT.build(
+                ruby,
+                (ruby.to_symbol(kind), partitions, detail, message, code),
+            )?)?;
         }
         Ok(out)
     }

@@ -92,7 +92,7 @@ RSpec.describe 'Karafka::Instrumentation::Vendors::Kubernetes listeners' do
     it 'is unhealthy for good after a fatal librdkafka error, not after an ordinary one' do
       listener = running(described_class.new(hostname: '127.0.0.1', port: port))
       error = lambda do |message|
-        Karafka::Instrumentation::Monitor::Event.new('error.occurred', { type: 'consumer.poll',
+        Karafka::Instrumentation::Monitor::Event.new('error.occurred', { type: 'librdkafka.error',
                                                                          error: Karafka::Errors::BaseError.new(message) })
       end
       listener.on_error_occurred(error.call('Message consumption error: BrokerTransportFailure (Local: Broker transport failure)'))

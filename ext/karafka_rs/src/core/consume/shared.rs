@@ -8,9 +8,12 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::base_consumer::PartitionQueue;
 use rdkafka::consumer::BaseConsumer;
+use rdkafka::error::KafkaError;
 
 use crate::core::consume::next_job::Scheduler;
 use crate::core::consume::refusal_reports::{OutageReports, RefusalReports};
+use crate::core::error_code::ErrorCode;
+use crate::core::event::client_error_type;
 pub use crate::core::event::Event;
 use crate::core::job::{Job, TopicPartition};
 use crate::core::schedules::store::ScheduleStore;
@@ -70,11 +73,13 @@ pub(crate) const COMMIT_ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Shared {
     /// A consumer error from `poll`: reported when an outage starts, then summarised.
-    pub(crate) fn poll_error(&self, message: String) {
-        let report = lock(&self.outage).error(message, Instant::now());
+    pub(crate) fn poll_error(&self, error: &KafkaError) {
+        let report = lock(&self.outage).error(error.to_string(), Instant::now());
         if let Some(message) = report {
-            self.event(Event::Error {
-                kind: "consumer.poll",
+            let code = ErrorCode::of_error(error);
+            self.event(Event::ClientError {
+                kind: client_error_type(code.as_ref()),
+                code,
                 message,
             });
         }

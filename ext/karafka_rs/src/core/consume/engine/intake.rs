@@ -34,7 +34,7 @@ impl Engine {
                     idle_polls = 0;
                     jobs.push(to_job(&message))
                 }
-                Some(Err(e)) => self.shared.poll_error(e.to_string()),
+                Some(Err(e)) => self.shared.poll_error(&e),
                 None => idle_polls += 1,
             }
         }
@@ -56,7 +56,7 @@ impl Engine {
                 match queue.poll(Duration::ZERO) {
                     Some(Ok(message)) if schedules => self.push_schedule(&message),
                     Some(Ok(message)) => jobs.push(to_job(&message)),
-                    Some(Err(e)) => self.shared.poll_error(e.to_string()),
+                    Some(Err(e)) => self.shared.poll_error(&e),
                     None => break,
                 }
                 taken += 1;
