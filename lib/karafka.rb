@@ -7,6 +7,7 @@ require 'pathname'
 require_relative 'karafka/version'
 require_relative 'karafka/errors'
 require_relative 'karafka/clock'
+require_relative 'karafka/core/taggable'
 require_relative 'karafka/native'
 require_relative 'karafka/contracts/messages'
 require_relative 'karafka/setup/config'
@@ -61,9 +62,9 @@ module Karafka
       return custom if custom
 
       @producer_mutex.synchronize do
-        if @producer.nil? || @producer_pid != Process.pid
+        if @producer.nil? || @producer_pid != ::Process.pid
           @producer = Producer.new(kafka: App.config.kafka)
-          @producer_pid = Process.pid
+          @producer_pid = ::Process.pid
         end
         @producer
       end
@@ -71,7 +72,7 @@ module Karafka
 
     # @return [Boolean] whether this process created its producer
     def producer?
-      !@producer.nil? && @producer_pid == Process.pid
+      !@producer.nil? && @producer_pid == ::Process.pid
     end
 
     # Settings changed: the next `producer` call builds a new one.

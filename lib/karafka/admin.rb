@@ -199,9 +199,9 @@ module Karafka
     # @param what [String] what the metadata should show, for the error
     # @return [true]
     def until_metadata_shows(what)
-      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + (App.config.admin.max_wait_time / 1000.0)
+      deadline = ::Process.clock_gettime(::Process::CLOCK_MONOTONIC) + (App.config.admin.max_wait_time / 1000.0)
       until yield
-        if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+        if ::Process.clock_gettime(::Process::CLOCK_MONOTONIC) > deadline
           raise Errors::AdminError, "the cluster's metadata did not show #{what} within " \
                                     "config.admin.max_wait_time (#{App.config.admin.max_wait_time} ms)"
         end
@@ -219,11 +219,11 @@ module Karafka
     # `config.admin.max_retries_duration` ms, as Karafka's Admin does.
     def retrying_coordinator_moves
       settings = App.config.admin
-      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + (settings.max_retries_duration / 1000.0)
+      deadline = ::Process.clock_gettime(::Process::CLOCK_MONOTONIC) + (settings.max_retries_duration / 1000.0)
       begin
         yield
       rescue Errors::AdminError => e
-        raise unless e.message.match?(COORDINATOR_MOVES) && Process.clock_gettime(Process::CLOCK_MONOTONIC) < deadline
+        raise unless e.message.match?(COORDINATOR_MOVES) && ::Process.clock_gettime(::Process::CLOCK_MONOTONIC) < deadline
 
         sleep(settings.retry_backoff / 1000.0) # the broker's own recovery time, not a sync point
         retry

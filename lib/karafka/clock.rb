@@ -8,7 +8,7 @@ module Karafka
 
     # @return [Float] seconds
     def monotonic
-      Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      ::Process.clock_gettime(::Process::CLOCK_MONOTONIC)
     end
   end
 end

@@ -96,9 +96,9 @@ module Karafka
 
       # @return [String] this process' id in the reports: "host:pid:random"
       def process_id
-        @process_id = nil if @process_pid != Process.pid
-        @process_pid = Process.pid
-        @process_id ||= "#{Socket.gethostname}:#{Process.pid}:#{SecureRandom.hex(3)}"
+        @process_id = nil if @process_pid != ::Process.pid
+        @process_pid = ::Process.pid
+        @process_id ||= "#{Socket.gethostname}:#{::Process.pid}:#{SecureRandom.hex(3)}"
       end
     end
   end

@@ -49,7 +49,7 @@ RSpec.describe 'Karafka::Web dashboard' do
   it 'shows the running server on Processes, with its pid, threads and assigned partition' do
     page = wait_for_page('/processes', "#{@web[:topic]}/0") # assigned after the first report
     row = page.body.split('<tr>').find { |tr| tr.include?(%(<td class="num">#{@pid}</td>)) }
-    expect(row).to include('running', '/ 2</td>', "#{@web[:topic]}/0")
+    expect(row).to include('running', '/ 2</td>', "#{@web[:topic]}/0", '<span class="tag">commit:#4f04502</span>')
   end
 
   it 'shows totals, lag and workers on the Dashboard once jobs ran' do

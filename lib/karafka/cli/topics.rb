@@ -134,14 +134,14 @@ module Karafka
       # Kafka deletes topics asynchronously: creating the name again succeeds only once the
       # deletion is through.
       def recreate(declaration)
-        deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + RESET_TIMEOUT
+        deadline = ::Process.clock_gettime(::Process::CLOCK_MONOTONIC) + RESET_TIMEOUT
         loop do
           begin
             return if !@admin.topics.key?(declaration.name) && create_topic(declaration)
           rescue Errors::AdminError => e
             raise unless e.message.match?(/marked for deletion|already exists/i)
           end
-          if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+          if ::Process.clock_gettime(::Process::CLOCK_MONOTONIC) > deadline
             raise Errors::AdminError, "reset #{declaration.name}: still being deleted after #{RESET_TIMEOUT} s"
           end
 

@@ -119,9 +119,9 @@ module Karafka
       # @return the block's result
       def instrument(name, payload = EMPTY_HASH)
         if block_given?
-          started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+          started = ::Process.clock_gettime(::Process::CLOCK_MONOTONIC)
           result = yield
-          time = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - started) * 1000
+          time = (::Process.clock_gettime(::Process::CLOCK_MONOTONIC) - started) * 1000
           payload = payload.dup if payload.frozen?
           payload[:time] = time
         end

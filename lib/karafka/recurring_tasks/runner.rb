@@ -254,7 +254,7 @@ module Karafka
       end
 
       def process_name
-        @process_name ||= "#{Socket.gethostname}:#{Process.pid}"
+        @process_name ||= "#{Socket.gethostname}:#{::Process.pid}"
       end
     end
   end

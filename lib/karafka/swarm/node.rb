@@ -23,7 +23,7 @@ module Karafka
       attr_reader :kill_at
       # @return [Pipes, nil]
       attr_reader :pipes
-      # @return [Process::Status, nil] how the last process ended
+      # @return [::Process::Status, nil] how the last process ended
       attr_reader :exit_status
 
       # @param id [Integer]
@@ -97,13 +97,13 @@ module Karafka
 
       # @param name [String]
       def signal(name)
-        Process.kill(name, @pid) if @pid
+        ::Process.kill(name, @pid) if @pid
       rescue Errno::ESRCH
         nil # exited already; the reaper will see it
       end
 
       # The process ended (reaped).
-      # @param status [Process::Status]
+      # @param status [::Process::Status]
       # @param restart_delay [Float, nil] seconds before the next start; nil: never again
       # @return [Boolean] whether it ended before its server ran (a failed start)
       def exited(status, now, restart_delay)
@@ -121,7 +121,7 @@ module Karafka
         failed_start
       end
 
-      # @param status [Process::Status]
+      # @param status [::Process::Status]
       # @return [String] "status 1" / "signal KILL"
       def describe(status = @exit_status)
         return 'no status' unless status

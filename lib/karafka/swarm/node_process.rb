@@ -79,7 +79,7 @@ module Karafka
         Server::TRAPPED.each { |signal| trap(signal) { server.request_stop(signal) } }
         trap('CHLD', 'DEFAULT')
         @inherited.each { |io| io.close unless io.closed? }
-        Process.setproctitle("karafka##{@config.client_id} node #{id}")
+        ::Process.setproctitle("karafka##{@config.client_id} node #{id}")
       end
 
       def adopt_node_settings

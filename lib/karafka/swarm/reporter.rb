@@ -50,7 +50,7 @@ module Karafka
       private
 
       def report(entry)
-        @pipes.write_report(entry.merge('pid' => Process.pid))
+        @pipes.write_report(entry.merge('pid' => ::Process.pid))
       end
     end
   end

@@ -38,13 +38,13 @@ module Karafka
       # @raise [UnsafeForkError] when the first fork would copy native Kafka state
       def run
         validate!
-        Process.setproctitle("karafka##{@config.client_id} supervisor")
+        ::Process.setproctitle("karafka##{@config.client_id} supervisor")
         warmup
         @wake_reader, @wake_writer = IO.pipe
         trap_signals
         @nodes = Array.new(@config.swarm.nodes) { |id| Node.new(id) }
         @app.transition(:supervising)
-        @logger.info("karafka swarm: supervisor #{Process.pid} starting #{@nodes.size} node(s)")
+        @logger.info("karafka swarm: supervisor #{::Process.pid} starting #{@nodes.size} node(s)")
         outcome = begin
           supervise
         rescue UnsafeForkError => e
@@ -81,7 +81,7 @@ module Karafka
       # in every node, so the nodes share more memory copy-on-write.
       def warmup
         @monitor.instrument('app.before_warmup', { caller: self })
-        Process.respond_to?(:warmup) ? Process.warmup : GC.start
+        ::Process.respond_to?(:warmup) ? ::Process.warmup : GC.start
       end
 
       # @return [Symbol] :stop (a signal) or :broken (nodes keep failing to start)
@@ -138,7 +138,7 @@ module Karafka
       # Collects every node that exited and plans its restart.
       def reap
         loop do
-          pid, status = Process.wait2(-1, Process::WNOHANG)
+          pid, status = ::Process.wait2(-1, ::Process::WNOHANG)
           break unless pid
 
           node = @nodes.find { |candidate| candidate.pid == pid && candidate.alive? } or next
@@ -248,7 +248,7 @@ module Karafka
       end
 
       def now
-        Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        ::Process.clock_gettime(::Process::CLOCK_MONOTONIC)
       end
     end
   end

@@ -63,10 +63,10 @@ module Karafka
       def report(state)
         snapshot = @tracker.snapshot
         report = {
-          type: 'state', process_id: Web.process_id, state: state, host: Socket.gethostname, pid: Process.pid,
+          type: 'state', process_id: Web.process_id, state: state, host: Socket.gethostname, pid: ::Process.pid,
           dispatched_at: Time.now.to_f, started_at: @started_at, rss_kb: rss_kb, cpu: cpu_share,
           concurrency: @app.config.concurrency * [@app.routes.consumer_groups.size, 1].max,
-          busy: snapshot[:running].size, swarm_node: swarm_node,
+          busy: snapshot[:running].size, swarm_node: swarm_node, tags: Karafka::Process.tags.to_a,
           **snapshot
         }
         produce(@topics[:states], report)
@@ -107,7 +107,7 @@ module Karafka
       end
 
       def cpu_time
-        Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
+        ::Process.clock_gettime(::Process::CLOCK_PROCESS_CPUTIME_ID)
       end
     end
   end

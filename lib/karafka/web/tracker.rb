@@ -64,7 +64,7 @@ module Karafka
 
       # @return [Hash] counters, running jobs, assigned and paused partitions as of now
       def snapshot
-        now = Process.clock_gettime(Process::CLOCK_REALTIME)
+        now = ::Process.clock_gettime(::Process::CLOCK_REALTIME)
         counters, assigned, paused = @mutex.synchronize do
           @paused.delete_if { |_, pause| pause[:until] <= now } unless @paused.empty?
           [@counters.dup, @assigned.keys, @paused.dup]
@@ -81,7 +81,7 @@ module Karafka
       def on_consumer_consuming_pause(event)
         payload = event.payload
         pause = { offset: payload[:offset], attempt: payload[:attempt],
-                  until: Process.clock_gettime(Process::CLOCK_REALTIME) + (payload[:timeout].to_f / 1000) }
+                  until: ::Process.clock_gettime(::Process::CLOCK_REALTIME) + (payload[:timeout].to_f / 1000) }
         @mutex.synchronize do
           @counters[:retried] += 1
           @paused[payload.values_at(:topic, :partition)] = pause
