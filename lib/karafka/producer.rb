@@ -5,6 +5,7 @@ require_relative 'producer/delivery_report'
 require_relative 'producer/delivery_handle'
 require_relative 'producer/undelivered'
 require_relative 'producer/exit_flush'
+require_relative 'producer/water_drop_api'
 
 module Karafka
   # The WaterDrop-compatible producer behind `Karafka.producer`: `produce_sync`,
@@ -13,6 +14,8 @@ module Karafka
   # Async failures are reported by a Ruby thread that waits (GVL released) for librdkafka's
   # delivery reports and publishes `error.occurred` with `type: 'librdkafka.dispatch_error'`.
   class Producer
+    include WaterDropApi
+
     # @return [Instrumentation::Monitor] producer events (`message.produced_async`, ...)
     attr_reader :monitor
     # @return [Hash] librdkafka settings of this producer
@@ -31,18 +34,12 @@ module Karafka
     # @param monitor [Instrumentation::Monitor]
     # @param max_wait_timeout [Integer] ms (WaterDrop's setting of that name)
     def initialize(kafka:, monitor: Instrumentation::Monitor.new, max_wait_timeout: DEFAULT_MAX_WAIT_TIMEOUT)
-      unless max_wait_timeout.is_a?(Integer) && max_wait_timeout.positive?
-        raise Errors::InvalidConfigurationError, "max_wait_timeout must be a positive Integer (ms), got #{max_wait_timeout.inspect}"
-      end
+      configure(kafka: kafka, monitor: monitor, max_wait_timeout: max_wait_timeout)
+    end
 
-      @kafka = kafka
-      @monitor = monitor
-      @max_wait_timeout = max_wait_timeout
-      @native = Native::Producer.new(kafka.map { |key, value| [key.to_s, value.to_s] })
-      @reporter = nil
-      @reporter_mutex = Mutex.new
-      @variants = {}
-      @undelivered_count = 0
+    # @return [Boolean] whether {#close} ran
+    def closed?
+      @closed == true
     end
 
     # @param message [Hash]
@@ -63,16 +60,18 @@ module Karafka
     # @return [Array<DeliveryReport>]
     # @raise [Errors::DeliveryError] naming how many failed
     def produce_many_sync(messages)
+      messages = @middleware.run_many(messages) unless @middleware.empty?
       produce_rows_sync(messages.map { |message| Message.to_row(message) }, messages)
     end
 
     # @param messages [Array<Hash>]
     # @return [Array<DeliveryHandle>] one per message, as WaterDrop's
     def produce_many_async(messages)
+      messages = @middleware.run_many(messages) unless @middleware.empty?
       rows = messages.map { |message| Message.to_row(message) }
       start_reporter
       instrument(rows.size == 1 ? 'message.produced_async' : 'messages.produced_async', rows, messages) do
-        pending = @native._produce_async_tracked(rows)
+        pending = native._produce_async_tracked(rows)
         Array.new(rows.size) { |index| DeliveryHandle.new(pending, index) }
       end
     end
@@ -84,17 +83,19 @@ module Karafka
     # @param messages [Array<Hash>, nil] the rows as hashes, when the caller has them
     # @return [Array<DeliveryReport>]
     def produce_rows_sync(rows, messages = nil)
+      rows, messages = through_middleware(rows) unless messages || @middleware.empty?
       instrument(rows.size == 1 ? 'message.produced_sync' : 'messages.produced_sync', rows, messages) do
-        reports(@native._produce_sync(rows, @max_wait_timeout))
+        reports(native._produce_sync(rows, @max_wait_timeout))
       end
     end
 
     # @api private (see produce_rows_sync; no delivery handles: jobs' dispatches never wait)
     # @return [Integer] messages enqueued
     def produce_rows_async(rows, messages = nil)
+      rows, messages = through_middleware(rows) unless messages || @middleware.empty?
       start_reporter
       instrument(rows.size == 1 ? 'message.produced_async' : 'messages.produced_async', rows, messages) do
-        @native._produce_async(rows)
+        native._produce_async(rows)
       end
     end
 
@@ -108,8 +109,8 @@ module Karafka
       settings = topic_config.dup
       settings[:'message.timeout.ms'] = max_wait_timeout if max_wait_timeout
       wait = max_wait_timeout ? max_wait_timeout + REPORT_GRACE_MS : @max_wait_timeout
-      @variants[[settings, wait]] ||= self.class.new(kafka: kafka.merge(settings), monitor: monitor,
-                                                     max_wait_timeout: wait)
+      @variants[[settings, wait]] ||= Producer.new(kafka: kafka.merge(settings), monitor: monitor, max_wait_timeout: wait)
+                                              .tap { |variant| variant.share_middleware(@middleware) }
     end
     alias variant with
 
@@ -117,7 +118,7 @@ module Karafka
     # @param timeout_ms [Integer]
     # @return [Boolean] false when messages were still pending at the timeout
     def flush(timeout_ms = 30_000)
-      @native._flush(timeout_ms)
+      native._flush(timeout_ms)
     end
 
     # Flushes (at most `timeout_ms`) and releases the librdkafka handle; idempotent. Messages
@@ -126,10 +127,11 @@ module Karafka
     def close(timeout_ms = 30_000)
       delivered = @variants.each_value.map { |variant| variant.close(timeout_ms) }.all?
       stop_reporter
-      flushed, failures, dropped = @native._close(timeout_ms)
+      flushed, failures, dropped = native._close(timeout_ms)
       undelivered = Undelivered.new(failures, dropped)
       @undelivered_count += undelivered.count
       undelivered.report(@monitor, during: "when the producer closed (flush bound #{timeout_ms} ms)")
+      @closed = true
       delivered && flushed && undelivered.none?
     end
 
@@ -138,7 +140,45 @@ module Karafka
       @undelivered_count + @variants.each_value.sum(&:undelivered_count)
     end
 
+    protected
+
+    # A variant runs its producer's middleware (WaterDrop's variants share it).
+    def share_middleware(middleware)
+      @middleware = middleware
+    end
+
     private
+
+    # Builds the librdkafka producer (WaterDrop::Producer calls this once its `setup` ran).
+    def configure(kafka:, monitor:, max_wait_timeout:)
+      unless max_wait_timeout.is_a?(Integer) && max_wait_timeout.positive?
+        raise Errors::InvalidConfigurationError, "max_wait_timeout must be a positive Integer (ms), got #{max_wait_timeout.inspect}"
+      end
+
+      @kafka = kafka
+      @monitor = monitor
+      @max_wait_timeout = max_wait_timeout
+      @native = Native::Producer.new(kafka.map { |key, value| [key.to_s, value.to_s] })
+      @reporter = nil
+      @reporter_mutex = Mutex.new
+      @variants = {}
+      @undelivered_count = 0
+      @closed = false
+      @middleware = middleware # a WaterDrop::Producer's may have steps from before its setup
+    end
+
+    # @return [Native::Producer]
+    # @raise [Errors::ProduceError] a WaterDrop::Producer made without a block, not set up yet
+    def native
+      @native or raise Errors::ProduceError, 'this WaterDrop::Producer has no settings yet: call #setup first'
+    end
+
+    # Jobs' rows as message hashes through the middleware, and back.
+    # @return [Array(Array<Native::OutgoingMessage>, Array<Hash>)]
+    def through_middleware(rows)
+      messages = @middleware.run_many(rows.map { |row| Message.from_row(row) })
+      [messages.map { |message| Message.to_row(message) }, messages]
+    end
 
     # Message hashes for the event are built only when someone listens.
     def instrument(name, rows, messages, &block)
@@ -172,14 +212,14 @@ module Karafka
     def stop_reporter
       return unless @reporter
 
-      @native._stop_reporting
+      native._stop_reporting
       @reporter.join(5)
     rescue Errors::ClosedError
       nil
     end
 
     def report_failures
-      while (taken = @native._take_failures(1_000))
+      while (taken = native._take_failures(1_000))
         failures, dropped = taken
         failures.each { |failure| report_failure(failure) }
         Karafka.logger.error("#{dropped} more async delivery failures were not kept (too many)") if dropped.positive?

@@ -1,8 +1,9 @@
 # frozen_string_literal: true
 
 # `config.producer = WaterDrop::Producer.new { |config| config.kafka = { ... } }`, as Karafka's
-# docs write a custom producer: karafka-rs has no WaterDrop gem, so this builds a
-# `Karafka::Producer` (the same produce API) from WaterDrop's block settings.
+# docs write a custom producer, or `WaterDrop::Producer.new` then `producer.setup { ... }`, as
+# WaterDrop's do: karafka-rs has no WaterDrop gem, so this is a `Karafka::Producer` (the same
+# produce API) configured from WaterDrop's settings.
 module WaterDrop
   # A `Karafka::Producer` configured the WaterDrop way.
   class Producer < Karafka::Producer
@@ -37,14 +38,25 @@ module WaterDrop
       end
     end
 
-    # @yieldparam config [Config]
-    def initialize
-      unless block_given?
-        raise ArgumentError, 'karafka-rs builds WaterDrop::Producer from its block: ' \
-                             'WaterDrop::Producer.new { |config| config.kafka = { ... } }'
-      end
+    # @return [Config]
+    attr_reader :config
 
-      config = Config.new
+    # Without a block the producer waits for {#setup}: until then it has a monitor and a
+    # middleware (subscriptions and steps may come first) but cannot produce.
+    # @yieldparam config [Config] (or later, with {#setup})
+    def initialize(&block) # rubocop:disable Lint/MissingSuper -- the parent is built by #setup (configure)
+      @config = Config.new
+      @monitor = Karafka::Instrumentation::Monitor.new
+      @middleware = Karafka::Producer::Middleware.new
+      setup(&block) if block
+    end
+
+    # WaterDrop's: configures a producer made without a block; once only.
+    # @yieldparam config [Config]
+    # @return [self]
+    def setup
+      raise Karafka::Errors::InvalidConfigurationError, 'this WaterDrop::Producer is set up already' if @native
+
       yield(config)
       unless config.deliver
         raise Karafka::Errors::InvalidConfigurationError,
@@ -53,7 +65,14 @@ module WaterDrop
       end
       kafka = config.kafka.dup
       kafka[:'message.timeout.ms'] = config.max_wait_timeout if config.max_wait_timeout
-      super(kafka: kafka, monitor: config.monitor || Karafka::Instrumentation::Monitor.new)
+      config.monitor ||= @monitor
+      configure(kafka: kafka, monitor: config.monitor, max_wait_timeout: DEFAULT_MAX_WAIT_TIMEOUT)
+      self
+    end
+
+    # @return [String] `config.id`, else a UUID
+    def id
+      config.id ||= super
     end
   end
 end

@@ -237,6 +237,20 @@ impl Producer {
         Ok(())
     }
 
+    /// WaterDrop's `partition_count(topic)` (GVL released for the metadata request, which is
+    /// bounded by its own timeout).
+    fn partition_count(ruby: &Ruby, rb_self: &Self, topic: String) -> Result<i32, Error> {
+        let producer = rb_self.producer(ruby)?;
+        let interrupt = Interrupt::new();
+        blocking(
+            ruby,
+            &interrupt,
+            || Some(producer.partition_count(&topic)),
+            || {},
+        )?
+        .map_err(|e| to_ruby(ruby, e))
+    }
+
     /// Waits (GVL released) until queued messages are delivered; false on timeout.
     fn flush(ruby: &Ruby, rb_self: &Self, timeout_ms: u64) -> Result<bool, Error> {
         let producer = rb_self.producer(ruby)?;
@@ -373,6 +387,7 @@ pub fn define(ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     class.define_method("_take_failures", method!(Producer::take_failures, 1))?;
     class.define_method("_stop_reporting", method!(Producer::stop_reporting, 0))?;
     class.define_method("_flush", method!(Producer::flush, 1))?;
+    class.define_method("_partition_count", method!(Producer::partition_count, 1))?;
     class.define_method("_close", method!(Producer::close, 1))?;
     Ok(())
 }

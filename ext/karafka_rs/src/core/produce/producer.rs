@@ -199,7 +199,9 @@ impl Producer {
         Ok(())
     }
 
-    fn partition_count(&self, topic: &str) -> CoreResult<i32> {
+    /// The topic's partitions, from librdkafka's metadata (a request of at most 10 s), cached
+    /// for [`PARTITION_COUNT_TTL`].
+    pub fn partition_count(&self, topic: &str) -> CoreResult<i32> {
         if let Some((count, at)) = lock(&self.partition_counts).get(topic) {
             if at.elapsed() < PARTITION_COUNT_TTL {
                 return Ok(*count);
