@@ -125,6 +125,8 @@ module Karafka
     # still undelivered then are given up on and reported (see {Undelivered}).
     # @return [Boolean] true when every message was delivered
     def close(timeout_ms = 30_000)
+      return true unless @native # a WaterDrop::Producer never set up: nothing to close
+
       delivered = @variants.each_value.map { |variant| variant.close(timeout_ms) }.all?
       stop_reporter
       flushed, failures, dropped = native._close(timeout_ms)
