@@ -62,6 +62,13 @@ module Karafka
         monitor.instrument("app.#{state}", payload)
       end
 
+      # Karafka's: the partitions this process owns now, by routed topic
+      # (Instrumentation::AssignmentsTracker).
+      # @return [Hash{Routing::Topic => Array<Integer>}]
+      def assignments
+        Instrumentation::AssignmentsTracker.instance.current
+      end
+
       # Karafka API: the consumer groups; here, the routed topics.
       # @return [Routing::Builder]
       def consumer_groups

@@ -249,12 +249,19 @@ module Karafka
           # one with the same settings (Karafka's listener resets its client the same way).
           Karafka.logger.warn(event.message)
           @monitor.instrument('client.reset', { caller: self, subscription_group: subscription_group })
-        when :assigned then @monitor.instrument('rebalance.partitions_assigned', { partitions: event.partitions })
-        when :revoked then @monitor.instrument('rebalance.partitions_revoked', { partitions: event.partitions })
+        when :assigned, :revoked then rebalanced(event, subscription_group&.id)
         when :statistics then statistics.publish(event.detail)
         else EngineNotices.publish(@monitor, event, subscription_group&.id)
         end
       end
+    end
+
+    # Tracks the partitions this process owns (Karafka::App.assignments), then tells listeners.
+    def rebalanced(event, group_id)
+      tracker = Instrumentation::AssignmentsTracker.instance
+      event.kind == :assigned ? tracker.assigned(group_id, event.partitions) : tracker.revoked(group_id, event.partitions)
+      @monitor.instrument("rebalance.partitions_#{event.kind}",
+                          { partitions: event.partitions, consumer_group_id: group_id, subscription_group_id: group_id })
     end
 
     # Routes with `recurring_tasks`: this process competes for the state topic (lib/karafka/recurring_tasks).
@@ -294,6 +301,7 @@ module Karafka
       ActiveJob::Deadlines.stop if defined?(ActiveJob::Deadlines)
       Karafka.producer.close if Karafka.producer?
       @listener_states.each(&:stopped!)
+      Instrumentation::AssignmentsTracker.instance.clear
       @app.transition(:stopped)
       @app.transition(:terminated)
       @failure.nil?

@@ -47,7 +47,16 @@ module Karafka
       #   `consumer_group` block's name, else `config.group_id` (read when asked, so routes
       #   drawn before `setup` follow it, as Karafka's default group does)
       def consumer_group
-        @consumer_group_name || Karafka::App.config.group_id.to_s
+        ConsumerGroupName.new(@consumer_group_name || Karafka::App.config.group_id.to_s)
+      end
+
+      # The group id as a String that also answers Karafka's `topic.consumer_group.id` / `.name`.
+      class ConsumerGroupName < String
+        # @return [String]
+        def id
+          to_s
+        end
+        alias name id
       end
 
       # Jobs longer than `max.poll.interval.ms` are safe on every karafka-rs topic: the
