@@ -164,6 +164,47 @@ RSpec.describe 'karafka CLI' do
     end
   end
 
+  # Karafka's routes for hand-written consumers (an app's events topics beside its jobs): its
+  # Admin scenarios route them too, only to declare topics.
+  describe 'a route with a hand-written consumer' do
+    let(:events) { "cli-events-#{suffix}" }
+    let(:jobs) { "cli-aj-#{suffix}" }
+
+    before do
+      write_boot_file(<<~RUBY)
+        active_job_topic '#{jobs}'
+        topic '#{events}' do
+          config(partitions: 2)
+          consumer Class.new(Karafka::BaseConsumer)
+        end
+      RUBY
+    end
+
+    after { [events, jobs].each { |name| Karafka::Admin.delete_topic(name) } }
+
+    it 'is declared (topics migrate creates it), refused by karafka server naming it, and left out by --exclude-topics' do
+      output, status = karafka('topics', 'migrate')
+      expect(status).to be_success, output
+      expect(Karafka::Admin.topic_info(events)[:partition_count]).to eq(2)
+
+      output, status = karafka('server')
+      expect(status.exitstatus).to eq(1)
+      expect(output).to include("#{events} (consumer #<Class:", 'karafka-rs does not run', "--exclude-topics #{events}")
+
+      server = ArgsServerProcess.new(args: ['--exclude-topics', events], topics: [], group: unique_group, output: output_file,
+                                     env: { 'KARAFKA_BOOT_FILE' => boot_file }).start
+      job_for(jobs, RecordingJob, 'beside-events').enqueue
+      wait_until(message: -> { "the job; log:\n#{server.log}" }) { JobRecorder.read(output_file).any? }
+      expect(server.stop.exitstatus).to eq(0)
+    ensure
+      server&.ensure_stopped
+    end
+
+    def output_file
+      @output_file ||= File.join(Dir.tmpdir, "cli-events-#{suffix}.jsonl")
+    end
+  end
+
   describe 'karafka topics' do
     let(:jobs) { "cli-jobs-#{suffix}" }
     let(:dead) { "cli-dead-#{suffix}" }

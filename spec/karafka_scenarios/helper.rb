@@ -44,6 +44,12 @@ module DataCollector
   end
 
   def key?(key) = MUTEX.synchronize { DATA.key?(key) }
+
+  def uuids(count) = Array.new(count) { SecureRandom.uuid }
+
+  def group = consumer_group
+
+  def consumer_groups = [consumer_group]
 end
 DT = DataCollector
 
@@ -131,7 +137,10 @@ def setup_active_job
 end
 
 # Draws the routes and creates their topics (each route's `config(...)`, else 1 partition).
-def draw_routes(create_topics: true, &block)
+# With a consumer class instead of a block, as Karafka's scenarios write it: `DT.topic` routed
+# to that consumer (declared only: karafka-rs' server runs Active Job topics).
+def draw_routes(consumer = nil, create_topics: true, &block)
+  block ||= proc { topic(DT.topic) { consumer(consumer) } }
   Karafka::App.routes.draw(&block)
   return unless create_topics
 
@@ -174,6 +183,16 @@ end
 
 def produce(topic, payload, details = {})
   Karafka::App.producer.produce_sync(**details, topic: topic, payload: payload)
+end
+
+def produce_many(topic, payloads, details = {})
+  Karafka::App.producer.produce_many_sync(payloads.map { |payload| { **details, topic: topic, payload: payload } })
+end
+
+def assert_not_equal(unexpected, received, message = nil)
+  return unless unexpected == received
+
+  raise AssertionFailedError, message || "expected anything but #{unexpected.inspect} (#{DT.data})"
 end
 
 def assert_equal(expected, received, message = nil)

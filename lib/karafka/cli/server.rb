@@ -90,6 +90,7 @@ module Karafka
 
         # Before `karafka swarm` forks: refused once, not by every node (Server#run checks too).
         ActiveJob::OnOverdue.validate!(routes)
+        routes.refuse_custom_consumers!
 
         log(filter, routes) unless filter.empty?
       end

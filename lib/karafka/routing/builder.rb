@@ -77,14 +77,21 @@ module Karafka
         add(topic, &block)
       end
 
-      # Karafka routes for hand-written consumers (`topic :x do consumer MyConsumer end`,
-      # `pattern`) are outside karafka-rs, which runs Active Job topics only.
-      %i[topic pattern].each do |method_name|
-        define_method(method_name) do |name, *|
-          raise Errors::UnsupportedFeatureError,
-                "routes: #{method_name} #{name.inspect} needs a custom consumer, which karafka-rs does not run; " \
-                'route Active Job topics with active_job_topic / active_job_pattern'
-        end
+      # Karafka's routes for hand-written consumers (`topic :x do consumer MyConsumer end`):
+      # declared, so `karafka topics migrate`, Karafka::Admin and the routing API see them,
+      # but never run: karafka-rs runs Active Job topics only, and `karafka server` refuses to
+      # start with one among its active topics, naming it (exclude it with `--exclude-topics`).
+      # @param name [String, Symbol] the topic, as named (no Active Job queue prefix)
+      # @param block [Proc] per-topic settings (`consumer`, `config`, `active`, ...)
+      def topic(name, &block)
+        add(Topic.new(name.to_s, custom: true), &block)
+      end
+
+      # A `pattern` route with a hand-written consumer: karafka-rs has nothing to run it with.
+      def pattern(regex, *)
+        raise Errors::UnsupportedFeatureError,
+              "routes: pattern #{regex.inspect} needs a custom consumer, which karafka-rs does not run; " \
+              'route Active Job topics with active_job_topic / active_job_pattern'
       end
 
       # Routes inside the block are consumed under the Kafka group.id `name` (as-is, as in
@@ -153,6 +160,19 @@ module Karafka
         { topics: @topics.reject(&:pattern).map(&:name) + @schedule_topics + recurring_tasks_names.map(&:first),
           consumer_groups: groups.map { |group, _| group || default_group }.uniq,
           subscription_groups: groups.filter_map(&:last).uniq }
+      end
+
+      # `karafka server`, before it starts: routes for hand-written consumers are declared
+      # (topics, Admin) but cannot run here.
+      # @raise [Errors::UnsupportedFeatureError] naming the active ones
+      def refuse_custom_consumers!
+        custom = active_topics.select(&:custom_consumer?)
+        return if custom.empty?
+
+        raise Errors::UnsupportedFeatureError,
+              "routes: topic(s) #{custom.map { |t| "#{t.name} (consumer #{t.consumer.inspect})" }.join(', ')} " \
+              'need custom consumers, which karafka-rs does not run (it runs Active Job topics only); route them ' \
+              "with active_job_topic, or leave them out with --exclude-topics #{custom.map(&:name).join(',')}"
       end
 
       # Forgets all routes (specs re-draw routes between examples).

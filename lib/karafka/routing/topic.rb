@@ -34,9 +34,11 @@ module Karafka
 
       # @param name [String, Symbol] topic name (for a pattern: librdkafka's `^regex` form)
       # @param pattern [Regexp, nil]
-      def initialize(name, pattern: nil)
+      # @param custom [Boolean] routed with Karafka's `topic` for a hand-written consumer
+      def initialize(name, pattern: nil, custom: false)
         @name = name.to_s
         @pattern = pattern
+        @custom = custom
         @declaration = { partitions: 1 }
         @active = true
         @dead_letter = nil
@@ -57,6 +59,21 @@ module Karafka
           to_s
         end
         alias name id
+      end
+
+      # Karafka's `consumer` of a `topic` route: recorded, never run (karafka-rs runs Active
+      # Job topics only; `karafka server` refuses such a topic). Without an argument: the
+      # consumer class (an Active Job topic's is Karafka::ActiveJob::Consumer, as in Karafka).
+      # @param klass [Class, nil]
+      def consumer(klass = nil)
+        return @consumer || (@custom ? nil : ActiveJob::Consumer) if klass.nil?
+
+        @consumer = klass
+      end
+
+      # @return [Boolean] a `topic` route for a hand-written consumer
+      def custom_consumer?
+        @custom
       end
 
       # Jobs longer than `max.poll.interval.ms` are safe on every karafka-rs topic: the

@@ -106,8 +106,24 @@ RSpec.describe Karafka::Routing::VirtualPartitions do
 end
 
 RSpec.describe 'Routes for hand-written consumers' do
-  it 'fail at boot with an error that says what to use instead' do
-    expect { Karafka::Routing::Builder.new.draw { topic(:orders_states) { consumer Object } } }
-      .to raise_error(Karafka::Errors::UnsupportedFeatureError, /topic :orders_states needs a custom consumer.*active_job_topic/)
+  it 'are declared, with their consumer and settings, as Karafka’s routing API reads them' do
+    routes = Karafka::Routing::Builder.new.draw do
+      topic(:orders_states) do
+        config(partitions: 3)
+        active(false)
+        consumer Object
+      end
+      active_job_topic(:default)
+    end
+    custom, jobs = routes.topics
+
+    expect([custom.name, custom.consumer, custom.custom_consumer?, custom.declaratives.partitions, custom.active?])
+      .to eq(['orders_states', Object, true, 3, false])
+    expect([jobs.consumer, jobs.custom_consumer?]).to eq([Karafka::ActiveJob::Consumer, false])
+  end
+
+  it 'refuse a pattern with a hand-written consumer, saying what to use instead' do
+    expect { Karafka::Routing::Builder.new.draw { pattern(/orders-.*/) { consumer Object } } }
+      .to raise_error(Karafka::Errors::UnsupportedFeatureError, /pattern .*needs a custom consumer.*active_job_pattern/)
   end
 end
