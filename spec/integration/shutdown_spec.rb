@@ -38,4 +38,20 @@ RSpec.describe 'Graceful shutdown on SIGTERM' do
     expect(ran.sort).to eq(ids.sort)
     expect(committed_total(group, topic)).to eq(ids.size)
   end
+
+  # As Karafka: a deploy tells jobs cut off at shutdown_timeout (config.internal.forceful_exit_code)
+  # from a clean stop (0) and a failed boot (1).
+  it 'exits with forceful_exit_code (2), reporting app.stopping.error, when a job outlives shutdown_timeout' do
+    release = File.join(Dir.tmpdir, "shutdown-release-#{SecureRandom.hex(4)}")
+    server = ServerProcess.new(topics: [topic], group: group, output: output, env: { 'SPEC_SHUTDOWN_TIMEOUT' => '1000' })
+                          .start.tap { |s| servers << s }
+    job_for(topic, StartedHeldJob, 'held', release).enqueue
+    wait_until(message: -> { "the held job to start; log:\n#{server.log}" }) { JobRecorder.read(output).any? }
+
+    expect(server.stop('TERM').exitstatus).to eq(2), server.log
+    expect(server.log).to include('app.stopping.error', 'still busy after shutdown_timeout')
+    expect(committed_total(group, topic)).to eq(0) # the cut-off job runs again on the next start
+  ensure
+    FileUtils.touch(release) if release
+  end
 end

@@ -41,6 +41,11 @@ module Karafka
         apply(filter)
         Karafka::Server.execution_mode.standalone!
         Karafka::Server.new(stop_requests: stop_requests).run ? 0 : 1
+      rescue Errors::ForcefulShutdownError => e
+        # As Karafka: reported as `app.stopping.error`, and a status of its own, so a deploy
+        # can tell jobs cut off at shutdown_timeout from a failed boot (1).
+        Karafka.monitor.instrument('error.occurred', { type: 'app.stopping.error', error: e })
+        Karafka::App.config.internal.forceful_exit_code
       end
 
       private

@@ -154,8 +154,9 @@ module Karafka
     end
 
     # `config.internal`: Karafka's internal settings. Only `active_job.deserializer`,
-    # `swarm.*` (swarm_config.rb), `connection.reset_backoff` / `.manager` and `status` exist in
-    # karafka-rs; any other one raises an error naming it (not a NoMethodError).
+    # `swarm.*` (swarm_config.rb), `connection.reset_backoff` / `.manager`, `status` and
+    # `forceful_exit_code` exist in karafka-rs; any other one raises an error naming it (not a
+    # NoMethodError).
     class InternalConfig
       # @return [ActiveJobInternalConfig]
       attr_reader :active_job
@@ -166,17 +167,22 @@ module Karafka
       # @return [StatusInternalConfig]
       attr_reader :status
 
+      # @return [Integer] `karafka server`'s exit status when jobs were still running after
+      #   `shutdown_timeout` (Karafka's, 2)
+      attr_accessor :forceful_exit_code
+
       def initialize
         @active_job = ActiveJobInternalConfig.new
         @connection = ConnectionInternalConfig.new
         @status = StatusInternalConfig.new
+        @forceful_exit_code = 2
       end
 
       def method_missing(name, *_args)
         raise Errors::UnsupportedFeatureError,
               "config.internal.#{name.to_s.delete_suffix('=')} is a Karafka internal setting that karafka-rs " \
               'does not have (only config.internal.active_job.deserializer, swarm.*, connection.reset_backoff, ' \
-              'connection.manager and status are supported)'
+              'connection.manager, status and forceful_exit_code are supported)'
       end
 
       def respond_to_missing?(_name, _include_private = false)
