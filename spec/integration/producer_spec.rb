@@ -82,6 +82,7 @@ RSpec.describe Karafka::Producer do
     handle = stalled.produce_async(topic: 'nowhere', payload: 'x')
 
     expect { handle.wait(max_wait_timeout: 0.2) }.to raise_error(Karafka::Errors::DeliveryError) { |e| expect(e.code).to eq(:wait_timeout) }
+    expect(handle.wait(max_wait_timeout: -1, raise_response_error: false).error.code).to eq(:wait_timeout) # no wait
     expect(handle.pending?).to be(true)
     stalled.close(0)
   end

@@ -8,10 +8,9 @@ module Karafka
     # Fed by `karafka server` from the engines' rebalances, per consumer group; thread-safe.
     class AssignmentsTracker
       class << self
-        # @return [AssignmentsTracker] the process' tracker
-        def instance
-          @instance ||= new
-        end
+        # @return [AssignmentsTracker] the process' tracker (made when this file loads: listener
+        #   threads of several consumer groups must never make one each)
+        attr_reader :instance
 
         # @see #generation
         def generation(topic, partition)
@@ -88,6 +87,8 @@ module Karafka
         App.routes.topics.find { |topic| topic.name == name && topic.consumer_group == group_id } ||
           Routing::Topic.new(name).tap { |topic| topic.consumer_group_name = group_id }
       end
+
+      @instance = new
     end
   end
 end

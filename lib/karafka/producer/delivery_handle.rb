@@ -20,8 +20,8 @@ module Karafka
       # @raise [Errors::DeliveryError] the delivery failed, or no report came within the
       #   timeout (code `:wait_timeout`)
       def wait(max_wait_timeout: 60, raise_response_error: true)
-        rows = @pending._wait((max_wait_timeout * 1000).ceil)
-        report = rows ? DeliveryReport.from_delivery(rows[@index]) : DeliveryReport.timed_out(max_wait_timeout)
+        delivery = @pending._wait(@index, [(max_wait_timeout * 1000).ceil, 0].max)
+        report = delivery ? DeliveryReport.from_delivery(delivery) : DeliveryReport.timed_out(max_wait_timeout)
         raise report.error if report.error && raise_response_error
 
         report
@@ -29,7 +29,7 @@ module Karafka
 
       # @return [Boolean] whether its report has not arrived yet
       def pending?
-        @pending._wait(0).nil?
+        @pending._wait(@index, 0).nil?
       end
 
       # A handle whose report is known already (the testing helpers' producer).

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use magnus::{method, prelude::*, Error, RArray, RModule, Ruby, Value};
+use magnus::{method, prelude::*, Error, RModule, Ruby, Value};
 
 use crate::bridge::lazy::wrapped_class;
 use crate::bridge::nogvl::{without_gvl, Blocked};
@@ -29,11 +29,12 @@ impl PendingDeliveries {
         }
     }
 
-    /// Waits at most `timeout_ms` (GVL released) for every message's report: one
-    /// `Karafka::Native::Delivery` per message, or nil when some are still missing.
-    fn wait(ruby: &Ruby, rb_self: &Self, timeout_ms: u64) -> Result<Value, Error> {
-        if let Some(rows) = rb_self.rows(ruby)? {
-            return Ok(rows.as_value());
+    /// Waits at most `timeout_ms` (GVL released) until every message of the dispatch is
+    /// reported, then returns message `index`'s `Karafka::Native::Delivery`; nil while some
+    /// are still missing. One row per call: each handle asks for its own.
+    fn wait(ruby: &Ruby, rb_self: &Self, index: usize, timeout_ms: u64) -> Result<Value, Error> {
+        if let Some(row) = rb_self.row(ruby, index)? {
+            return Ok(row);
         }
         let batch = Arc::clone(&rb_self.batch);
         let interrupt = Interrupt::new();
@@ -45,25 +46,21 @@ impl PendingDeliveries {
             *rb_self.reports.lock().unwrap_or_else(|p| p.into_inner()) = Some(reports);
         }
         Ok(rb_self
-            .rows(ruby)?
-            .map_or_else(|| ruby.qnil().as_value(), |rows| rows.as_value()))
+            .row(ruby, index)?
+            .unwrap_or_else(|| ruby.qnil().as_value()))
     }
 
-    fn rows(&self, ruby: &Ruby) -> Result<Option<RArray>, Error> {
+    fn row(&self, ruby: &Ruby, index: usize) -> Result<Option<Value>, Error> {
         let reports = self.reports.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(reports) = reports.as_ref() else {
+        let Some(report) = reports.as_ref().and_then(|reports| reports.get(index)) else {
             return Ok(None);
         };
-        let out = ruby.ary_new_capa(reports.len());
-        for report in reports {
-            out.push(report_row(ruby, report.clone())?)?;
-        }
-        Ok(Some(out))
+        report_row(ruby, report.clone()).map(Some)
     }
 }
 
 pub fn define(ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     let class = native.define_class("PendingDeliveries", ruby.class_object())?;
-    class.define_method("_wait", method!(PendingDeliveries::wait, 1))?;
+    class.define_method("_wait", method!(PendingDeliveries::wait, 2))?;
     Ok(())
 }
