@@ -13,6 +13,9 @@ class BenchJob < ActiveJob::Base
 
   @count = 0
   @lock = Mutex.new
+  # The clock at every 1,000th job, written to `timeline` with `last`: whether a slow run was
+  # slow throughout or stalled somewhere (bench/throughput.rb reports both).
+  @timeline = []
 
   class << self
     attr_reader :count
@@ -22,6 +25,8 @@ class BenchJob < ActiveJob::Base
       return unless STAMP_DIR
 
       stamp('first') if n == 1
+      @timeline << Process.clock_gettime(Process::CLOCK_MONOTONIC) if (n % 1_000).zero?
+      File.write(File.join(STAMP_DIR, 'timeline'), @timeline.join("\n")) if n == EXPECTED
       stamp('last') if n == EXPECTED
     end
 
