@@ -33,6 +33,29 @@ module Karafka
         'web' => Web, 'recurring' => Recurring }
     end
 
+    # Karafka's entry point for a process whose app is already set up (Karafka's exe/karafka
+    # loads the boot file before it; scripts and Karafka's scenarios call it after `setup` and
+    # `routes.draw`): runs ARGV's command here without loading a boot file, and exits with its
+    # status when that is not 0 (`topics ... --detailed-exitcode` exits 2 after a change, as
+    # Karafka's does). An unknown command raises Errors::UnrecognizedCommandError, as Karafka's.
+    # @param argv [Array<String>]
+    # @return [nil]
+    def self.start(argv = ARGV)
+      command = argv.first
+      if command && !command.start_with?('-') && !%w[help version].include?(command) && !commands.key?(command)
+        raise Errors::UnrecognizedCommandError, "Unrecognized command \"#{command}\""
+      end
+
+      status = new(boot: false).call(argv.dup)
+      exit(status) unless status.zero?
+    end
+
+    # @param boot [Boolean] whether commands load the app (config/environment.rb, the boot
+    #   file) first; {.start}'s caller has done that already
+    def initialize(boot: true)
+      @boot = boot
+    end
+
     # @param argv [Array<String>]
     # @return [Integer] exit status
     def call(argv)
@@ -42,7 +65,7 @@ module Karafka
       when 'version', '-v', '--version' then puts(Karafka::VERSION) || 0
       else
         klass = self.class.commands[command] or raise UsageError, "unknown command #{command.inspect}"
-        klass.new.call(rest)
+        klass.new(boot: @boot).call(rest)
       end
     rescue UsageError, OptionParser::ParseError => e
       warn "karafka: #{e.message}"

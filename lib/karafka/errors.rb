@@ -61,6 +61,8 @@ module Karafka
     ClosedError = Class.new(BaseError)
     # `karafka.rb` (or `KARAFKA_BOOT_FILE`) does not exist.
     MissingBootFileError = Class.new(BaseError)
+    # Karafka::Cli.start was given a command karafka does not have.
+    UnrecognizedCommandError = Class.new(BaseError)
     # A consumed message is not a serialized Active Job (valid JSON, wrong shape).
     InvalidJobPayloadError = Class.new(BaseError)
     # A feature a job or route asked for that this version does not provide.

@@ -15,6 +15,7 @@
 ENV['KARAFKA_ENV'] = 'test'
 
 require 'securerandom'
+require 'stringio'
 require 'karafka'
 
 Thread.abort_on_exception = true
@@ -187,6 +188,16 @@ end
 
 def produce_many(topic, payloads, details = {})
   Karafka::App.producer.produce_many_sync(payloads.map { |payload| { **details, topic: topic, payload: payload } })
+end
+
+# What the block printed to $stdout (Karafka's CLI scenarios read the commands' output).
+def capture_stdout
+  original = $stdout
+  $stdout = StringIO.new
+  yield
+  $stdout.string
+ensure
+  $stdout = original
 end
 
 def assert_not_equal(unexpected, received, message = nil)

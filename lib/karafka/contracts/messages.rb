@@ -33,7 +33,10 @@ module Karafka
         max_retries: 'must be an Integer >= 0',
         schedules_is_job_topic: 'cannot also be an active_job_topic',
         pattern_dead_letter: 'cannot have a dead_letter_queue in this version (route the topics by name)',
-        vp_dlq_retries: 'must be at least 1 (a virtual partition collapses on its first failure)'
+        vp_dlq_retries: 'must be at least 1 (a virtual partition collapses on its first failure)',
+        strict_declaratives: 'has config(active: false), which config.strict_declarative_topics does not allow',
+        strict_dead_letter: 'must be routed with a declarative definition (e.g. `topic NAME do active(false) end`) ' \
+                            'under config.strict_declarative_topics'
       },
       job_options: {
         unknown_key: 'ignored: not a karafka_options key (allowed: %<allowed>s)',

@@ -14,22 +14,44 @@ module Karafka
       # @raise [Errors::InvalidConfigurationError]
       def validate!(topics, schedule_topics = [])
         errors = topics.flat_map { |topic| topic_errors(topic) }
-        schedule_topics.each do |name|
-          errors << "scheduled_messages '#{name}' name #{Contracts.message(:routing, :topic_name_format)}" unless TOPIC_NAME.match?(name)
-          errors << "scheduled_messages '#{name}' #{Contracts.message(:routing, :schedules_is_job_topic)}" if topics.any? { |t| t.name == name }
-        end
+        errors.concat(schedule_errors(topics, schedule_topics))
         topics.map(&:consumer_group).uniq.each do |group|
           errors << "consumer_group '#{group}' name #{Contracts.message(:setup, :group_id_format)}" unless GROUP_NAME.match?(group.to_s)
         end
         topics.map(&:name).tally.each do |name, count|
           errors << "active_job_topic '#{name}' #{Contracts.message(:routing, :duplicated_topic)}" if count > 1
         end
+        errors.concat(strict_declaratives_errors(topics)) if App.config.strict_declarative_topics
         return if errors.empty?
 
         raise Errors::InvalidConfigurationError, "Invalid routing: #{errors.join('; ')}"
       end
 
       private
+
+      def schedule_errors(topics, schedule_topics)
+        schedule_topics.flat_map do |name|
+          errors = []
+          errors << "scheduled_messages '#{name}' name #{Contracts.message(:routing, :topic_name_format)}" unless TOPIC_NAME.match?(name)
+          errors << "scheduled_messages '#{name}' #{Contracts.message(:routing, :schedules_is_job_topic)}" if topics.any? { |t| t.name == name }
+          errors
+        end
+      end
+
+      # `config.strict_declarative_topics`, as in Karafka: every topic routed by name, and every
+      # dead letter topic they name, has an active declarative definition (`topics migrate`
+      # manages them all); the dead letter topic must be routed (`active(false)` will do).
+      def strict_declaratives_errors(topics)
+        named = topics.reject(&:pattern)
+        declared = named.select { |topic| topic.declaratives.active? }.map(&:name)
+        undeclared = named.reject { |topic| topic.declaratives.active? }.map do |topic|
+          "topic '#{topic.name}' #{Contracts.message(:routing, :strict_declaratives)}"
+        end
+        missing = named.filter_map { |topic| topic.dead_letter && topic.dead_letter[:topic] }.uniq.reject do |name|
+          declared.include?(name)
+        end
+        undeclared + missing.map { |name| "dead_letter_queue topic '#{name}' #{Contracts.message(:routing, :strict_dead_letter)}" }
+      end
 
       def topic_errors(topic)
         return pattern_errors(topic) if topic.pattern

@@ -56,17 +56,22 @@ module Karafka
       attr_reader :recurring_tasks
 
       # Karafka settings that are accepted and have nothing to change here (documented in the
-      # README): jobs have no consumer instances to persist, topic names are validated by
-      # karafka-rs' own rule, and every routed topic has a declarative definition.
-      COMPATIBILITY_ONLY = %i[consumer_persistence strict_topics_namespacing strict_declarative_topics].freeze
+      # README): jobs have no consumer instances to persist, and topic names are validated by
+      # karafka-rs' own rule.
+      COMPATIBILITY_ONLY = %i[consumer_persistence strict_topics_namespacing].freeze
 
       COMPATIBILITY_ONLY.each { |name| attr_accessor name }
+
+      # @return [Boolean] whether routes.draw requires a declarative definition of every topic
+      #   and dead letter topic (Routing::Contract), as Karafka's does
+      attr_accessor :strict_declarative_topics
 
       # Every setting `setup` accepts (for the error naming an unknown one).
       SETTINGS = %i[
         kafka client_id group_id concurrency max_messages max_wait_time shutdown_timeout logger pause
         pause_timeout pause_max_timeout pause_with_exponential_backoff initial_offset producer monitor
         worker_thread_priority swarm oauth license admin internal active_job recurring_tasks
+        strict_declarative_topics
       ].concat(COMPATIBILITY_ONLY).freeze
 
       def initialize
