@@ -182,11 +182,14 @@ module Karafka
       [messages.map { |message| Message.to_row(message) }, messages]
     end
 
-    # Message hashes for the event are built only when someone listens.
+    # Message hashes for the event are built only when someone listens. WaterDrop's payloads:
+    # `message:` for one (`message.produced_*`), `messages:` for many, and `producer_id:`.
     def instrument(name, rows, messages, &block)
       return yield unless @monitor.listening?(name)
 
-      @monitor.instrument(name, messages: messages || rows.map { |row| Message.from_row(row) }, &block)
+      messages ||= rows.map { |row| Message.from_row(row) }
+      payload = rows.size == 1 ? { message: messages.first } : { messages: messages }
+      @monitor.instrument(name, { producer_id: id, **payload }, &block)
     end
 
     # @param deliveries [Array<Native::Delivery>]

@@ -91,7 +91,7 @@ RSpec.describe 'Boot and configuration with karafka server' do
     end
     topic = create_topic('surface-producer')
     produced = []
-    custom.monitor.subscribe('message.produced_sync') { |event| produced << event[:messages].first[:topic] }
+    custom.monitor.subscribe('message.produced_sync') { |event| produced << event[:message][:topic] }
     SyncRecordingJob.set(queue: topic).perform_later('through-custom')
 
     expect(produced).to eq([topic])

@@ -37,6 +37,32 @@ RSpec.describe 'WaterDrop’s producer API' do
     expect([producer.status.to_s, producer.status.closed?, producer.closed?]).to eq(['closed', true, true])
   end
 
+  it 'publishes through a custom WaterDrop::Instrumentation::Monitor subclass given as config.monitor' do
+    topic = create_topic('waterdrop-custom-monitor')
+    intercepted = []
+    monitor_class = Class.new(WaterDrop::Instrumentation::Monitor) do
+      define_method(:initialize) do |bus = WaterDrop::Instrumentation::Notifications.new, namespace = nil|
+        super(bus, namespace)
+      end
+      define_method(:instrument) do |event_id, event = EMPTY_HASH, &block|
+        intercepted << event_id if event_id.start_with?('message.produced')
+        super(event_id, event, &block)
+      end
+    end
+    producer = WaterDrop::Producer.new do |config|
+      config.kafka = kafka
+      config.monitor = monitor_class.new
+    end
+    delivered = []
+    producer.monitor.subscribe('message.produced_sync') { |event| delivered << event[:message][:payload] }
+
+    producer.produce_sync(topic: topic, payload: 'traced')
+
+    expect([intercepted, delivered]).to eq([['message.produced_sync'], ['traced']])
+  ensure
+    producer&.close(0)
+  end
+
   it 'runs the middleware on every message, jobs’ own dispatches included, and in its variants' do
     topic = create_topic('waterdrop-middleware')
     producer = Karafka::Producer.new(kafka: kafka)

@@ -92,21 +92,5 @@ module Karafka
       transaction.marked_as_consumed transaction.finished
       error.occurred statistics.emitted oauthbearer.token_refresh
     ].freeze
-
-    # Karafka's list of its events, as apps read it (`Notifications::EVENTS.each { |name|
-    # Karafka.monitor.subscribe(name) { ... } }` pipes them to ActiveSupport::Notifications).
-    module Notifications
-      EVENTS = (Instrumentation::EVENTS - WATERDROP_EVENTS +
-                %w[error.occurred statistics.emitted oauthbearer.token_refresh]).uniq.freeze
-    end
-  end
-end
-
-module WaterDrop
-  module Instrumentation
-    # WaterDrop's list of its producer's events, as apps read it.
-    module Notifications
-      EVENTS = Karafka::Instrumentation::WATERDROP_EVENTS
-    end
   end
 end

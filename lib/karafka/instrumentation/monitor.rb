@@ -24,7 +24,14 @@ module Karafka
       # (`def instrument(event_id, payload = EMPTY_HASH, &block)`, Karafka's docs) passes it on.
       EMPTY_HASH = {}.freeze
 
-      def initialize
+      # Karafka's signature (karafka-core's monitor over a notifications bus). Here the monitor
+      # is its own bus: `notifications_bus` may be a fresh {Notifications} (what Karafka's
+      # default is, and what custom monitors written for Karafka pass on to `super`), which
+      # then holds nothing this monitor would miss; anything else raises, naming it.
+      # @param notifications_bus [Notifications, nil]
+      # @param namespace [nil] (karafka-core appends it to event names; not supported)
+      def initialize(notifications_bus = nil, namespace = nil)
+        check_bus!(notifications_bus, namespace)
         @subscribers = {}
         @mutex = Mutex.new
         @listeners = []
@@ -95,6 +102,12 @@ module Karafka
         @registered.empty? ? EVENTS : EVENTS + @registered
       end
 
+      # @return [Boolean] whether anything subscribed (a bus handed to a new monitor must not)
+      # @api private
+      def listening_to_anything?
+        !@subscribers.empty?
+      end
+
       # @param name [String]
       # @return [Boolean] whether anyone listens (callers skip building payloads when not)
       def listening?(name)
@@ -130,6 +143,18 @@ module Karafka
       end
 
       private
+
+      def check_bus!(bus, namespace)
+        unless namespace.nil?
+          raise Errors::UnsupportedFeatureError,
+                "a monitor namespace (#{namespace.inspect}) is not supported by karafka-rs: events keep their names"
+        end
+        return if bus.nil? || (bus.is_a?(Monitor) && bus.listeners.empty? && !bus.listening_to_anything?)
+
+        raise Errors::UnsupportedFeatureError,
+              "notifications_bus #{bus.class} is not supported by karafka-rs: a monitor is its own bus " \
+              '(pass none, or a new Karafka::Instrumentation::Notifications, and subscribe to the monitor)'
+      end
 
       # Copy-on-write: publishers iterate the lists without taking the mutex.
       def add(name, subscriber)
@@ -172,3 +197,5 @@ module Karafka
     end
   end
 end
+
+require_relative 'notifications'

@@ -14,6 +14,11 @@ module Karafka
         @monitor = Instrumentation::Monitor.new
       end
 
+      # @return [String] as a producer's (WaterDrop's `producer_id` in its events)
+      def id
+        @id ||= SecureRandom.uuid
+      end
+
       # @return [Hash] the app's librdkafka settings (unused: nothing is sent)
       def kafka
         App.config.kafka
@@ -86,7 +91,8 @@ module Karafka
       def instrument(name, messages, &block)
         return yield unless @monitor.listening?(name)
 
-        @monitor.instrument(name, { messages: messages }, &block)
+        payload = messages.size == 1 ? { message: messages.first } : { messages: messages }
+        @monitor.instrument(name, { producer_id: id, **payload }, &block)
       end
     end
   end

@@ -18,8 +18,9 @@ module WaterDrop
         define_method(:"on_#{name.tr('.', '_')}") do |event|
           next unless logger.debug?
 
-          detail = @log_messages ? " #{event[:messages].inspect}" : ''
-          logger.debug("#{name}: #{event[:messages].size} message(s)#{detail}")
+          messages = event[:messages] || [event[:message]]
+          detail = @log_messages ? " #{messages.inspect}" : ''
+          logger.debug("#{name}: #{messages.size} message(s)#{detail}")
         end
       end
 

@@ -84,6 +84,14 @@ RSpec.describe Karafka::Instrumentation::Monitor do
     expect(piped.first.last).to include(caller: :consumer, time: Float)
   end
 
+  it 'takes Karafka’s constructor arguments: a fresh notifications bus, no namespace' do
+    expect(described_class.new(Karafka::Instrumentation::Notifications.new, nil).notifications_bus).to be_a(described_class)
+    busy = Karafka::Instrumentation::Notifications.new.tap { |bus| bus.subscribe('error.occurred') { nil } }
+    expect { described_class.new(busy) }.to raise_error(Karafka::Errors::UnsupportedFeatureError, /a monitor is its own bus/)
+    expect { described_class.new(ActiveSupport::Notifications) }.to raise_error(Karafka::Errors::UnsupportedFeatureError, /notifications_bus Module/)
+    expect { described_class.new(nil, 'karafka') }.to raise_error(Karafka::Errors::UnsupportedFeatureError, /namespace/)
+  end
+
   it 'takes an app’s own events registered on its notifications bus, as Karafka’s docs show' do
     monitor.notifications_bus.register_event('app.custom.event')
     seen = []
