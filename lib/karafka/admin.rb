@@ -150,7 +150,7 @@ module Karafka
     # @api private (`karafka topics align`): sets `changes`, keeping the topic's other settings
     # @param changes [Hash{String => String}]
     def alter_topic_config(name, changes)
-      Native::Admin._alter_topic_config(kafka, name.to_s, changes.map { |key, value| [key.to_s, value.to_s] }, [])
+      Configs.alter_topic_config(kafka, name.to_s, changes.to_h { |key, value| [key.to_s, value.to_s] }, [])
     end
 
     # Karafka's no-op: every call here opens and closes its own client.

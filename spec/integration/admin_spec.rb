@@ -220,6 +220,19 @@ RSpec.describe Karafka::Admin do
     ensure
       Karafka::Admin.delete_topic(topic)
     end
+
+    it 'raises naming a change the broker rejected, which the Rust client reports as applied' do
+      topic = "admin-configs-rejected-#{SecureRandom.hex(4)}"
+      Karafka::Admin.create_topic(topic, 1, 1, 'retention.ms': 604_800_000)
+      resource = described_class::Resource.new(type: :topic, name: topic)
+
+      expect { described_class.alter(resource.set('retention.ms', '-100')) }
+        .to raise_error(Karafka::Errors::AdminError, /did not apply retention.ms = "-100" \(reads "604800000"\) to topic #{topic}/)
+      values = described_class.describe(resource).first.configs.to_h { |config| [config.name, config.value] }
+      expect(values['retention.ms']).to eq('604800000')
+    ensure
+      Karafka::Admin.delete_topic(topic)
+    end
   end
 
   it 'names what to use instead of the rdkafka clients and the replication planner Karafka has' do

@@ -117,6 +117,18 @@ module Karafka
           true
         end
 
+        # Sets `changes` on a topic and removes `deletes`, keeping its other settings, then
+        # waits until the topic's settings show them (see {#until_applied}).
+        # @api private (also `karafka topics align`, through Admin#alter_topic_config)
+        # @param kafka [Array<Array(String, String)>] librdkafka settings
+        # @param topic [String]
+        # @param changes [Hash{String => String}]
+        # @param deletes [Array<String>]
+        def alter_topic_config(kafka, topic, changes, deletes)
+          Native::Admin._alter_topic_config(kafka, topic, changes.to_a, deletes)
+          until_applied(kafka, topic, changes, deletes)
+        end
+
         private
 
         def alter_topic(resource)
@@ -132,7 +144,38 @@ module Karafka
             when :subtract then changes[setting] = (list - [value]).join(',')
             end
           end
-          Native::Admin._alter_topic_config(kafka, resource.name, changes.to_a, deletes)
+          alter_topic_config(kafka, resource.name, changes, deletes)
+        end
+
+        # How long {#until_applied} reads a topic's settings back, at most (seconds).
+        APPLY_WAIT = 5
+        APPLY_STEP = 0.1
+
+        # The broker can reject an AlterConfigs request (an invalid value: `retention.ms` of
+        # -100) and rdkafka, the Rust client, reports success without reading the broker's
+        # per-topic error. So the settings are read back until they show the changes, as a
+        # rejected change never will, and a change not shown within {APPLY_WAIT} raises.
+        def until_applied(kafka, topic, changes, deletes)
+          deadline = ::Process.clock_gettime(::Process::CLOCK_MONOTONIC) + [APPLY_WAIT, App.config.admin.max_wait_time / 1000.0].min
+          loop do
+            pending = unapplied(kafka, topic, changes, deletes)
+            return if pending.empty?
+
+            if ::Process.clock_gettime(::Process::CLOCK_MONOTONIC) > deadline
+              raise Errors::AdminError, "the broker did not apply #{pending.join(', ')} to topic #{topic} " \
+                                        '(it rejected the change: check the values and the topic settings they name)'
+            end
+            sleep(APPLY_STEP) # the brokers' propagation time, not a sync point
+          end
+        end
+
+        # The changes the topic's settings do not show yet, each as `name = "value" (reads "now")`.
+        def unapplied(kafka, topic, changes, deletes)
+          now = Native::Admin._describe_config(kafka, topic, false).to_h { |entry| [entry.name, entry] }
+          changed = changes.reject do |name, value|
+            (entry = now[name]) && (entry.sensitive || entry.value == value.to_s)
+          end.map { |name, value| "#{name} = #{value.to_s.inspect} (reads #{now[name]&.value.inspect})" }
+          changed + deletes.select { |name| now[name]&.topic_override }.map { |name| "the removal of #{name}" }
         end
 
         def kafka
