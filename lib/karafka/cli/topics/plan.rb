@@ -13,6 +13,9 @@ module Karafka
         # @return [Array<Array(Declaration, Integer)>] topics with fewer partitions than
         #   declared, with their current count
         attr_reader :repartitions
+        # @return [Array<Array(Declaration, Integer)>] topics with more partitions than declared
+        #   (left as they are: Kafka cannot remove partitions), with their current count
+        attr_reader :downscales
         # @return [Array<Array(Declaration, Hash{String => Array(String, String)})>] existing
         #   topics whose settings differ: setting => [current, declared]
         attr_reader :alignments
@@ -23,10 +26,9 @@ module Karafka
           existing = admin.topics
           @missing = declarations.reject { |declaration| existing.key?(declaration.name) }
           present = declarations - @missing
-          @repartitions = present.filter_map do |declaration|
-            current = existing.fetch(declaration.name)
-            [declaration, current] if declaration.partitions > current
-          end
+          counts = present.map { |declaration| [declaration, existing.fetch(declaration.name)] }
+          @repartitions = counts.select { |declaration, current| declaration.partitions > current }
+          @downscales = counts.select { |declaration, current| declaration.partitions < current }
           @alignments = present.filter_map do |declaration|
             next if declaration.settings.empty?
 
@@ -35,16 +37,16 @@ module Karafka
           end
         end
 
-        # @return [Boolean]
+        # @return [Boolean] whether migrate would change nothing (downscales are never applied)
         def empty?
           missing.empty? && repartitions.empty? && alignments.empty?
         end
 
         # @return [String] the plan, in the shape Karafka prints it
         def to_s
-          return "Karafka will not perform any actions.\n" if empty?
+          return "Karafka will not perform any actions. No changes needed.\n" if empty? && downscales.empty?
 
-          [creations_text, repartitions_text, alignments_text].compact.join("\n")
+          [creations_text, repartitions_text, downscales_text, alignments_text].compact.join("\n")
         end
 
         private
@@ -74,6 +76,15 @@ module Karafka
             "  ~ #{declaration.name}:\n    ~ partitions: #{current} => #{declaration.partitions}"
           end
           "Following topics will be repartitioned:\n\n#{lines.join("\n")}\n"
+        end
+
+        def downscales_text
+          return if downscales.empty?
+
+          lines = downscales.map do |declaration, current|
+            "  ~ #{declaration.name}:\n    ~ partitions: #{current} => #{declaration.partitions} (ignored)"
+          end
+          "Following topics repartitioning will be ignored as downscaling is not supported:\n\n#{lines.join("\n")}\n"
         end
 
         def alignments_text
