@@ -104,7 +104,7 @@ module Karafka
     def run
       return true if stopped_before_start?
 
-      @app.routes.refuse_custom_consumers!
+      @app.routes.refuse_unrunnable!
       groups = @app.routes.consumer_groups.map { |group| EngineSettings.new(@app, @monitor, group) }
       topics = groups.flat_map(&:job_topics)
       if topics.empty? && @app.routes.active_schedule_topics.empty? && !RecurringTasks.active?

@@ -95,7 +95,7 @@ module Karafka
 
         # Before `karafka swarm` forks: refused once, not by every node (Server#run checks too).
         ActiveJob::OnOverdue.validate!(routes)
-        routes.refuse_custom_consumers!
+        routes.refuse_unrunnable!
 
         log(filter, routes) unless filter.empty?
       end

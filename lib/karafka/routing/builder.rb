@@ -162,6 +162,13 @@ module Karafka
           subscription_groups: groups.filter_map(&:last).uniq }
       end
 
+      # `karafka server` / `swarm`, before they start: the active routes this process cannot
+      # consume raise, naming them.
+      def refuse_unrunnable!
+        refuse_custom_consumers!
+        refuse_other_kafka!
+      end
+
       # `karafka server`, before it starts: routes for hand-written consumers are declared
       # (topics, Admin) but cannot run here.
       # @raise [Errors::UnsupportedFeatureError] naming the active ones
@@ -173,6 +180,20 @@ module Karafka
               "routes: topic(s) #{custom.map { |t| "#{t.name} (consumer #{t.consumer.inspect})" }.join(', ')} " \
               'need custom consumers, which karafka-rs does not run (it runs Active Job topics only); route them ' \
               "with active_job_topic, or leave them out with --exclude-topics #{custom.map(&:name).join(',')}"
+      end
+
+      # `karafka server`, before it starts: every topic is consumed with `config.kafka`, so a
+      # topic whose `kafka(...)` settings differ cannot run in this process.
+      # @raise [Errors::UnsupportedFeatureError] naming them
+      def refuse_other_kafka!
+        primary = App.config.kafka.transform_keys(&:to_s)
+        other = active_topics.select { |topic| topic.own_kafka? && topic.kafka.transform_keys(&:to_s) != primary }
+        return if other.empty?
+
+        raise Errors::UnsupportedFeatureError,
+              "routes: topic(s) #{other.map(&:name).join(', ')} set kafka(...) settings of their own, which " \
+              'karafka-rs does not consume with (every topic uses config.kafka); run them in a process whose ' \
+              "config.kafka has those settings, or leave them out with --exclude-topics #{other.map(&:name).join(',')}"
       end
 
       # Forgets all routes (specs re-draw routes between examples).

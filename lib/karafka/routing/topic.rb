@@ -76,6 +76,35 @@ module Karafka
         @custom
       end
 
+      # Karafka's per-topic librdkafka settings (another cluster, or other client settings):
+      # `kafka('bootstrap.servers': ..., ...)` replaces `config.kafka` for the topic, and
+      # `inherit: true` merges them over it. Without arguments it reads the topic's settings.
+      # karafka-rs consumes every topic with `config.kafka`: `karafka server` refuses a topic
+      # whose settings differ (Builder#refuse_other_kafka!), and `karafka topics` leaves one on
+      # another cluster alone, as Karafka's CLI does.
+      # @param settings [Hash]
+      # @param inherit [Boolean]
+      # @return [Hash]
+      def kafka(settings = nil, inherit: false, **keywords)
+        settings = (settings || {}).merge(keywords)
+        @kafka = inherit ? { inherited: true, settings: settings } : { settings: settings } unless settings.empty?
+        return App.config.kafka unless @kafka
+
+        @kafka[:inherited] ? App.config.kafka.merge(@kafka[:settings]) : @kafka[:settings]
+      end
+
+      # @return [Boolean] whether `kafka(...)` gave the topic settings of its own
+      def own_kafka?
+        !@kafka.nil?
+      end
+
+      # @return [Boolean] whether the topic's cluster (its `bootstrap.servers`) is another than
+      #   `config.kafka`'s
+      def other_cluster?
+        servers = ->(settings) { settings.find { |key, _| key.to_s == 'bootstrap.servers' }&.last.to_s }
+        own_kafka? && servers.call(kafka) != servers.call(App.config.kafka)
+      end
+
       # Jobs longer than `max.poll.interval.ms` are safe on every karafka-rs topic: the
       # consumer loop keeps polling on its own thread while workers run jobs, and a busy
       # partition's next jobs wait in its queue. Accepted (and shown by `karafka info`) so

@@ -19,7 +19,9 @@ module Karafka
           declared = {}
           unmanaged = []
           routes.topics.each do |topic|
-            next if topic.pattern
+            # A topic on another cluster (its own `kafka('bootstrap.servers': ...)`) is that
+            # cluster's to manage, as in Karafka.
+            next if topic.pattern || topic.other_cluster?
             next unmanaged << topic.name if topic.declaration[:active] == false
 
             declared[topic.name] ||= build(topic.name, topic.declaration)
