@@ -139,6 +139,8 @@ module Karafka
 
     # @return [Integer] messages this producer and its variants gave up on when they closed
     def undelivered_count
+      return 0 unless @native # a WaterDrop::Producer never set up sent nothing
+
       @undelivered_count + @variants.each_value.sum(&:undelivered_count)
     end
 

@@ -13,6 +13,7 @@ RSpec.describe 'WaterDrop’s producer API' do
     producer = WaterDrop::Producer.new
     expect { producer.produce_sync(topic: topic, payload: 'x') }.to raise_error(Karafka::Errors::ProduceError, /call #setup first/)
     expect(WaterDrop::Producer.new.close).to be(true) # one never set up closes (at exit too)
+    expect(WaterDrop::Producer.new.undelivered_count).to eq(0) # what the exit flush reads
 
     producer.setup { |config| config.kafka = kafka }
     expect(producer.produce_sync(topic: topic, payload: 'my message').offset).to eq(0)
