@@ -14,6 +14,7 @@ require_relative 'karafka/setup/config'
 require_relative 'karafka/setup/contract'
 require_relative 'karafka/routing/builder'
 require_relative 'karafka/instrumentation/monitor'
+require_relative 'karafka/instrumentation/logger'
 require_relative 'karafka/instrumentation/logger_listener'
 require_relative 'karafka/instrumentation/statistics'
 require_relative 'karafka/instrumentation/metrics'
@@ -97,6 +98,8 @@ module Karafka
     # @return [Pathname] the application root: `KARAFKA_ROOT_DIR`, else the Gemfile's directory,
     #   else the working directory
     def root
+      return @root if @root # set by an app or a spec, as Karafka's `@root` is
+
       dir = ENV.fetch('KARAFKA_ROOT_DIR', nil)
       dir ||= File.dirname(ENV['BUNDLE_GEMFILE']) if ENV['BUNDLE_GEMFILE']
       Pathname.new(File.expand_path(dir || Dir.pwd))

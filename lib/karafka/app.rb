@@ -75,6 +75,30 @@ module Karafka
         routes
       end
 
+      # Karafka's debug mode: the logger (and a producer's) at DEBUG, and librdkafka's `debug`
+      # contexts in config.kafka (and routes' own kafka settings) for the clients made from
+      # now on; the default producer is made again on its next use, with them. A custom
+      # producer's client keeps the settings it was made with.
+      # @param contexts [String] librdkafka's `debug` value
+      # @return [true]
+      def debug!(contexts = 'all')
+        logger.level = ::Logger::DEBUG
+        config.kafka[:debug] = contexts
+        routes.topics.select(&:replaces_kafka?).each { |topic| topic.kafka[:debug] = contexts }
+        Karafka.reset_producer! unless config.producer
+        producer.config.logger&.level = ::Logger::DEBUG if producer.respond_to?(:config)
+        producer.config.kafka[:debug] = contexts if producer.respond_to?(:config) && producer.config.kafka.is_a?(Hash)
+        true
+      end
+
+      # Karafka's: the subscription groups with an active topic, by consumer group.
+      # @return [Hash{Routing::ConsumerGroup => Array<Routing::ConsumerGroup::SubscriptionGroup>}]
+      def subscription_groups
+        routes.select(&:active?).to_h do |group|
+          [group, group.subscription_groups.select { |subscription_group| subscription_group.topics.any?(&:active?) }]
+        end
+      end
+
       # Karafka's `Karafka::App.monitor`, `.producer`, `.logger`, `.env`, `.root`, `.pro?`.
       %i[monitor producer logger env root pro?].each do |name|
         define_method(name) { Karafka.public_send(name) }

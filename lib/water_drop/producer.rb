@@ -13,8 +13,9 @@ module WaterDrop
       attr_accessor :kafka
       # @return [String, nil]
       attr_accessor :id
-      # @return [Logger, nil] accepted (karafka-rs logs through Karafka.logger)
-      attr_accessor :logger
+      # @return [Logger] accepted (karafka-rs logs through Karafka.logger, which it reads
+      #   when none was given)
+      attr_writer :logger
       # @return [Integer, nil] ms a sync dispatch may wait (librdkafka's message.timeout.ms)
       attr_accessor :max_wait_timeout
       # @return [Boolean] false (WaterDrop's test mode) is not supported
@@ -25,6 +26,11 @@ module WaterDrop
       def initialize
         @kafka = {}
         @deliver = true
+      end
+
+      # @return [Logger]
+      def logger
+        @logger || Karafka.logger
       end
 
       def method_missing(name, *_args)

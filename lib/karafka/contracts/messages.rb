@@ -14,6 +14,7 @@ module Karafka
         pause_max_timeout_vs_timeout: 'must be greater than or equal to pause timeout',
         initial_offset: "must be 'earliest' or 'latest'",
         integer: 'must be an Integer',
+        hash: 'must be a Hash',
         producer: 'must be a Karafka::Producer (e.g. Karafka::Producer.new(kafka: { ... })) or an object ' \
                   'answering produce_sync, produce_async, produce_many_sync and produce_many_async',
         monitor: 'must be a Karafka::Instrumentation::Monitor (subscribe listeners to Karafka.monitor instead ' \
@@ -35,6 +36,14 @@ module Karafka
         pattern_dead_letter: 'cannot have a dead_letter_queue in this version (route the topics by name)',
         vp_dlq_retries: 'must be at least 1 (a virtual partition collapses on its first failure)',
         strict_declaratives: 'has config(active: false), which config.strict_declarative_topics does not allow',
+        mixed_namespacing: 'mixes "." and "_", which Kafka metric names cannot tell apart (use one; or set ' \
+                           'config.strict_topics_namespacing = false)',
+        namespace_collision: 'collide in Kafka metric names ("." and "_" read the same; rename one, or set ' \
+                             'config.strict_topics_namespacing = false)',
+        kafka_without_servers: 'replaces config.kafka and so needs "bootstrap.servers" (or pass inherit: true ' \
+                               'to merge the settings over config.kafka)',
+        active_job_offsets: 'cannot be turned off: the engine commits each job once it ran, as Karafka\'s ' \
+                            'Active Job consumer does',
         strict_dead_letter: 'must be routed with a declarative definition (e.g. `topic NAME do active(false) end`) ' \
                             'under config.strict_declarative_topics'
       },

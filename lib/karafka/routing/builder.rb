@@ -116,15 +116,47 @@ module Karafka
       # @param name [String, Symbol, nil] unnamed groups cannot be selected by name
       def subscription_group(name = nil, &block)
         previous = @subscription_group
-        @subscription_group = name&.to_s
+        # An unnamed block is a subscription group of its own too, as in Karafka, under a
+        # generated name (which no --include-subscription-groups names).
+        @subscription_group = name ? name.to_s : SecureRandom.hex(6)
+        routed = @topics.size
         instance_eval(&block)
+        raise Errors::InvalidConfigurationError, "routes: subscription_group #{name.inspect} routes no topic" if @topics.size == routed
       ensure
         @subscription_group = previous
+      end
+
+      # Settings every topic drawn after it starts from (`defaults do active false end`), as in
+      # Karafka: a topic's own block runs after them, so its settings win.
+      def defaults(&block)
+        @defaults = block
       end
 
       # @yieldparam group [ConsumerGroup] each consumer group with its topics, in declaration order
       def each(&block)
         @topics.group_by(&:consumer_group).map { |id, topics| ConsumerGroup.new(id, topics) }.each(&block)
+      end
+
+      # Karafka's routes are an Array of consumer groups: these read them the same way.
+      # @return [Integer]
+      def size
+        @topics.map(&:consumer_group).uniq.size
+      end
+
+      # @return [Boolean]
+      def empty?
+        @topics.empty?
+      end
+
+      # @return [ConsumerGroup, nil]
+      def last
+        to_a.last
+      end
+
+      # @param index [Integer]
+      # @return [ConsumerGroup, nil]
+      def [](index)
+        to_a[index]
       end
 
       # @return [Array<Topic>] every routed topic (active or not), in declaration order
@@ -167,6 +199,19 @@ module Karafka
       def refuse_unrunnable!
         refuse_custom_consumers!
         refuse_other_kafka!
+        refuse_own_initial_offsets!
+      end
+
+      # Every topic starts where `config.initial_offset` says (librdkafka's auto.offset.reset
+      # is one setting per consumer here).
+      def refuse_own_initial_offsets!
+        other = active_topics.select { |topic| topic.own_initial_offset? && topic.initial_offset != App.config.initial_offset.to_s }
+        return if other.empty?
+
+        raise Errors::UnsupportedFeatureError,
+              "routes: topic(s) #{other.map { |topic| "#{topic.name} (initial_offset #{topic.initial_offset})" }.join(', ')} " \
+              "start elsewhere than config.initial_offset (#{App.config.initial_offset}), which karafka-rs applies to every " \
+              "topic of a process; run them in a process configured so, or leave them out with --exclude-topics #{other.map(&:name).join(',')}"
       end
 
       # `karafka server`, before it starts: routes for hand-written consumers are declared
@@ -201,14 +246,17 @@ module Karafka
         @topics.clear
         @schedule_topics.clear
         @schedule_groups.clear
+        @defaults = nil
         @filter = Filter.new
       end
 
       private
 
+      # Karafka's order: the `defaults` block first, then the topic's own, whose settings win.
       def add(topic, &block)
         topic.consumer_group_name = @consumer_group
         topic.subscription_group_name = @subscription_group
+        topic.instance_eval(&@defaults) if @defaults
         topic.instance_eval(&block) if block
         @topics << topic
         topic

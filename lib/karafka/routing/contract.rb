@@ -22,12 +22,31 @@ module Karafka
           errors << "active_job_topic '#{name}' #{Contracts.message(:routing, :duplicated_topic)}" if count > 1
         end
         errors.concat(strict_declaratives_errors(topics)) if App.config.strict_declarative_topics
+        errors.concat(namespacing_errors(topics)) if App.config.strict_topics_namespacing
         return if errors.empty?
 
         raise Errors::InvalidConfigurationError, "Invalid routing: #{errors.join('; ')}"
       end
 
       private
+
+      # `config.strict_topics_namespacing`, as in Karafka: Kafka's metric names turn "." into
+      # "_", so a name with both, or two names of one consumer group that differ only by them,
+      # would share metrics.
+      def namespacing_errors(topics)
+        named = topics.reject(&:pattern)
+        mixed = named.select { |topic| topic.name.include?('.') && topic.name.include?('_') }.map do |topic|
+          "topic '#{topic.name}' #{Contracts.message(:routing, :mixed_namespacing)}"
+        end
+        colliding = named.group_by { |topic| [topic.consumer_group.to_s, topic.name.tr('.', '_')] }.filter_map do |(group, _), same|
+          names = same.map(&:name).uniq
+          next if names.size < 2
+
+          "topics #{names.map { |name| "'#{name}'" }.join(' and ')} of consumer group '#{group}' " \
+            "#{Contracts.message(:routing, :namespace_collision)}"
+        end
+        mixed + colliding
+      end
 
       def schedule_errors(topics, schedule_topics)
         schedule_topics.flat_map do |name|
@@ -61,12 +80,26 @@ module Karafka
           errors << "active_job_topic '#{topic.name}' name #{Contracts.message(:routing, :topic_name_format)}"
         end
         errors.concat(dead_letter_errors(topic))
+        errors.concat(kafka_errors(topic))
         errors.concat(virtual_partitions_errors(topic))
         %i[partitions replication_factor].each do |key|
           value = topic.declaration.fetch(key, 1)
           next if value.is_a?(Integer) && value.positive?
 
           errors << "active_job_topic '#{topic.name}' config #{key} #{Contracts.message(:routing, :partitions)}"
+        end
+        errors
+      end
+
+      # A topic's own `kafka(...)` replaces config.kafka (unless `inherit: true`), so it must
+      # name the cluster; an Active Job topic's offsets are the engine's to commit.
+      def kafka_errors(topic)
+        errors = []
+        if topic.replaces_kafka? && topic.kafka.none? { |key, _| key.to_s == 'bootstrap.servers' }
+          errors << "topic '#{topic.name}' kafka(...) #{Contracts.message(:routing, :kafka_without_servers)}"
+        end
+        if !topic.custom_consumer? && !topic.manual_offset_management?
+          errors << "active_job_topic '#{topic.name}' manual_offset_management #{Contracts.message(:routing, :active_job_offsets)}"
         end
         errors
       end

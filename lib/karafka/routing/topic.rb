@@ -71,6 +71,14 @@ module Karafka
         @consumer = klass
       end
 
+      # @return [ConsumerGroup::SubscriptionGroup, nil] Karafka's reader: the subscription
+      #   group it is routed in (looked up in Karafka::App.routes)
+      def subscription_group
+        group_id = consumer_group.to_s
+        group = App.routes.find { |routed| routed.id == group_id }
+        group&.subscription_groups&.find { |subscription_group| subscription_group.topics.include?(self) }
+      end
+
       # @return [Boolean] a `topic` route for a hand-written consumer
       def custom_consumer?
         @custom
@@ -96,6 +104,45 @@ module Karafka
       # @return [Boolean] whether `kafka(...)` gave the topic settings of its own
       def own_kafka?
         !@kafka.nil?
+      end
+
+      # @return [Boolean] whether its own settings replace config.kafka (no `inherit: true`)
+      def replaces_kafka?
+        own_kafka? && !@kafka[:inherited]
+      end
+
+      # Karafka's per-topic `initial_offset` ('earliest' / 'latest'); without an argument it
+      # reads it (`config.initial_offset` unless set). `karafka server` refuses a topic whose
+      # value differs from `config.initial_offset` (librdkafka's auto.offset.reset is one
+      # setting per consumer here).
+      # @param value [String, nil]
+      # @return [String]
+      def initial_offset(value = nil)
+        @initial_offset = value.to_s unless value.nil?
+        @initial_offset || App.config.initial_offset.to_s
+      end
+
+      # @return [Boolean] whether `initial_offset` was set on the topic
+      def own_initial_offset?
+        !@initial_offset.nil?
+      end
+
+      # Karafka's `manual_offset_management`: an Active Job topic's is always on (the engine
+      # commits each job's offset once it ran, as Karafka's Active Job consumer marks it), and
+      # turning it off there is refused at routing, as Karafka does; a `topic` route keeps the
+      # value given. Without an argument it reads it.
+      # @param value [Boolean, nil]
+      # @return [Boolean]
+      def manual_offset_management(value = nil)
+        @manual_offset_management = value unless value.nil?
+        manual_offset_management?
+      end
+
+      # @return [Boolean]
+      def manual_offset_management?
+        return @manual_offset_management == true if @custom || @manual_offset_management == false
+
+        true
       end
 
       # @return [Boolean] whether the topic's cluster (its `bootstrap.servers`) is another than
@@ -150,8 +197,13 @@ module Karafka
       # Declarative topic settings, as in Karafka: `config(partitions: 6, 'retention.ms': ...)`.
       # @param partitions [Integer]
       # @param settings [Hash] topic-level Kafka settings (kept for `karafka topics create`)
-      def config(partitions: 1, **settings)
-        @declaration = { partitions: partitions, **settings }
+      # Without arguments it reads them back (`topic.config.partitions`), as Karafka's does.
+      # @return [Declaratives]
+      def config(partitions: NOT_GIVEN, **settings)
+        unless partitions.equal?(NOT_GIVEN) && settings.empty?
+          @declaration = { partitions: partitions.equal?(NOT_GIVEN) ? 1 : partitions, **settings }
+        end
+        declaratives
       end
 
       # @param value [Boolean] whether the server consumes this topic

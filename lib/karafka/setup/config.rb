@@ -56,9 +56,8 @@ module Karafka
       attr_reader :recurring_tasks
 
       # Karafka settings that are accepted and have nothing to change here (documented in the
-      # README): jobs have no consumer instances to persist, and topic names are validated by
-      # karafka-rs' own rule.
-      COMPATIBILITY_ONLY = %i[consumer_persistence strict_topics_namespacing].freeze
+      # README): jobs have no consumer instances to persist.
+      COMPATIBILITY_ONLY = %i[consumer_persistence].freeze
 
       COMPATIBILITY_ONLY.each { |name| attr_accessor name }
 
@@ -66,12 +65,16 @@ module Karafka
       #   and dead letter topic (Routing::Contract), as Karafka's does
       attr_accessor :strict_declarative_topics
 
+      # @return [Boolean] whether routes.draw refuses topic names that mix "." and "_" (Kafka's
+      #   metric names cannot tell them apart), as Karafka's does; true by default, as there
+      attr_accessor :strict_topics_namespacing
+
       # Every setting `setup` accepts (for the error naming an unknown one).
       SETTINGS = %i[
         kafka client_id group_id concurrency max_messages max_wait_time shutdown_timeout logger pause
         pause_timeout pause_max_timeout pause_with_exponential_backoff initial_offset producer monitor
         worker_thread_priority swarm oauth license admin internal active_job recurring_tasks
-        strict_declarative_topics
+        strict_declarative_topics strict_topics_namespacing
       ].concat(COMPATIBILITY_ONLY).freeze
 
       def initialize
@@ -91,6 +94,7 @@ module Karafka
         @consumer_persistence = true
         @strict_topics_namespacing = true
         @strict_declarative_topics = false
+        @strict_topics_namespacing = true
         @swarm = SwarmConfig.new
         @oauth = OauthConfig.new
         @license = LicenseConfig.new
@@ -135,6 +139,21 @@ module Karafka
       # @param value [Boolean]
       def pause_with_exponential_backoff=(value)
         pause.with_exponential_backoff = value
+      end
+
+      # @return [Integer] `pause.timeout`
+      def pause_timeout
+        pause.timeout
+      end
+
+      # @return [Integer] `pause.max_timeout`
+      def pause_max_timeout
+        pause.max_timeout
+      end
+
+      # @return [Boolean] `pause.with_exponential_backoff`
+      def pause_with_exponential_backoff
+        pause.with_exponential_backoff
       end
 
       # @return [String] the Kafka group the server consumes with (`group.id` in `kafka` wins,

@@ -20,6 +20,7 @@ module Karafka
           check.call(positive?(config.public_send(key)), key, :positive_integer)
         end
         validate_pause(config.pause, check)
+        validate_admin(config.admin, check)
         validate_extensions(config, check)
         errors.concat(config.active_job.errors)
         if positive?(config.shutdown_timeout) && positive?(config.max_wait_time)
@@ -48,6 +49,15 @@ module Karafka
         deserializer = config.internal.active_job.deserializer
         check.call(deserializer.respond_to?(:serialize) && deserializer.respond_to?(:deserialize),
                    'internal.active_job.deserializer', :deserializer)
+      end
+
+      # As Karafka's admin contract: times in ms, all positive, and a Hash of extra settings.
+      def validate_admin(admin, check)
+        %i[max_wait_time max_retries_duration retry_backoff poll_timeout].each do |key|
+          check.call(positive?(admin.public_send(key)), "admin.#{key}", :positive_integer)
+        end
+        check.call(admin.kafka.is_a?(Hash), 'admin.kafka', :hash)
+        check.call(name?(admin.group_id), 'admin.group_id', :group_id_format)
       end
 
       def validate_pause(pause, check)
