@@ -53,11 +53,34 @@ module Karafka
           topics
         end
 
+        # Broker-level names of topic settings that take the same value, as Kafka's
+        # ServerTopicConfigSynonyms pairs them (the hour and minute variants, in other units,
+        # are left out): `config('log.retention.bytes': ...)` means the topic's
+        # `retention.bytes`, as Karafka reads it through the broker's synonyms.
+        BROKER_SYNONYMS = {
+          'log.segment.bytes' => 'segment.bytes', 'log.roll.ms' => 'segment.ms',
+          'log.roll.jitter.ms' => 'segment.jitter.ms', 'log.index.size.max.bytes' => 'segment.index.bytes',
+          'log.flush.interval.messages' => 'flush.messages', 'log.flush.interval.ms' => 'flush.ms',
+          'log.retention.bytes' => 'retention.bytes', 'log.retention.ms' => 'retention.ms',
+          'message.max.bytes' => 'max.message.bytes', 'log.index.interval.bytes' => 'index.interval.bytes',
+          'log.cleaner.delete.retention.ms' => 'delete.retention.ms',
+          'log.cleaner.min.compaction.lag.ms' => 'min.compaction.lag.ms',
+          'log.cleaner.max.compaction.lag.ms' => 'max.compaction.lag.ms',
+          'log.segment.delete.delay.ms' => 'file.delete.delay.ms',
+          'log.cleaner.min.cleanable.ratio' => 'min.cleanable.dirty.ratio', 'log.cleanup.policy' => 'cleanup.policy',
+          'log.preallocate' => 'preallocate', 'log.message.timestamp.type' => 'message.timestamp.type',
+          'log.message.timestamp.before.max.ms' => 'message.timestamp.before.max.ms',
+          'log.message.timestamp.after.max.ms' => 'message.timestamp.after.max.ms',
+          'log.message.downconversion.enable' => 'message.downconversion.enable',
+          'log.local.retention.ms' => 'local.retention.ms', 'log.local.retention.bytes' => 'local.retention.bytes'
+        }.freeze
+
+        # Settings by their topic-level names; of two names for one setting, the later wins.
         def build(name, declaration)
           settings = declaration.except(:partitions, :replication_factor, :active)
           Declaration.new(name: name, partitions: Integer(declaration.fetch(:partitions, 1)),
                           replication_factor: Integer(declaration.fetch(:replication_factor, 1)),
-                          settings: settings.to_h { |key, value| [key.to_s, value.to_s] })
+                          settings: settings.to_h { |key, value| [BROKER_SYNONYMS.fetch(key.to_s, key.to_s), value.to_s] })
         end
       end
     end

@@ -72,6 +72,14 @@ RSpec.describe 'Karafka’s routing and setup API' do
     expect(draw { active_job_topic 'orders.created_v1' }.topics.first.manual_offset_management?).to be(true)
   end
 
+  it 'declares settings by their topic-level names, a broker synonym declared later winning, as Karafka reads them' do
+    draw do
+      active_job_topic('sized') { config(partitions: 2, 'retention.bytes': 100_000, 'log.retention.bytes': -1, 'message.max.bytes': 2_048) }
+    end
+    declaration = Karafka::Cli::Topics::Declarations.from(Karafka::App.routes).first
+    expect(declaration.settings).to eq('retention.bytes' => '-1', 'max.message.bytes' => '2048')
+  end
+
   it 'refuses to run a topic starting elsewhere than config.initial_offset, naming it' do
     draw { active_job_topic('late') { initial_offset 'latest' } }
     expect(Karafka::App.routes.topics.first.initial_offset).to eq('latest')
