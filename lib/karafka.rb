@@ -51,9 +51,16 @@ module Karafka
       App.config.logger ||= Logger.new($stdout, level: Logger::INFO)
     end
 
-    # @return [Instrumentation::Monitor] consumer-side events (`config.monitor` when set)
+    # @return [Instrumentation::Monitor] consumer-side events (`config.monitor`, which is the
+    #   default monitor unless one was set)
     def monitor
-      App.config.monitor || (@monitor ||= Instrumentation::Monitor.new)
+      App.config.monitor
+    end
+
+    # @api private
+    # @return [Instrumentation::Monitor] the monitor of a process whose config sets none
+    def default_monitor
+      @default_monitor ||= Instrumentation::Monitor.new
     end
 
     # The process' producer: `config.producer` when set, else created on first use from

@@ -35,8 +35,15 @@ module Karafka
       # @return [Producer, #produce_many_sync, nil] the producer of `Karafka.producer` (built
       #   from `kafka` when nil)
       attr_accessor :producer
-      # @return [Instrumentation::Monitor] the monitor of `Karafka.monitor`
-      attr_accessor :monitor
+      # @param value [Instrumentation::Monitor] the monitor of `Karafka.monitor`
+      attr_writer :monitor
+
+      # The monitor set, else the process' default one: as in Karafka, there always is one, so
+      # `config.monitor.subscribe('app.initialized') { ... }` inside `setup` works (its docs).
+      # @return [Instrumentation::Monitor]
+      def monitor
+        @monitor || Karafka.default_monitor
+      end
       # @return [Integer, nil] Ruby thread priority of the worker threads; nil (the default)
       #   leaves Ruby's (Karafka lowers it to -1; measured here only as set by the app)
       attr_accessor :worker_thread_priority

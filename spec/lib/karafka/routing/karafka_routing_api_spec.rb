@@ -87,6 +87,15 @@ RSpec.describe 'Karafka’s routing and setup API' do
       .to raise_error(Karafka::Errors::UnsupportedFeatureError, /late \(initial_offset latest\) start elsewhere than config.initial_offset \(earliest\)/)
   end
 
+  it 'has a monitor in config inside setup, which Karafka’s docs subscribe to app.initialized on' do
+    initialized = []
+    Karafka::App.setup do |config|
+      config.kafka = { 'bootstrap.servers': '127.0.0.1:9092' }
+      config.monitor.subscribe('app.initialized') { initialized << Karafka::App.config.client_id }
+    end
+    expect([initialized, Karafka.monitor]).to eq([[Karafka::App.config.client_id], Karafka::App.config.monitor])
+  end
+
   it 'reads the flat pause settings back and checks the admin ones' do
     config = Karafka::App.config
     config.pause_timeout = 2_000
