@@ -126,6 +126,7 @@ module Karafka
     # @return [Boolean] true when every message was delivered
     def close(timeout_ms = 30_000)
       return true unless @native # a WaterDrop::Producer never set up: nothing to close
+      return @closed = true if inherited? # the parent's handle: the parent delivers its messages
 
       delivered = @variants.each_value.map { |variant| variant.close(timeout_ms) }.all?
       stop_reporter
@@ -163,6 +164,8 @@ module Karafka
       @monitor = monitor
       @max_wait_timeout = max_wait_timeout
       @native = Native::Producer.new(kafka.map { |key, value| [key.to_s, value.to_s] })
+      @native_pid = ::Process.pid
+      @fork_mutex = Mutex.new
       @reporter = nil
       @reporter_mutex = Mutex.new
       @variants = {}
@@ -174,7 +177,30 @@ module Karafka
     # @return [Native::Producer]
     # @raise [Errors::ProduceError] a WaterDrop::Producer made without a block, not set up yet
     def native
-      @native or raise Errors::ProduceError, 'this WaterDrop::Producer has no settings yet: call #setup first'
+      raise Errors::ProduceError, 'this WaterDrop::Producer has no settings yet: call #setup first' unless @native
+
+      renew_after_fork if inherited?
+      @native
+    end
+
+    # Whether the librdkafka handle was made by the process this one was forked from.
+    def inherited?
+      @native_pid != ::Process.pid
+    end
+
+    # A forked child (a Puma or Resque worker) has the parent's handle but none of its
+    # threads: messages given to it would never leave. So, as WaterDrop's producer does, the
+    # child makes a handle of its own on first use; the inherited one is never used nor
+    # destroyed (Native::Producer leaves it alone in a child). Variants are made again too.
+    def renew_after_fork
+      @fork_mutex.synchronize do
+        next unless inherited?
+
+        @native = Native::Producer.new(@kafka.map { |key, value| [key.to_s, value.to_s] })
+        @reporter = nil
+        @variants = {}
+        @native_pid = ::Process.pid
+      end
     end
 
     # Jobs' rows as message hashes through the middleware, and back.

@@ -34,13 +34,26 @@ use crate::core::job::{Completion, DeadLetterPolicy, Job, Outcome};
 use crate::core::wait::Interrupt;
 
 pub struct Engine {
-    core: Arc<CoreEngine>,
+    /// Forgotten, never dropped, in a forked child (see `owner`).
+    core: std::mem::ManuallyDrop<Arc<CoreEngine>>,
+    /// The process that made the engine: a forked child has none of its threads, so there it
+    /// is never destroyed (ext/README.md, "Fork").
+    owner: u32,
     /// Dead letters are dispatched one at a time (see core::consume::engine::dead_letter::Dispatch).
     dead_letter_gate: Mutex<()>,
     /// For Karafka::Web's report (running_jobs.rs).
     running: RunningJobs,
 }
 wrapped_class!(Engine, "Karafka::Native::Engine");
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if std::process::id() == self.owner {
+            // SAFETY: dropped once, here, and never used again.
+            unsafe { std::mem::ManuallyDrop::drop(&mut self.core) };
+        }
+    }
+}
 
 /// `Karafka::Native::EngineSettings` (lib/karafka/native/engine_settings.rb).
 static SETTINGS: StructClass<11> = StructClass::new(
@@ -122,7 +135,8 @@ impl Engine {
         };
         let core = CoreEngine::new(settings).map_err(|e| to_ruby(ruby, e))?;
         Ok(Self {
-            core: Arc::new(core),
+            core: std::mem::ManuallyDrop::new(Arc::new(core)),
+            owner: std::process::id(),
             dead_letter_gate: Mutex::new(()),
             running: RunningJobs::default(),
         })

@@ -21,8 +21,25 @@ use crate::core::wait::Interrupt;
 pub struct Producer {
     // RwLock: produce calls share the producer; `_close` takes it away.
     inner: RwLock<Option<Arc<CoreProducer>>>,
+    /// The process that made the handle. A forked child inherits the handle's memory but none
+    /// of librdkafka's threads, so there it is never closed nor destroyed: destroying it joins
+    /// threads that do not exist (a panic at the child's exit). See ext/README.md, "Fork".
+    owner: u32,
 }
 wrapped_class!(Producer, "Karafka::Native::Producer");
+
+impl Drop for Producer {
+    fn drop(&mut self) {
+        if std::process::id() != self.owner {
+            let inherited = self
+                .inner
+                .get_mut()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            std::mem::forget(inherited);
+        }
+    }
+}
 
 impl Producer {
     fn new(ruby: &Ruby, settings: RArray) -> Result<Self, Error> {
@@ -30,6 +47,7 @@ impl Producer {
         let producer = CoreProducer::new(&settings).map_err(|e| to_ruby(ruby, e))?;
         Ok(Self {
             inner: RwLock::new(Some(Arc::new(producer))),
+            owner: std::process::id(),
         })
     }
 
@@ -273,6 +291,11 @@ impl Producer {
         let Some(producer) = taken else {
             return Ok((true, ruby.ary_new(), 0usize).into_value_with(ruby));
         };
+        if std::process::id() != rb_self.owner {
+            // Inherited through a fork: the parent's to deliver; left alone (see `owner`).
+            std::mem::forget(producer);
+            return Ok((true, ruby.ary_new(), 0usize).into_value_with(ruby));
+        }
         let failures = Arc::clone(producer.async_failures());
         let flushed = match without_gvl(
             move || {
