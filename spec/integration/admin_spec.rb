@@ -146,6 +146,9 @@ RSpec.describe Karafka::Admin do
 
       described_class.seek_consumer_group(group, topic => Time.now + 60)
       expect(committed_offsets(group)).to eq(0 => 4, 1 => 2)
+
+      described_class.seek_consumer_group(group, topic => false) # Karafka's other spelling of the start
+      expect(committed_offsets(group)).to eq(0 => 0, 1 => 0)
     end
 
     it 'reads the lags of the routed topics by default (active ones only, unless asked)' do

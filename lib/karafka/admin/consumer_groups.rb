@@ -115,9 +115,10 @@ module Karafka
         case spec
         when Integer then spec
         when Time then offset_at(name, partition, spec)
-        when :earliest, 'earliest' then read_watermark_offsets(name, partition).first
+        # `false` means the start, as in Karafka (`seek_consumer_group(group, { topic => false })`).
+        when :earliest, 'earliest', false then read_watermark_offsets(name, partition).first
         when :latest, 'latest' then read_watermark_offsets(name, partition).last
-        else raise ArgumentError, "seek_consumer_group: #{spec.inspect} is not an offset, a Time, :earliest or :latest"
+        else raise ArgumentError, "seek_consumer_group: #{spec.inspect} is not an offset, a Time, :earliest (or false) or :latest"
         end
       end
     end

@@ -28,6 +28,7 @@ module Karafka
       routing: {
         topic_name_format: 'must be 1-249 characters of letters, digits, ".", "_" or "-"',
         duplicated_topic: 'is routed twice',
+        job_topic_in_groups: 'is routed in more than one consumer group, whose servers would each run its jobs',
         no_topics: 'routes.draw defines no active_job_topic',
         partitions: 'must be an Integer greater than 0',
         dlq_same_topic: 'must differ from the topic itself',

@@ -18,9 +18,7 @@ module Karafka
         topics.map(&:consumer_group).uniq.each do |group|
           errors << "consumer_group '#{group}' name #{Contracts.message(:setup, :group_id_format)}" unless GROUP_NAME.match?(group.to_s)
         end
-        topics.map(&:name).tally.each do |name, count|
-          errors << "active_job_topic '#{name}' #{Contracts.message(:routing, :duplicated_topic)}" if count > 1
-        end
+        errors.concat(duplicate_errors(topics))
         errors.concat(strict_declaratives_errors(topics)) if App.config.strict_declarative_topics
         errors.concat(namespacing_errors(topics)) if App.config.strict_topics_namespacing
         return if errors.empty?
@@ -46,6 +44,21 @@ module Karafka
             "#{Contracts.message(:routing, :namespace_collision)}"
         end
         mixed + colliding
+      end
+
+      # A topic is routed once per consumer group, as in Karafka; a job topic once in all (the
+      # engines of two groups would each run its jobs), a declared-only `topic` route in any
+      # number of groups (Karafka's Admin scenarios read lags of one topic in several).
+      def duplicate_errors(topics)
+        in_group = topics.group_by { |topic| [topic.consumer_group.to_s, topic.name] }.select { |_, same| same.size > 1 }
+        errors = in_group.map do |(group, name), _|
+          "topic '#{name}' #{Contracts.message(:routing, :duplicated_topic)} in consumer group '#{group}'"
+        end
+        jobs = topics.reject(&:custom_consumer?).group_by(&:name).select { |_, same| same.map(&:consumer_group).uniq.size > 1 }
+        errors + jobs.map do |name, same|
+          "active_job_topic '#{name}' #{Contracts.message(:routing, :job_topic_in_groups)} " \
+            "(#{same.map(&:consumer_group).uniq.join(', ')})"
+        end
       end
 
       def schedule_errors(topics, schedule_topics)

@@ -80,6 +80,14 @@ RSpec.describe 'Karafka’s routing and setup API' do
     expect(declaration.settings).to eq('retention.bytes' => '-1', 'max.message.bytes' => '2048')
   end
 
+  it 'routes a topic once per consumer group, and a job topic in one group only' do
+    expect { draw { 2.times { active_job_topic 'twice' } } }
+      .to raise_error(Karafka::Errors::InvalidConfigurationError, /'twice' is routed twice in consumer group/)
+    expect { draw { %i[a b].each { |name| consumer_group(name) { active_job_topic 'shared' } } } }
+      .to raise_error(Karafka::Errors::InvalidConfigurationError, /'shared' is routed in more than one consumer group.*\(a, b\)/)
+    expect(draw { %i[a b].each { |name| consumer_group(name) { topic('shared') { consumer Class.new } } } }.size).to eq(2)
+  end
+
   it 'refuses to run a topic starting elsewhere than config.initial_offset, naming it' do
     draw { active_job_topic('late') { initial_offset 'latest' } }
     expect(Karafka::App.routes.topics.first.initial_offset).to eq('latest')
