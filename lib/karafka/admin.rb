@@ -230,14 +230,17 @@ module Karafka
       end
     end
 
+    # Messages deserialized as the routes say for `name` (Karafka's defaults otherwise).
     def build_messages(name, partition, rows)
       received_at = Time.now
+      deserializers = App.routes.deserializers_for(name)
       rows.map do |stored|
         ms = stored.timestamp_ms
         metadata = Messages::Metadata.new(topic: name, partition: partition, offset: stored.offset,
                                           timestamp: ms && Time.at(ms / 1000r), raw_key: stored.key,
                                           raw_headers: stored.headers, received_at: received_at)
-        Messages::Message.new(stored.payload, metadata)
+        metadata.deserializers = deserializers
+        Messages::Message.new(stored.payload, metadata, deserializer: deserializers.payload)
       end
     end
 

@@ -69,6 +69,26 @@ RSpec.describe Karafka::Admin do
       expect(message).not_to be_tombstone
     end
 
+    it 'deserializes with the route’s deserializers, else those of the routes’ defaults block' do
+      name = topic
+      upcase = ->(metadata) { metadata.raw_key.upcase }
+      Karafka::App.routes.draw do
+        defaults { deserializers(payload: ->(message) { message.raw_payload.size }) }
+        topic(name) do
+          active false
+          deserializers(payload: ->(message) { JSON.parse(message.raw_payload).fetch('n') * 10 }, key: upcase)
+        end
+      end
+
+      routed = described_class.read_topic(topic, 0, 1).first
+      expect([routed.payload, routed.key, routed.headers]).to eq([40, 'K4', { 'h' => '4' }])
+      Karafka::App.routes.clear
+      Karafka::App.routes.draw { defaults { deserializer(->(message) { message.raw_payload.size }) } }
+      expect(described_class.read_topic(topic, 0, 1).first.payload).to eq('{"n":4}'.size)
+    ensure
+      Karafka::App.routes.clear
+    end
+
     it 'reads the last N messages by default, from an offset, from N back, and never waits for more' do
       expect(described_class.read_topic(topic, 0, 2).map(&:offset)).to eq([3, 4])
       expect(described_class.read_topic(topic, 0, 2, 1).map(&:offset)).to eq([1, 2])

@@ -2,18 +2,28 @@
 
 module Karafka
   module Messages
-    # A message's metadata, with Karafka's attribute names. `key` and `headers` are the raw
-    # values (Karafka's default key and headers deserializers return them unchanged).
+    # A message's metadata, with Karafka's attribute names. `key` and `headers` are what the
+    # route's key and headers deserializers make of the raw values (Karafka's defaults return
+    # them unchanged), each computed once.
     Metadata = Struct.new(:topic, :partition, :offset, :timestamp, :raw_key, :raw_headers, :received_at,
                           keyword_init: true) do
-      # @return [String, nil]
+      # @param deserializers [Routing::Topic::Deserializers, nil] (nil: the raw values)
+      attr_writer :deserializers
+
+      # @return [Object] the raw key unless a route deserializes it
       def key
-        raw_key
+        return raw_key unless @deserializers
+
+        @key = @deserializers.key.call(self) unless defined?(@key)
+        @key
       end
 
-      # @return [Hash{String => String}]
+      # @return [Object] the raw headers unless a route deserializes them
       def headers
-        raw_headers
+        return raw_headers unless @deserializers
+
+        @headers = @deserializers.headers.call(self) unless defined?(@headers)
+        @headers
       end
     end
   end

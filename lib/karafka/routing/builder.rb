@@ -241,6 +241,19 @@ module Karafka
               "config.kafka has those settings, or leave them out with --exclude-topics #{other.map(&:name).join(',')}"
       end
 
+      # The deserializers for messages of `name`: its route's, else those the `defaults`
+      # block gives a topic (Karafka::Admin.read_topic of a topic not routed), else Karafka's.
+      # @param name [String]
+      # @return [Topic::Deserializers]
+      def deserializers_for(name)
+        routed = @topics.find { |topic| topic.pattern.nil? && topic.name == name.to_s }
+        return routed.deserializers if routed
+
+        probe = Topic.new(name.to_s, custom: true)
+        probe.instance_eval(&@defaults) if @defaults
+        probe.deserializers
+      end
+
       # Forgets all routes (specs re-draw routes between examples).
       def clear
         @topics.clear

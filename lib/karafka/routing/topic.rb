@@ -13,6 +13,8 @@ module Karafka
       Declaratives = Struct.new(:active, :partitions, :replication_factor, :details, keyword_init: true) do
         alias_method :active?, :active
       end
+      # `deserializers` read back (Karafka's reader: `payload`, `key`, `headers`).
+      Deserializers = Struct.new(:payload, :key, :headers, keyword_init: true)
       NOT_GIVEN = Object.new.freeze
       private_constant :NOT_GIVEN
       # @return [String]
@@ -77,6 +79,29 @@ module Karafka
         group_id = consumer_group.to_s
         group = App.routes.find { |routed| routed.id == group_id }
         group&.subscription_groups&.find { |subscription_group| subscription_group.topics.include?(self) }
+      end
+
+      # Karafka's per-topic deserializers: what `Karafka::Admin.read_topic` makes of this
+      # topic's payloads, keys and headers (Karafka::Deserializers' defaults for those not
+      # given). Without arguments it reads them. An Active Job topic's jobs are read by
+      # `config.internal.active_job.deserializer`, as in Karafka.
+      # @param payload [#call, nil] gets the message
+      # @param key [#call, nil] gets the metadata
+      # @param headers [#call, nil] gets the metadata
+      # @return [Deserializers]
+      def deserializers(payload: nil, key: nil, headers: nil)
+        @deserializers = { payload: payload, key: key, headers: headers }.compact unless [payload, key, headers].all?(&:nil?)
+        given = @deserializers || {}
+        Deserializers.new(payload: given[:payload] || Karafka::Deserializers::Payload.new,
+                          key: given[:key] || Karafka::Deserializers::Key.new,
+                          headers: given[:headers] || Karafka::Deserializers::Headers.new)
+      end
+
+      # Karafka's shorthand for the payload deserializer alone.
+      # @param payload [#call]
+      # @return [Deserializers]
+      def deserializer(payload)
+        deserializers(payload: payload)
       end
 
       # @return [Boolean] a `topic` route for a hand-written consumer
