@@ -16,6 +16,7 @@ require_relative 'karafka/setup/contract'
 require_relative 'karafka/routing/builder'
 require_relative 'karafka/instrumentation/monitor'
 require_relative 'karafka/instrumentation/logger'
+require_relative 'karafka/instrumentation/librdkafka_log'
 require_relative 'karafka/instrumentation/logger_listener'
 require_relative 'karafka/instrumentation/statistics'
 require_relative 'karafka/instrumentation/metrics'
@@ -162,6 +163,9 @@ end
 # `rails runner` that enqueues and exits must not lose jobs); what cannot be delivered is
 # reported and fails the exit status (see Karafka::Producer::ExitFlush). A custom
 # `config.producer` that is a Karafka::Producer is `Karafka.producer`, flushed the same way.
+# Registered first, so it runs last: librdkafka's lines from the flush and close below too.
+at_exit { Karafka::Instrumentation::LibrdkafkaLog.drain_at_exit }
+
 at_exit do
   Karafka::Producer::ExitFlush.run if Karafka.producer? || Karafka::App.config.producer.is_a?(Karafka::Producer)
 end

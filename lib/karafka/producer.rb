@@ -164,6 +164,7 @@ module Karafka
       @monitor = monitor
       @max_wait_timeout = max_wait_timeout
       @native = Native::Producer.new(kafka.map { |key, value| [key.to_s, value.to_s] })
+      Instrumentation::LibrdkafkaLog.ensure_running
       @native_pid = ::Process.pid
       @fork_mutex = Mutex.new
       @reporter = nil
@@ -197,6 +198,7 @@ module Karafka
         next unless inherited?
 
         @native = Native::Producer.new(@kafka.map { |key, value| [key.to_s, value.to_s] })
+        Instrumentation::LibrdkafkaLog.ensure_running
         @reporter = nil
         @variants = {}
         @native_pid = ::Process.pid

@@ -26,7 +26,7 @@ module Karafka
 
       # @return [Native::Engine] subscribed to every routed job and schedules topic
       def build
-        Native::Engine.new(native_settings)
+        Native::Engine.new(native_settings).tap { Instrumentation::LibrdkafkaLog.ensure_running }
       end
 
       # @return [Native::EngineSettings]

@@ -6,6 +6,7 @@ pub mod convert;
 pub mod engine;
 pub mod errors;
 pub mod lazy;
+pub mod librdkafka_log;
 pub mod named;
 pub mod nogvl;
 pub mod pending_deliveries;
@@ -22,5 +23,6 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
     pending_deliveries::define(ruby, &native)?;
     engine::define(ruby, &native)?;
     admin::define(ruby, &native)?;
+    librdkafka_log::define(&native)?;
     Ok(())
 }

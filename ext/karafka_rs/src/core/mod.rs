@@ -16,6 +16,7 @@ pub mod error;
 pub mod error_code;
 pub mod event;
 pub mod job;
+pub mod librdkafka_log;
 pub mod produce;
 pub mod schedules;
 pub mod wait;

@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaResult;
 use rdkafka::{Offset, TopicPartitionList};
@@ -12,9 +13,15 @@ use crate::core::consume::commits::{commit_list, commit_sync, SYNC_COMMIT_TIMEOU
 use crate::core::consume::shared::EngineContext;
 use crate::core::event::Event;
 use crate::core::job::TopicPartition;
+use crate::core::librdkafka_log;
 use crate::core::wait::lock;
 
 impl ClientContext for EngineContext {
+    /// On librdkafka's threads: kept for Ruby's logger (core::librdkafka_log).
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        librdkafka_log::push(level, fac, log_message);
+    }
+
     /// Runs on whichever thread serves librdkafka's main queue: the JSON is only stored, and
     /// the consumer loop hands it to Ruby with the other events (`statistics.emitted`).
     fn stats_raw(&self, statistics: &[u8]) {

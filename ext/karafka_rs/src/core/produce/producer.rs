@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Message, OwnedHeaders};
 use rdkafka::producer::{
@@ -19,6 +20,7 @@ use rdkafka::producer::{
 use crate::core::config::{producer_config, KafkaSettings};
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::error_code::ErrorCode;
+use crate::core::librdkafka_log;
 use crate::core::produce::delivery::{
     AsyncFailures, Delivered, DeliveryFailure, JobLabel, Report, SyncBatch,
 };
@@ -83,7 +85,11 @@ pub struct DeliveryContext {
     async_failures: Arc<AsyncFailures>,
 }
 
-impl ClientContext for DeliveryContext {}
+impl ClientContext for DeliveryContext {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        librdkafka_log::push(level, fac, log_message);
+    }
+}
 
 impl ProducerContext for DeliveryContext {
     type DeliveryOpaque = Box<DeliveryTarget>;
