@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require_relative 'messages/message'
+require_relative 'admin/polling'
 require_relative 'admin/cluster_info'
 require_relative 'admin/consumer_groups'
 require_relative 'admin/configs'
@@ -198,17 +199,11 @@ module Karafka
     # `config.admin.max_wait_time` ms.
     # @param what [String] what the metadata should show, for the error
     # @return [true]
-    def until_metadata_shows(what)
-      deadline = ::Process.clock_gettime(::Process::CLOCK_MONOTONIC) + (App.config.admin.max_wait_time / 1000.0)
-      until yield
-        if ::Process.clock_gettime(::Process::CLOCK_MONOTONIC) > deadline
-          raise Errors::AdminError, "the cluster's metadata did not show #{what} within " \
-                                    "config.admin.max_wait_time (#{App.config.admin.max_wait_time} ms)"
-        end
+    def until_metadata_shows(what, &shown)
+      return true if Polling.until_true(App.config.admin.max_wait_time / 1000.0, METADATA_STEP, &shown)
 
-        sleep(METADATA_STEP) # the brokers' propagation time, not a sync point
-      end
-      true
+      raise Errors::AdminError, "the cluster's metadata did not show #{what} within " \
+                                "config.admin.max_wait_time (#{App.config.admin.max_wait_time} ms)"
     end
 
     # Errors a broker gives while a group's coordinator moves or loads (a broker restart): the

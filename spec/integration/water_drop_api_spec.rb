@@ -55,11 +55,11 @@ RSpec.describe 'WaterDrop’s producer API' do
       config.monitor = monitor_class.new
     end
     delivered = []
-    producer.monitor.subscribe('message.produced_sync') { |event| delivered << event[:message][:payload] }
+    producer.monitor.subscribe('message.produced_sync') { |event| delivered << [event[:message][:payload], event[:producer_id]] }
 
     producer.produce_sync(topic: topic, payload: 'traced')
 
-    expect([intercepted, delivered]).to eq([['message.produced_sync'], ['traced']])
+    expect([intercepted, delivered]).to eq([['message.produced_sync'], [['traced', producer.id]]])
   ensure
     producer&.close(0)
   end

@@ -156,17 +156,12 @@ module Karafka
         # per-topic error. So the settings are read back until they show the changes, as a
         # rejected change never will, and a change not shown within {APPLY_WAIT} raises.
         def until_applied(kafka, topic, changes, deletes)
-          deadline = ::Process.clock_gettime(::Process::CLOCK_MONOTONIC) + [APPLY_WAIT, App.config.admin.max_wait_time / 1000.0].min
-          loop do
-            pending = unapplied(kafka, topic, changes, deletes)
-            return if pending.empty?
+          pending = nil
+          seconds = [APPLY_WAIT, App.config.admin.max_wait_time / 1000.0].min
+          return if Polling.until_true(seconds, APPLY_STEP) { (pending = unapplied(kafka, topic, changes, deletes)).empty? }
 
-            if ::Process.clock_gettime(::Process::CLOCK_MONOTONIC) > deadline
-              raise Errors::AdminError, "the broker did not apply #{pending.join(', ')} to topic #{topic} " \
-                                        '(it rejected the change: check the values and the topic settings they name)'
-            end
-            sleep(APPLY_STEP) # the brokers' propagation time, not a sync point
-          end
+          raise Errors::AdminError, "the broker did not apply #{pending.join(', ')} to topic #{topic} " \
+                                    '(it rejected the change: check the values and the topic settings they name)'
         end
 
         # The changes the topic's settings do not show yet, each as `name = "value" (reads "now")`.

@@ -27,8 +27,8 @@ module Karafka
         # settings (config.kafka unless routed otherwise) with `group.id` and `client.id`.
         # @return [Hash{Symbol => Object}]
         def kafka
-          config = App.config
-          defaults = { 'group.id': consumer_group_id, 'client.id': config.client_id, 'auto.offset.reset': topics.first.initial_offset }
+          defaults = { 'group.id': consumer_group_id, 'client.id': App.config.client_id,
+                       'auto.offset.reset': topics.first.initial_offset }
           topics.first.kafka.transform_keys(&:to_sym).merge(defaults) { |_key, own, _| own }
         end
       end

@@ -70,21 +70,22 @@ module Karafka
         end
 
         def repartitions_text
-          return if repartitions.empty?
-
-          lines = repartitions.map do |declaration, current|
-            "  ~ #{declaration.name}:\n    ~ partitions: #{current} => #{declaration.partitions}"
-          end
-          "Following topics will be repartitioned:\n\n#{lines.join("\n")}\n"
+          partitions_text('Following topics will be repartitioned:', repartitions)
         end
 
         def downscales_text
-          return if downscales.empty?
+          partitions_text('Following topics repartitioning will be ignored as downscaling is not supported:',
+                          downscales, ' (ignored)')
+        end
 
-          lines = downscales.map do |declaration, current|
-            "  ~ #{declaration.name}:\n    ~ partitions: #{current} => #{declaration.partitions} (ignored)"
+        # @param counts [Array<Array(Declaration, Integer)>] declarations with their current count
+        def partitions_text(title, counts, note = '')
+          return if counts.empty?
+
+          lines = counts.map do |declaration, current|
+            "  ~ #{declaration.name}:\n    ~ partitions: #{current} => #{declaration.partitions}#{note}"
           end
-          "Following topics repartitioning will be ignored as downscaling is not supported:\n\n#{lines.join("\n")}\n"
+          "#{title}\n\n#{lines.join("\n")}\n"
         end
 
         def alignments_text
