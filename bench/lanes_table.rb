@@ -31,6 +31,8 @@ def throughput(runs)
     servers = lanes.map { |lane| runs[lane]['servers'].find { |s| s['partitions'] == count } }
     ["| (b) server, #{count} partition(s), steady jobs/s | #{servers.map { |s| s ? s['steady'].round : '' }.join(' | ')} |",
      "| (b) / (a), #{count} partition(s) | #{servers.map { |s| s ? s['ratio'].round(3) : '' }.join(' | ')} |",
+     "| (b) / (a), #{count} partition(s), best runs' median 1,000-job stretches | " \
+     "#{servers.map { |s| s&.dig('median_ratio')&.round(3) || '' }.join(' | ')} |",
      "| server CPU µs per job, #{count} partition(s) (boot included) | " \
      "#{servers.map { |s| s ? s['cpu_us'].round(1) : '' }.join(' | ')} |"]
   end

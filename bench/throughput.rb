@@ -11,7 +11,8 @@ JOBS = Integer(ENV.fetch('BENCH_JOBS', '50000'))
 PARTITIONS = ENV.fetch('BENCH_PARTITIONS', '1,6').split(',').map { |count| Integer(count) }
 CONCURRENCY = Integer(ENV.fetch('BENCH_CONCURRENCY', '5'))
 TIMEOUT = Float(ENV.fetch('BENCH_TIMEOUT', '600')) # seconds per server or drain run
-SERVER_RUNS = Integer(ENV.fetch('BENCH_SERVER_RUNS', '5'))
+SERVER_RUNS = Integer(ENV.fetch('BENCH_SERVER_RUNS', '20'))
+abort "BENCH_JOBS must be more than the #{BenchJob::WARM_UP} warm-up jobs" unless JOBS > BenchJob::WARM_UP
 # bin/lane modern builds into its own CARGO_TARGET_DIR (target/modern): the drain is built
 # there by the lane's cargo, against the lane's libraries.
 DRAIN = File.join(File.expand_path(ENV.fetch('CARGO_TARGET_DIR', 'target'), ROOT), 'release', 'kafka_drain')
@@ -19,11 +20,12 @@ LOAD_BEFORE = load_average
 
 # (a) The same work without Kafka (bench/ruby_limit.rb: deserialize and run each job in a
 # tight loop, one timed pass) in a fresh process: this is a ceiling.
+# Returns its jobs/s and the median jobs/s of its 1,000-job stretches.
 def ruby_limit
   out = IO.popen({ 'BENCH_JOBS' => JOBS.to_s }, [RbConfig.ruby, File.join(__dir__, 'ruby_limit.rb')], &:read)
   raise "bench/ruby_limit.rb failed (#{Process.last_status})" unless Process.last_status.success?
 
-  Float(out)
+  JSON.parse(out, symbolize_names: true)
 end
 
 # One fresh topic per partition count, holding the N jobs: (b) and then (c) read all of it,
@@ -56,19 +58,27 @@ end
 # against the faster of the two (a)s around it. One run of a few seconds swings by up to ±30%
 # on this VM and noise only ever slows a run down, so the best of each is the closest to what
 # the machine can do; the bracketed ratios say whether the best server met a fast moment.
+#
+# Both also report the median of their 1,000-job stretches, the speed a run keeps most of
+# the time: the VM's slow spells (seconds at 0.5-0.7 of its speed, in either) weigh on it
+# less, so the best server's against the best (a)'s says what the server costs per job.
 def karafka_rs(topic, produced)
-  limits = [ruby_limit]
+  measured = [ruby_limit]
   runs = Array.new(SERVER_RUNS) do |index|
     run = karafka_rs_once(topic, "#{topic}_g#{index}", produced)
-    limits << ruby_limit
-    run.merge(bracket: limits.last(2).max)
+    measured << ruby_limit
+    run.merge(bracket: measured.last(2).map { |pass| pass[:rate] }.max)
   end
   best = runs.max_by { |run| run[:steady] }
+  limits = measured.map { |pass| pass[:rate] }
   limit = limits.max
+  median_ratio = runs.map { |run| run[:stretches].last }.max / measured.map { |pass| pass[:median_stretch] }.max
   bracketed = runs.map { |run| (run[:steady] / run[:bracket]).round(3) }
   best.merge(limit: limit, ratio: best[:steady] / limit, all_steady: runs.map { |run| run[:steady].round },
-             all_limits: limits.map(&:round), bracketed: bracketed,
-             all_stretches: runs.map { |run| run[:stretches] })
+             all_limits: limits.map(&:round), bracketed: bracketed, median_ratio: median_ratio,
+             limit_medians: measured.map { |pass| pass[:median_stretch].round },
+             all_stretches: runs.map { |run| run[:stretches] },
+             all_warm_ups: runs.map { |run| (run[:warm_up] * 1000).round })
 end
 
 # Times a `karafka server` child (consumer group `group`) until it has run every job of `topic`.
@@ -76,15 +86,22 @@ def karafka_rs_once(topic, group, produced)
   Dir.mktmpdir('karafka_rs_bench') do |dir|
     result = serve(topic, group, dir)
     first, last = %w[first last].map { |name| Float(File.read(File.join(dir, name))) }
-    result.merge(produced).merge(timings(result[:spawned], first, last))
-          .merge(commit_seen: result[:committed] - last, stretches: stretches(dir, first))
+    stamps = [first, *File.read(File.join(dir, 'timeline')).split.map { |stamp| Float(stamp) }.sort]
+    result.merge(produced).merge(timings(result[:spawned], first, last)).merge(warmed(stamps, last))
+          .merge(commit_seen: result[:committed] - last, stretches: stretches(stamps))
   end
+end
+
+# The steady rate from the WARM_UP-th job on, as (a) is timed after its warm-up
+# (bench_job.rb, WARM_UP), and how long the warm-up took.
+def warmed(stamps, last)
+  warm = stamps.fetch(BenchJob::WARM_UP / 1_000)
+  { steady: (JOBS - BenchJob::WARM_UP) / (last - warm), warm_up: warm - stamps.first }
 end
 
 # Jobs/s of each stretch of 1,000 jobs (bench_job.rb's `timeline`): [slowest, median], telling
 # a run slow throughout from one that stalled somewhere.
-def stretches(dir, first)
-  stamps = [first, *File.read(File.join(dir, 'timeline')).split.map { |stamp| Float(stamp) }.sort]
+def stretches(stamps)
   rates = stamps.each_cons(2).map { |from, to| 1_000 / (to - from) }.sort
   rates.empty? ? [] : [rates.first.round, rates[rates.size / 2].round]
 end
@@ -148,7 +165,8 @@ def build_drain
   abort '(c) building bench/kafka_drain failed' unless built
 end
 
-# boot: spawn -> 1st job (message); total: spawn -> N-th; the rates with and without boot.
+# boot: spawn -> 1st job (message); total: spawn -> N-th; the rates with and without boot
+# (the server's steady rate is then taken after its warm-up: #warmed).
 def timings(spawned, first, last)
   { boot: first - spawned, total: last - spawned, with_boot: JOBS / (last - spawned),
     steady: (JOBS - 1) / (last - first) }
@@ -188,7 +206,9 @@ def report(runs)
       "(the best of each reported), each against the faster (a) around it #{server[:bracketed].inspect} " \
       "(median #{server[:bracketed].sort[server[:bracketed].size / 2]}), their 1,000-job stretches " \
       '[slowest, median] in jobs/s ' \
-      "#{server[:all_stretches].inspect}; (c) steady jobs/s of the three " \
+      "#{server[:all_stretches].inspect} against the (a)s' medians #{server[:limit_medians].inspect} " \
+      "(best median / best median #{server[:median_ratio].round(3)}), their first #{BenchJob::WARM_UP} jobs (before steady) in ms " \
+      "#{server[:all_warm_ups].inspect}; (c) steady jobs/s of the three " \
       "drains #{drain[:all_steady].inspect}, final commit on the broker #{(drain[:commit_seen] * 1000).round} ms " \
       'after the N-th message'
   end
@@ -208,12 +228,14 @@ end
 def print_run(run)
   server, drain = run.values_at(:server, :drain)
   limit = server[:limit]
-  puts "(a) Ruby limits next to the servers: #{server[:all_limits].inspect} jobs/s"
+  puts "(a) Ruby limits next to the servers: #{server[:all_limits].inspect} jobs/s " \
+       "(their 1,000-job stretches' medians #{server[:limit_medians].inspect})"
   { '(b) karafka-rs' => server, '(c) Rust drain' => drain }.each do |name, r|
     cpu = r[:cpu] ? ", server CPU #{(r[:cpu] / JOBS * 1e6).round(1)} µs/job" : ''
     puts "#{name}, #{r[:partitions]} partition(s): #{r[:steady].round} jobs/s steady#{cpu} " \
          "(#{(r[:steady] / limit).round(3)} of (a)), #{r[:with_boot].round} jobs/s incl. " \
-         "#{r[:boot].round(2)} s boot (#{(r[:with_boot] / limit).round(3)} of (a))"
+         "#{r[:boot].round(2)} s boot (#{(r[:with_boot] / limit).round(3)} of (a))" \
+         "#{", best median stretch / best (a) median stretch #{r[:median_ratio].round(3)}" if r[:median_ratio]}"
   end
 end
 
@@ -224,6 +246,6 @@ append_results(report(runs))
 limits = runs.flat_map { |run| run[:server][:all_limits] }.sort
 write_summary(limit: limits[limits.size / 2], servers: runs.map do |run|
   server = run[:server]
-  { partitions: server[:partitions], steady: server[:steady], ratio: server[:ratio],
+  { partitions: server[:partitions], steady: server[:steady], ratio: server[:ratio], median_ratio: server[:median_ratio],
     cpu_us: server[:cpu] / JOBS * 1e6, enqueue: server[:enqueue_rate] }
 end)
