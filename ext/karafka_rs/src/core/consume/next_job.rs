@@ -18,8 +18,10 @@
 //!   reports [`Outcome::DeadLettered`] is its offset committed and the next job released;
 //!   a job reported as [`Outcome::FailedNoRetry`] is handed back so at its first failure.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
+
+use rustc_hash::FxHashMap;
 
 use crate::core::consume::backoff::Backoff;
 use crate::core::consume::lanes::PartitionLanes;
@@ -54,10 +56,11 @@ pub struct Scheduler {
     /// How far virtual partitions' lanes may run ahead of their commit point (offsets).
     run_ahead: usize,
     backoff: Backoff,
-    dead_letter: HashMap<String, DeadLetterPolicy>,
+    dead_letter: FxHashMap<String, DeadLetterPolicy>,
     /// Topics with virtual partitions: their lane count.
-    virtual_lanes: HashMap<String, usize>,
-    partitions: HashMap<TopicPartition, PartitionLanes>,
+    virtual_lanes: FxHashMap<String, usize>,
+    /// Looked up several times per job: FxHash, not SipHash (ext/karafka_rs/Cargo.toml says why).
+    partitions: FxHashMap<TopicPartition, PartitionLanes>,
     ready: VecDeque<(TopicPartition, usize)>,
     delayed: Vec<(Instant, TopicPartition)>,
     next_generation: u64,
@@ -65,7 +68,7 @@ pub struct Scheduler {
     stopping: bool,
     /// Quiet (TSTP): no new job starts until the stop, but the group keeps its partitions.
     quiet: bool,
-    pending_commits: HashMap<TopicPartition, i64>,
+    pending_commits: FxHashMap<TopicPartition, i64>,
     /// A full partition drained to half: the consumer loop should take messages again.
     refill: bool,
     /// Finished jobs whose offsets will not be committed, for the consumer loop to report.
@@ -82,16 +85,16 @@ impl Scheduler {
             max_buffered: max_buffered.max(1),
             run_ahead: (max_buffered / 10).max(1),
             backoff,
-            dead_letter: HashMap::new(),
-            virtual_lanes: HashMap::new(),
-            partitions: HashMap::new(),
+            dead_letter: FxHashMap::default(),
+            virtual_lanes: FxHashMap::default(),
+            partitions: FxHashMap::default(),
             ready: VecDeque::new(),
             delayed: Vec::new(),
             next_generation: 1,
             running: 0,
             stopping: false,
             quiet: false,
-            pending_commits: HashMap::new(),
+            pending_commits: FxHashMap::default(),
             refill: false,
             abandoned: Vec::new(),
             ownership: Ownership::new(Duration::from_secs(3600)),
