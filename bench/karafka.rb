@@ -30,3 +30,4 @@ class KarafkaApp < Karafka::App
 end
 
 ActiveJob::Base.queue_adapter = :karafka
+require_relative 'noop_executor' if ENV['BENCH_NOOP']
