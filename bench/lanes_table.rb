@@ -19,7 +19,7 @@ abort 'bench/lanes_table.rb: no summaries' if summaries.empty?
 def lane_header(runs)
   LANES.select { |lane| runs[lane] }.map do |lane|
     r = runs[lane]
-    "#{lane} (Ruby #{r['ruby']}, Active Job #{r['active_job']}, load #{r['load']})"
+    "#{lane} (Ruby #{r['ruby']}, Active Job #{r['active_job']}, load at its end #{r['load']})"
   end
 end
 
