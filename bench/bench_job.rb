@@ -36,6 +36,13 @@ class BenchJob < ActiveJob::Base
       stamp('last') if n == EXPECTED
     end
 
+    # When the server that stamped `dir` ran its WARM_UP-th job: where the steady window of
+    # bench/throughput.rb and bench/engine_cost.rb starts. Workers append to the timeline in
+    # turn, so it is sorted first.
+    def warmed_up_at(dir)
+      File.read(File.join(dir, 'timeline')).split.map { |stamp| Float(stamp) }.sort.fetch((WARM_UP / 1_000) - 1)
+    end
+
     private
 
     def stamp(name)

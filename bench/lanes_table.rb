@@ -26,7 +26,7 @@ end
 def throughput(runs)
   lanes = LANES.select { |lane| runs[lane] }
   partitions = lanes.flat_map { |lane| runs[lane]['servers'].map { |s| s['partitions'] } }.uniq
-  limit = "| (a) Ruby limit, jobs/s | #{lanes.map { |lane| runs[lane]['limit'].round }.join(' | ')} |"
+  limit = "| (a) Ruby limit, jobs/s (median of every pass; the ratios below are to the best) | #{lanes.map { |lane| runs[lane]['limit'].round }.join(' | ')} |"
   rows = partitions.flat_map do |count|
     servers = lanes.map { |lane| runs[lane]['servers'].find { |s| s['partitions'] == count } }
     ["| (b) server, #{count} partition(s), steady jobs/s | #{servers.map { |s| s ? s['steady'].round : '' }.join(' | ')} |",

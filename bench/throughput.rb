@@ -72,6 +72,7 @@ def karafka_rs(topic, produced)
   best = runs.max_by { |run| run[:steady] }
   limits = measured.map { |pass| pass[:rate] }
   limit = limits.max
+  # stretches: [slowest, median]
   median_ratio = runs.map { |run| run[:stretches].last }.max / measured.map { |pass| pass[:median_stretch] }.max
   bracketed = runs.map { |run| (run[:steady] / run[:bracket]).round(3) }
   best.merge(limit: limit, ratio: best[:steady] / limit, all_steady: runs.map { |run| run[:steady].round },
@@ -87,16 +88,12 @@ def karafka_rs_once(topic, group, produced)
     result = serve(topic, group, dir)
     first, last = %w[first last].map { |name| Float(File.read(File.join(dir, name))) }
     stamps = [first, *File.read(File.join(dir, 'timeline')).split.map { |stamp| Float(stamp) }.sort]
-    result.merge(produced).merge(timings(result[:spawned], first, last)).merge(warmed(stamps, last))
+    # Steady from the WARM_UP-th job on, as (a) is timed after its warm-up (bench_job.rb).
+    warm = BenchJob.warmed_up_at(dir)
+    result.merge(produced).merge(timings(result[:spawned], first, last))
+          .merge(steady: (JOBS - BenchJob::WARM_UP) / (last - warm), warm_up: warm - first)
           .merge(commit_seen: result[:committed] - last, stretches: stretches(stamps))
   end
-end
-
-# The steady rate from the WARM_UP-th job on, as (a) is timed after its warm-up
-# (bench_job.rb, WARM_UP), and how long the warm-up took.
-def warmed(stamps, last)
-  warm = stamps.fetch(BenchJob::WARM_UP / 1_000)
-  { steady: (JOBS - BenchJob::WARM_UP) / (last - warm), warm_up: warm - stamps.first }
 end
 
 # Jobs/s of each stretch of 1,000 jobs (bench_job.rb's `timeline`): [slowest, median], telling
@@ -166,7 +163,7 @@ def build_drain
 end
 
 # boot: spawn -> 1st job (message); total: spawn -> N-th; the rates with and without boot
-# (the server's steady rate is then taken after its warm-up: #warmed).
+# (the server's steady rate is then taken after its warm-up: #karafka_rs_once).
 def timings(spawned, first, last)
   { boot: first - spawned, total: last - spawned, with_boot: JOBS / (last - spawned),
     steady: (JOBS - 1) / (last - first) }
