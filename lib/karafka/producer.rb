@@ -3,6 +3,7 @@
 require_relative 'producer/message'
 require_relative 'producer/delivery_report'
 require_relative 'producer/delivery_handle'
+require_relative 'producer/labels'
 require_relative 'producer/undelivered'
 require_relative 'producer/exit_flush'
 require_relative 'producer/water_drop_api'
@@ -61,19 +62,24 @@ module Karafka
     # @raise [Errors::DeliveryError] naming how many failed
     def produce_many_sync(messages)
       messages = @middleware.run_many(messages) unless @middleware.empty?
-      produce_rows_sync(messages.map { |message| Message.to_row(message) }, messages)
+      reports = produce_rows_sync(messages.map { |message| Message.to_row(message) }, messages)
+      messages.each_with_index { |message, index| reports[index].label = message[:label] }
+      reports
     end
 
     # @param messages [Array<Hash>]
     # @return [Array<DeliveryHandle>] one per message, as WaterDrop's
     def produce_many_async(messages)
       messages = @middleware.run_many(messages) unless @middleware.empty?
-      rows = messages.map { |message| Message.to_row(message) }
+      rows = labelled(messages, messages.map { |message| Message.to_row(message) })
       start_reporter
       instrument(rows.size == 1 ? 'message.produced_async' : 'messages.produced_async', rows, messages) do
         pending = native._produce_async_tracked(rows)
-        Array.new(rows.size) { |index| DeliveryHandle.new(pending, index) }
+        Array.new(rows.size) { |index| DeliveryHandle.new(pending, index, messages[index][:label]) }
       end
+    rescue StandardError
+      forget_labels(rows)
+      raise
     end
 
     # For the job dispatcher, whose rows are valid as built: it skips a Hash and its checks per
@@ -92,11 +98,14 @@ module Karafka
     # @api private (see produce_rows_sync; no delivery handles: jobs' dispatches never wait)
     # @return [Integer] messages enqueued
     def produce_rows_async(rows, messages = nil)
-      rows, messages = through_middleware(rows) unless messages || @middleware.empty?
+      rows, messages = through_middleware(rows, async: true) unless messages || @middleware.empty?
       start_reporter
       instrument(rows.size == 1 ? 'message.produced_async' : 'messages.produced_async', rows, messages) do
         native._produce_async(rows)
       end
+    rescue StandardError
+      forget_labels(rows)
+      raise
     end
 
     # A variant: the same API with its own topic settings (acks, compression, timeouts).
@@ -131,7 +140,8 @@ module Karafka
       delivered = @variants.each_value.map { |variant| variant.close(timeout_ms) }.all?
       stop_reporter
       flushed, failures, dropped = native._close(timeout_ms)
-      undelivered = Undelivered.new(failures, dropped)
+      undelivered = Undelivered.new(failures, dropped, @labels)
+      @labels.clear
       @undelivered_count += undelivered.count
       undelivered.report(@monitor, during: "when the producer closed (flush bound #{timeout_ms} ms)")
       @closed = true
@@ -171,6 +181,7 @@ module Karafka
       @reporter_mutex = Mutex.new
       @variants = {}
       @undelivered_count = 0
+      @labels = Labels.new
       @closed = false
       @middleware = middleware # a WaterDrop::Producer's may have steps from before its setup
     end
@@ -201,15 +212,33 @@ module Karafka
         Instrumentation::LibrdkafkaLog.ensure_running
         @reporter = nil
         @variants = {}
+        @labels = Labels.new # the parent's in-flight labels are the parent's to report
         @native_pid = ::Process.pid
       end
     end
 
     # Jobs' rows as message hashes through the middleware, and back.
     # @return [Array(Array<Native::OutgoingMessage>, Array<Hash>)]
-    def through_middleware(rows)
+    def through_middleware(rows, async: false)
       messages = @middleware.run_many(rows.map { |row| Message.from_row(row) })
-      [messages.map { |message| Message.to_row(message) }, messages]
+      rows = messages.map { |message| Message.to_row(message) }
+      [async ? labelled(messages, rows) : rows, messages]
+    end
+
+    # A dispatch that raised was not sent, or not all of it: what was sent reports without its
+    # label rather than the producer keeping labels that nothing will settle.
+    def forget_labels(rows)
+      rows&.each { |row| @labels.take(row.label) }
+    end
+
+    # Async rows carry their messages' label tokens: a label waits in {Labels} for the
+    # delivery's fate. Tokens are taken once every message is valid, so none is left behind.
+    # @return [Array<Native::OutgoingMessage>] rows
+    def labelled(messages, rows)
+      messages.each_with_index do |message, index|
+        rows[index].label = @labels.register(message[:label]) unless message[:label].nil?
+      end
+      rows
     end
 
     # Message hashes for the event are built only when someone listens. WaterDrop's payloads:
@@ -255,8 +284,9 @@ module Karafka
 
     def report_failures
       while (taken = native._take_failures(1_000))
-        failures, dropped = taken
-        failures.each { |failure| report_failure(failure) }
+        failures, dropped, settled = taken
+        @labels.settle(settled)
+        failures.each { |failure| report_failure(failure, @labels.take(failure.label)) }
         Karafka.logger.error("#{dropped} more async delivery failures were not kept (too many)") if dropped.positive?
       end
     rescue Errors::ClosedError
@@ -264,9 +294,10 @@ module Karafka
     end
 
     # @param failure [Native::DeliveryFailure]
-    def report_failure(failure)
+    # @param label [Object, nil] the message's WaterDrop label
+    def report_failure(failure, label)
       if @monitor.listening?('error.occurred')
-        @monitor.instrument('error.occurred', Undelivered.event(failure))
+        @monitor.instrument('error.occurred', Undelivered.event(failure, label))
       else
         job = failure.job_class ? " (#{failure.job_class} #{failure.job_id})" : ''
         Karafka.logger.error("Async delivery to #{failure.topic}/#{failure.partition} failed#{job}: " \

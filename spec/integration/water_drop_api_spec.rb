@@ -87,6 +87,66 @@ RSpec.describe 'WaterDrop’s producer API' do
     producer&.close(0)
   end
 
+  it 'keeps each message’s label on its delivery handle and report, sync and async (WaterDrop’s Labeling doc)' do
+    topic = create_topic('waterdrop-labels')
+    producer = Karafka::Producer.new(kafka: kafka)
+
+    expect(producer.produce_sync(topic: topic, payload: 'a', label: 'unique-id').label).to eq('unique-id')
+    expect(producer.produce_sync(topic: topic, payload: 'unlabelled').label).to be_nil
+    many = producer.produce_many_sync(Array.new(3) { |i| { topic: topic, payload: 'b', label: { type: :sync, n: i } } })
+    expect(many.map(&:label)).to eq(Array.new(3) { |i| { type: :sync, n: i } })
+
+    message = { topic: topic, payload: 'c' }
+    message[:label] = message # the doc's self-reference
+    handle = producer.produce_async(message)
+    expect(handle.label).to be(message)
+    expect(handle.wait.label).to be(message)
+    handles = producer.produce_many_async(Array.new(3) { |i| { topic: topic, payload: 'd', label: { type: :async, n: i } } })
+    expect(handles.map(&:label)).to eq(Array.new(3) { |i| { type: :async, n: i } })
+    expect(handles.map { |h| h.wait.label }).to eq(handles.map(&:label))
+    # Delivered labels are forgotten (a producer of labelled messages must not grow), and so
+    # are those of a dispatch that raised (its second message is over message.max.bytes).
+    expect { producer.produce_many_async([{ topic: topic, payload: 'e', label: 1 }, { topic: topic, payload: 'x' * 2_000_000, label: 2 }]) }
+      .to raise_error(Karafka::Errors::ProduceError, /MessageSizeTooLarge/)
+    kept = -> { producer.instance_variable_get(:@labels).size }
+    expect(wait_until(message: 'the delivered messages’ labels to be forgotten') { kept.call.zero? }).to be(true)
+  ensure
+    producer&.close(0)
+  end
+
+  it 'gives a failed async message’s label to error.occurred in its delivery_report, also when nobody kept the handle' do
+    topic = create_topic('waterdrop-label-failure')
+    producer = Karafka::Producer.new(kafka: kafka)
+    failed = Queue.new
+    producer.monitor.subscribe('error.occurred') do |event|
+      failed << [event[:delivery_report].label, event[:delivery_report].partition, event[:label]] if event[:type] == 'librdkafka.dispatch_error'
+    end
+
+    producer.produce_async(topic: topic, payload: 'x', partition: 5, label: { type: :async, id: 42 }) # no partition 5
+    producer.produce_many_async([{ topic: topic, payload: 'ok', label: 'fine' }, { topic: topic, payload: 'y', partition: 7, label: 'lost-7' }])
+    reported = Array.new(2) { wait_until(message: 'both failures reported') { failed.empty? ? nil : failed.pop } }
+
+    expect(reported).to contain_exactly([{ type: :async, id: 42 }, 5, { type: :async, id: 42 }], ['lost-7', 7, 'lost-7'])
+    expect(wait_until(message: 'every label settled') { producer.instance_variable_get(:@labels).size.zero? }).to be(true)
+  ensure
+    producer&.close(0)
+  end
+
+  it 'sets the timestamp a message is given, as a Time or as milliseconds, and rejects any other' do
+    topic = create_topic('waterdrop-timestamp')
+    at = Time.at(1_700_000_000, 123, :millisecond)
+
+    Karafka.producer.produce_sync(topic: topic, payload: 'time', timestamp: at)
+    Karafka.producer.produce_async(topic: topic, payload: 'ms', timestamp: 1_600_000_000_456).wait
+    Karafka.producer.produce_sync(topic: topic, payload: 'now')
+
+    stamps = Karafka::Admin.read_topic(topic, 0, 3).map { |m| [m.raw_payload, (m.timestamp.to_r * 1000).to_i] }
+    expect(stamps.first(2)).to eq([['time', 1_700_000_000_123], ['ms', 1_600_000_000_456]])
+    expect(stamps.last.last).to be_within(60_000).of((Time.now.to_r * 1000).to_i)
+    expect { Karafka.producer.produce_sync(topic: topic, payload: 'x', timestamp: '2024-01-01') }
+      .to raise_error(Karafka::Errors::MessageInvalidError, /timestamp must be a Time or an Integer/)
+  end
+
   it 'keeps tags, as WaterDrop’s producer does' do
     Karafka.producer.tags.add(:team, 'payments')
     expect(Karafka.producer.tags.to_a).to eq(['payments'])

@@ -63,7 +63,8 @@ module Karafka
         key: 'must be a String or nil',
         partition_key: 'must be a String or nil',
         partition: 'must be an Integer >= 0 or nil',
-        headers: 'must be a Hash of String => String'
+        headers: 'must be a Hash of String => String',
+        timestamp: 'must be a Time or an Integer (milliseconds since the epoch) or nil'
       }
     }.freeze
 

@@ -9,7 +9,7 @@ module Karafka
 
     # An async message that was not delivered (`Native::Producer#_take_failures`, `#_close`):
     # `code`, `message`, `retryable`, `fatal` as in {Delivery}; `job_class` / `job_id` when its
-    # payload was a serialized job.
-    DeliveryFailure = Struct.new(:topic, :partition, :code, :message, :retryable, :fatal, :job_class, :job_id)
+    # payload was a serialized job; `label` its {Producer::Labels} token when it had a label.
+    DeliveryFailure = Struct.new(:topic, :partition, :code, :message, :retryable, :fatal, :job_class, :job_id, :label)
   end
 end

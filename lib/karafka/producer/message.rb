@@ -10,7 +10,8 @@ module Karafka
       module_function
 
       # @param message [Hash] `topic:`, `payload:`, optional `key:`, `partition_key:`,
-      #   `partition:`, `headers:`
+      #   `partition:`, `headers:`, `timestamp:` (a Time or ms since the epoch); its `label:`
+      #   is the producer's to keep (see {Labels})
       # @return [Native::OutgoingMessage]
       # @raise [Errors::MessageInvalidError]
       def to_row(message)
@@ -26,7 +27,7 @@ module Karafka
         invalid!(:partition, message) unless partition.nil? || (partition.is_a?(Integer) && partition >= 0)
 
         Native::OutgoingMessage.new(topic.to_s, message[:payload], message[:key], message[:partition_key], partition,
-                                    header_pairs(message))
+                                    header_pairs(message), timestamp_ms(message))
       end
 
       # The inverse of {to_row}: the message as a Hash, without its empty fields.
@@ -34,9 +35,19 @@ module Karafka
       # @return [Hash]
       def from_row(row)
         message = { topic: row.topic, payload: row.payload, key: row.key, partition_key: row.partition_key,
-                    partition: row.partition }.compact
+                    partition: row.partition, timestamp: row.timestamp }.compact
         message[:headers] = row.headers.to_h unless row.headers.empty?
         message
+      end
+
+      # WaterDrop takes a Time or an Integer (ms); librdkafka wants ms.
+      def timestamp_ms(message)
+        case (timestamp = message[:timestamp])
+        when nil then nil
+        when Time then (timestamp.to_r * 1000).to_i
+        when Integer then timestamp
+        else invalid!(:timestamp, message)
+        end
       end
 
       def header_pairs(message)

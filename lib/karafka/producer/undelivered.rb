@@ -14,8 +14,10 @@ module Karafka
 
       # @param failures [Array<Native::DeliveryFailure>]
       # @param dropped [Integer] failures that were counted but not kept (memory bound)
-      def initialize(failures, dropped)
+      # @param labels [Labels] where the failures' WaterDrop labels wait
+      def initialize(failures, dropped, labels)
         @failures = failures
+        @labels = labels
         @count = failures.size + dropped
         @dropped = dropped
       end
@@ -32,7 +34,7 @@ module Karafka
         return if none?
 
         if monitor.listening?('error.occurred')
-          @failures.each { |failure| monitor.instrument('error.occurred', Undelivered.event(failure)) }
+          @failures.each { |failure| monitor.instrument('error.occurred', Undelivered.event(failure, @labels.take(failure.label))) }
         end
         Karafka.logger.error(summary(during))
       end
@@ -50,15 +52,19 @@ module Karafka
           "errors: #{codes.join(', ')}; topics: #{@failures.map(&:topic).uniq.join(', ')}"
       end
 
-      # The `error.occurred` payload of one failed async message.
+      # The `error.occurred` payload of one failed async message, as WaterDrop's: `error`,
+      # `topic`, `partition`, `label`, and its `delivery_report` (whose `label` is the message's);
+      # and karafka-rs' `job_class` / `job_id` when it was a job.
       # @param failure [Native::DeliveryFailure]
+      # @param label [Object, nil] the message's WaterDrop label
       # @return [Hash]
-      def self.event(failure)
+      def self.event(failure, label)
         error = Errors::ProduceError.new("#{failure.code}: #{failure.message}", code: failure.code,
                                                                                 retryable: failure.retryable,
                                                                                 fatal: failure.fatal)
+        report = DeliveryReport.new(topic: failure.topic, partition: failure.partition, error: error, label: label)
         { type: 'librdkafka.dispatch_error', error: error, topic: failure.topic, partition: failure.partition,
-          job_class: failure.job_class, job_id: failure.job_id }.compact
+          delivery_report: report, label: label, job_class: failure.job_class, job_id: failure.job_id }.compact
       end
     end
   end

@@ -48,10 +48,11 @@ module Karafka
           offset = extras[:offset] || @next_offsets[[topic, partition]]
           @next_offsets[[topic, partition]] = [@next_offsets[[topic, partition]], offset + 1].max
           @produced_messages << ProducedMessage[message]
+          timestamp = row.timestamp ? Time.at(Rational(row.timestamp, 1000)) : Time.now
           consumed = Message.new(raw_payload: row.payload, key: row.key, headers: row.headers.to_h, offset: offset,
-                                 partition: partition, topic: topic, timestamp: Time.now)
+                                 partition: partition, topic: topic, timestamp: timestamp)
           @deliveries << Delivery.new(consumed, extras[:consumer_group])
-          Karafka::Producer::DeliveryReport.new(topic: topic, partition: partition, offset: offset)
+          Karafka::Producer::DeliveryReport.new(topic: topic, partition: partition, offset: offset, label: message[:label])
         end
       end
 

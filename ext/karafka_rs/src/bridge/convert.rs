@@ -35,7 +35,7 @@ pub fn optional_bytes(ruby: &Ruby, value: Value) -> Result<Option<Vec<u8>>, Erro
 }
 
 /// `Karafka::Native::OutgoingMessage` (lib/karafka/native/outgoing_message.rb).
-pub static OUTGOING_MESSAGE: StructClass<6> = StructClass::new(
+pub static OUTGOING_MESSAGE: StructClass<8> = StructClass::new(
     "Karafka::Native::OutgoingMessage",
     [
         "topic",
@@ -44,6 +44,8 @@ pub static OUTGOING_MESSAGE: StructClass<6> = StructClass::new(
         "partition_key",
         "partition",
         "headers",
+        "timestamp",
+        "label",
     ],
 );
 
@@ -53,7 +55,7 @@ pub fn fields(ruby: &Ruby, value: Value) -> Result<Fields<'static>, Error> {
 }
 
 /// An `OutgoingMessage`, read by member name.
-pub type Fields<'a> = View<'a, 6>;
+pub type Fields<'a> = View<'a, 8>;
 
 /// A message's headers (`[[name, value], ...]`), copied (most messages have none: no
 /// allocation then).
@@ -102,6 +104,8 @@ pub unsafe fn message_ref<'a>(
         key: borrowed_bytes(ruby, fields.value("key")?)?,
         partition: fields.get("partition")?,
         headers,
+        timestamp: fields.get("timestamp")?,
+        label: fields.get("label")?,
     })
 }
 
@@ -125,6 +129,8 @@ pub fn message(ruby: &Ruby, value: Value) -> Result<OutgoingMessage, Error> {
         partition_key: optional_bytes(ruby, fields.value("partition_key")?)?,
         partition: fields.get("partition")?,
         headers,
+        timestamp: fields.get("timestamp")?,
+        label: fields.get("label")?,
     })
 }
 

@@ -14,7 +14,7 @@ use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
 use crate::bridge::pending_deliveries::PendingDeliveries;
 use crate::core::error::CoreError;
 use crate::core::error_code::ErrorCode;
-use crate::core::produce::delivery::{DeliveryFailure, JobLabel, Report, SyncBatch};
+use crate::core::produce::delivery::{DeliveryFailure, JobLabel, Report, SyncBatch, Taken};
 use crate::core::produce::producer::{MessageRef, OutgoingMessage, Producer as CoreProducer};
 use crate::core::wait::Interrupt;
 
@@ -226,9 +226,10 @@ impl Producer {
         Ok(out)
     }
 
-    /// Waits up to `timeout_ms` for async delivery failures: `[rows, dropped]` (rows as
-    /// [`failure_rows`] builds them, `dropped`: failures lost to the queue bound meanwhile), or
-    /// `nil` once `_stop_reporting` ran.
+    /// Waits up to `timeout_ms` for async delivery failures: `[rows, dropped, settled]` (rows
+    /// as [`failure_rows`] builds them, `dropped`: failures lost to the queue bound meanwhile,
+    /// `settled`: label tokens whose labels may be forgotten), or `nil` once `_stop_reporting`
+    /// ran.
     fn take_failures(ruby: &Ruby, rb_self: &Self, timeout_ms: u64) -> Result<Value, Error> {
         let producer = rb_self.producer(ruby)?;
         let failures = producer.async_failures();
@@ -238,13 +239,16 @@ impl Producer {
             || failures.interrupt(&interrupt),
         )? {
             Blocked::Done(taken) => taken,
-            Blocked::Interrupted => Some((Vec::new(), 0)),
+            Blocked::Interrupted => Some(Taken::default()),
         };
         match taken {
             None => Ok(ruby.qnil().as_value()),
-            Some((failures, dropped)) => {
-                Ok((failure_rows(ruby, failures)?, dropped).into_value_with(ruby))
-            }
+            Some(taken) => Ok((
+                failure_rows(ruby, taken.failures)?,
+                taken.dropped,
+                taken.settled_labels,
+            )
+                .into_value_with(ruby)),
         }
     }
 
@@ -312,13 +316,13 @@ impl Producer {
             Blocked::Done(flushed) => flushed,
             Blocked::Interrupted => false,
         };
-        let (undelivered, dropped) = failures.drain();
-        Ok((flushed, failure_rows(ruby, undelivered)?, dropped).into_value_with(ruby))
+        let taken = failures.drain();
+        Ok((flushed, failure_rows(ruby, taken.failures)?, taken.dropped).into_value_with(ruby))
     }
 }
 
 /// `Karafka::Native::DeliveryFailure` (lib/karafka/native/deliveries.rb).
-static DELIVERY_FAILURE: StructClass<8> = StructClass::new(
+static DELIVERY_FAILURE: StructClass<9> = StructClass::new(
     "Karafka::Native::DeliveryFailure",
     [
         "topic",
@@ -329,6 +333,7 @@ static DELIVERY_FAILURE: StructClass<8> = StructClass::new(
         "fatal",
         "job_class",
         "job_id",
+        "label",
     ],
 );
 /// `Karafka::Native::Delivery` (lib/karafka/native/deliveries.rb).
@@ -361,6 +366,7 @@ fn failure_rows(ruby: &Ruby, failures: Vec<DeliveryFailure>) -> Result<RArray, E
                 f.code.fatal,
                 job.class,
                 job.id,
+                f.label,
             ),
         )?)?;
     }
@@ -376,6 +382,7 @@ fn enqueue_failure(message: &OutgoingMessage, error: CoreError) -> DeliveryFailu
             .unwrap_or(ErrorCode::local("enqueue_failed", false)),
         message: error.to_string(),
         job: JobLabel::read(message.payload.as_deref()),
+        label: message.label,
     }
 }
 

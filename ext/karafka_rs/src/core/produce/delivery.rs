@@ -32,6 +32,8 @@ pub struct DeliveryFailure {
     /// `job_class` and `job_id` read from the payload, when it is a serialized Active Job
     /// (boxed: reports are moved around by value, and most carry none).
     pub job: Option<Box<JobLabel>>,
+    /// The message's WaterDrop label token, if it had a label (producer.rs, `DeliveryTarget`).
+    pub label: Option<u64>,
 }
 
 /// Which job a message carried, so an undelivered one can be reported by class and id.
@@ -181,6 +183,7 @@ impl SyncBatch {
                         code: ErrorCode::local("wait_timeout", true),
                         message: "no delivery report within max_wait_timeout".into(),
                         job: None,
+                        label: None,
                     })
                 })
             })
@@ -218,6 +221,18 @@ struct Queue {
     dropped: usize,
     /// The reporter was stopped: `take` returns at once, failures wait for `drain`.
     reporting_stopped: bool,
+    /// Label tokens of labelled async messages that were delivered, or whose failure was
+    /// dropped: the Ruby side forgets their labels.
+    settled_labels: Vec<u64>,
+}
+
+/// What [`AsyncFailures::take`] and [`AsyncFailures::drain`] hand over.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Taken {
+    pub failures: Vec<DeliveryFailure>,
+    /// Failures dropped (over the bound) since the last take, counted only.
+    pub dropped: usize,
+    pub settled_labels: Vec<u64>,
 }
 
 /// At most this many failures are kept; older ones are counted but dropped, so a dead broker
@@ -228,20 +243,25 @@ impl AsyncFailures {
     pub fn push(&self, failure: DeliveryFailure) {
         let mut queue = lock(&self.queue);
         if queue.failures.len() >= MAX_KEPT_FAILURES {
-            queue.failures.pop_front();
+            if let Some(label) = queue.failures.pop_front().and_then(|f| f.label) {
+                queue.settled_labels.push(label);
+            }
             queue.dropped += 1;
         }
         queue.failures.push_back(failure);
         self.arrived.notify_all();
     }
 
+    /// A labelled async message was delivered. Collected with the next `take`, without waking
+    /// the reporter: one wake-up per delivery would cost more than the label.
+    pub fn settle(&self, label: u64) {
+        lock(&self.queue).settled_labels.push(label);
+    }
+
     /// Waits up to `timeout` for failures and takes them all with the count of those dropped
-    /// meanwhile (empty on timeout/interrupt). `None` once [`AsyncFailures::stop_reporting`] ran.
-    pub fn take(
-        &self,
-        timeout: Duration,
-        interrupt: &Interrupt,
-    ) -> Option<(Vec<DeliveryFailure>, usize)> {
+    /// meanwhile and the labels settled (empty on timeout/interrupt). `None` once
+    /// [`AsyncFailures::stop_reporting`] ran.
+    pub fn take(&self, timeout: Duration, interrupt: &Interrupt) -> Option<Taken> {
         let mut queue = lock(&self.queue);
         if queue.failures.is_empty() && !interrupt.is_set() && !queue.reporting_stopped {
             queue = wait_on(&self.arrived, queue, Some(timeout));
@@ -259,13 +279,16 @@ impl AsyncFailures {
     }
 
     /// Every failure not taken yet, and how many were dropped (for the report at close).
-    pub fn drain(&self) -> (Vec<DeliveryFailure>, usize) {
+    pub fn drain(&self) -> Taken {
         Self::take_all(&mut lock(&self.queue))
     }
 
-    fn take_all(queue: &mut Queue) -> (Vec<DeliveryFailure>, usize) {
-        let dropped = std::mem::take(&mut queue.dropped);
-        (queue.failures.drain(..).collect(), dropped)
+    fn take_all(queue: &mut Queue) -> Taken {
+        Taken {
+            failures: queue.failures.drain(..).collect(),
+            dropped: std::mem::take(&mut queue.dropped),
+            settled_labels: std::mem::take(&mut queue.settled_labels),
+        }
     }
 
     pub fn interrupt(&self, interrupt: &Interrupt) {
@@ -342,12 +365,21 @@ mod tests {
                 code: ErrorCode::local("x", false),
                 message: i.to_string(),
                 job: None,
+                label: Some(i as u64),
             });
         }
-        let (taken, dropped) = failures.take(Duration::ZERO, &Interrupt::new()).unwrap();
-        assert_eq!(taken.len(), MAX_KEPT_FAILURES);
-        assert_eq!(taken[0].message, "5");
-        assert_eq!(dropped, 5, "dropped failures are counted, not forgotten");
+        let taken = failures.take(Duration::ZERO, &Interrupt::new()).unwrap();
+        assert_eq!(taken.failures.len(), MAX_KEPT_FAILURES);
+        assert_eq!(taken.failures[0].message, "5");
+        assert_eq!(
+            taken.dropped, 5,
+            "dropped failures are counted, not forgotten"
+        );
+        assert_eq!(
+            taken.settled_labels,
+            vec![0, 1, 2, 3, 4],
+            "a dropped failure's label is settled, so Ruby does not keep it forever"
+        );
     }
 
     #[test]
@@ -360,11 +392,27 @@ mod tests {
             code: ErrorCode::local("purge_queue", false),
             message: "purged".into(),
             job: None,
+            label: None,
         });
         assert!(failures
             .take(Duration::from_secs(5), &Interrupt::new())
             .is_none());
-        assert_eq!(failures.drain().0.len(), 1);
+        assert_eq!(failures.drain().failures.len(), 1);
+    }
+
+    #[test]
+    fn settled_labels_go_with_the_next_take_without_waking_it() {
+        let failures = AsyncFailures::default();
+        failures.settle(7);
+        failures.settle(8);
+        let taken = failures.take(Duration::ZERO, &Interrupt::new()).unwrap();
+        assert_eq!(taken.settled_labels, vec![7, 8]);
+        assert!(taken.failures.is_empty());
+        let again = failures.take(Duration::ZERO, &Interrupt::new()).unwrap();
+        assert!(
+            again.settled_labels.is_empty(),
+            "each settled label is handed over once"
+        );
     }
 
     #[test]

@@ -38,6 +38,11 @@ pub struct OutgoingMessage {
     pub partition_key: Option<Vec<u8>>,
     pub partition: Option<i32>,
     pub headers: Vec<(String, Vec<u8>)>,
+    /// Milliseconds since the epoch (WaterDrop's `timestamp:`); else librdkafka's clock.
+    pub timestamp: Option<i64>,
+    /// The token under which `Karafka::Producer` keeps the message's WaterDrop `label:`
+    /// (any Ruby object, so it stays on the Ruby side; see [`DeliveryTarget`]).
+    pub label: Option<u64>,
 }
 
 /// A message to send, borrowed: from an [`OutgoingMessage`], or straight from Ruby strings
@@ -49,6 +54,8 @@ pub struct MessageRef<'a> {
     pub key: Option<&'a [u8]>,
     pub partition: Option<i32>,
     pub headers: &'a [(String, Vec<u8>)],
+    pub timestamp: Option<i64>,
+    pub label: Option<u64>,
 }
 
 impl OutgoingMessage {
@@ -59,6 +66,8 @@ impl OutgoingMessage {
             key: self.key.as_deref(),
             partition: self.partition,
             headers: &self.headers,
+            timestamp: self.timestamp,
+            label: self.label,
         }
     }
 }
@@ -72,6 +81,8 @@ impl MessageRef<'_> {
             partition_key: None,
             partition: self.partition,
             headers: self.headers.to_vec(),
+            timestamp: self.timestamp,
+            label: self.label,
         }
     }
 }
@@ -79,6 +90,9 @@ impl MessageRef<'_> {
 /// Where a delivery report goes: a waiting sync call, or the async failure queue.
 pub struct DeliveryTarget {
     batch: Option<(Arc<SyncBatch>, usize)>,
+    /// A labelled async message's token: its failure carries it, and its success settles
+    /// it, so that the Ruby side can forget the label (see [`AsyncFailures::settle`]).
+    label: Option<u64>,
 }
 
 pub struct DeliveryContext {
@@ -97,8 +111,13 @@ impl ProducerContext for DeliveryContext {
     // Runs on the ThreadedProducer's poll thread: plain Rust only.
     fn delivery(&self, result: &DeliveryResult<'_>, target: Self::DeliveryOpaque) {
         // Async successes need no report: skip building one (a String per message).
-        if target.batch.is_none() && result.is_ok() {
-            return;
+        if result.is_ok() {
+            if let Some(label) = target.label {
+                self.async_failures.settle(label);
+            }
+            if target.batch.is_none() {
+                return;
+            }
         }
         let report: Report = match result {
             Ok(message) => Ok(Delivered {
@@ -112,6 +131,7 @@ impl ProducerContext for DeliveryContext {
                 code: ErrorCode::of_error_or_unknown(error),
                 message: error.to_string(),
                 job: JobLabel::read(message.payload()),
+                label: target.label,
             }),
         };
         match (&target.batch, report) {
@@ -242,7 +262,13 @@ impl Producer {
         target: Option<(Arc<SyncBatch>, usize)>,
     ) -> CoreResult<bool> {
         let mut record: BaseRecord<'_, [u8], [u8], Box<DeliveryTarget>> =
-            BaseRecord::with_opaque_to(message.topic, Box::new(DeliveryTarget { batch: target }));
+            BaseRecord::with_opaque_to(
+                message.topic,
+                Box::new(DeliveryTarget {
+                    batch: target,
+                    label: message.label,
+                }),
+            );
         if let Some(payload) = message.payload {
             record = record.payload(payload);
         }
@@ -251,6 +277,9 @@ impl Producer {
         }
         if let Some(partition) = message.partition {
             record = record.partition(partition);
+        }
+        if let Some(timestamp) = message.timestamp {
+            record = record.timestamp(timestamp);
         }
         if !message.headers.is_empty() {
             let headers = message

@@ -338,6 +338,7 @@ fn parse(payload: &[u8], headers: &[(String, Vec<u8>)]) -> Result<(i64, Outgoing
             .filter(|(name, _)| !name.starts_with(SCHEDULE_HEADER_PREFIX))
             .cloned()
             .collect(),
+        ..Default::default()
     };
     Ok((due_ms, target))
 }

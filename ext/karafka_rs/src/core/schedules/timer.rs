@@ -206,6 +206,7 @@ fn send_all(producer: &Producer, messages: &[OutgoingMessage]) -> Vec<Result<(),
                         .unwrap_or(ErrorCode::local("enqueue_failed", false)),
                     message: e.to_string(),
                     job: None,
+                    label: None,
                 }),
             );
         }

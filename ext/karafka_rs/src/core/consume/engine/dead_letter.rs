@@ -181,6 +181,7 @@ pub fn message(
             .then(|| job.tp.partition.to_string().into_bytes()),
         partition: None,
         headers,
+        ..Default::default()
     }
 }
 
