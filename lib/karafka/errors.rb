@@ -76,16 +76,22 @@ module Karafka
     SchedulingNotConfiguredError = Class.new(NotImplementedError)
 
     # `produce_sync` / `produce_many_sync` got a failed delivery report. Its `code` is the first
-    # failure's; `retryable?` when every failure is, `fatal?` when any is.
+    # failure's; `retryable?` when every failure is, `fatal?` when any is. It is WaterDrop's
+    # `ProduceManyError` too: `dispatched` has a delivery handle for each message that may have
+    # reached Kafka (delivered, or not reported within the wait); the others did not.
     class DeliveryError < ProduceError
       # @return [Array<Hash>] one `{ topic:, partition:, code:, message:, retryable:, fatal: }`
       #   per failed message (`code` a Symbol, as {BaseError#code})
       attr_reader :failures
+      # @return [Array<Producer::DeliveryHandle::Done>]
+      attr_reader :dispatched
 
       # @param failures [Array<Hash>]
       # @param total [Integer] messages in the call
-      def initialize(failures, total)
+      # @param dispatched [Array<Producer::DeliveryHandle::Done>]
+      def initialize(failures, total, dispatched: [])
         @failures = failures
+        @dispatched = dispatched
         first = failures.first
         super("#{failures.size} of #{total} message(s) failed to be delivered; first: " \
               "#{first[:topic]}: #{first[:code]} (#{first[:message]})",

@@ -62,9 +62,7 @@ module Karafka
     # @raise [Errors::DeliveryError] naming how many failed
     def produce_many_sync(messages)
       messages = @middleware.run_many(messages) unless @middleware.empty?
-      reports = produce_rows_sync(messages.map { |message| Message.to_row(message) }, messages)
-      messages.each_with_index { |message, index| reports[index].label = message[:label] }
-      reports
+      produce_rows_sync(messages.map { |message| Message.to_row(message) }, messages)
     end
 
     # @param messages [Array<Hash>]
@@ -77,9 +75,9 @@ module Karafka
         pending = native._produce_async_tracked(rows)
         Array.new(rows.size) { |index| DeliveryHandle.new(pending, index, messages[index][:label]) }
       end
-    rescue StandardError
+    rescue StandardError => e
       forget_labels(rows)
-      raise
+      raised(e, rows, messages, sync: false)
     end
 
     # For the job dispatcher, whose rows are valid as built: it skips a Hash and its checks per
@@ -91,8 +89,10 @@ module Karafka
     def produce_rows_sync(rows, messages = nil)
       rows, messages = through_middleware(rows) unless messages || @middleware.empty?
       instrument(rows.size == 1 ? 'message.produced_sync' : 'messages.produced_sync', rows, messages) do
-        reports(native._produce_sync(rows, @max_wait_timeout))
+        reports(native._produce_sync(rows, @max_wait_timeout), messages)
       end
+    rescue StandardError => e
+      raised(e, rows, messages, sync: true)
     end
 
     # @api private (see produce_rows_sync; no delivery handles: jobs' dispatches never wait)
@@ -103,9 +103,9 @@ module Karafka
       instrument(rows.size == 1 ? 'message.produced_async' : 'messages.produced_async', rows, messages) do
         native._produce_async(rows)
       end
-    rescue StandardError
+    rescue StandardError => e
       forget_labels(rows)
-      raise
+      raised(e, rows, messages, sync: false)
     end
 
     # A variant: the same API with its own topic settings (acks, compression, timeouts).
@@ -252,12 +252,39 @@ module Karafka
     end
 
     # @param deliveries [Array<Native::Delivery>]
-    def reports(deliveries)
-      reports = deliveries.map { |delivery| DeliveryReport.from_delivery(delivery) }
+    # @param messages [Array<Hash>, nil] for their labels (jobs' rows have none)
+    def reports(deliveries, messages)
+      reports = deliveries.each_with_index.map do |delivery, index|
+        DeliveryReport.from_delivery(delivery, messages && messages[index][:label])
+      end
       failures = reports.filter_map { |report| report.error&.failures&.first }
-      raise Errors::DeliveryError.new(failures, deliveries.size) unless failures.empty?
+      return reports if failures.empty?
 
-      reports
+      maybe_delivered = reports.select { |report| report.error.nil? || report.error.code == :wait_timeout }
+      raise Errors::DeliveryError.new(failures, deliveries.size, dispatched: maybe_delivered.map { |report| DeliveryHandle::Done.new(report) })
+    end
+
+    # WaterDrop publishes a dispatch that raised (not taken, not delivered, no report in time)
+    # as `error.occurred` before it re-raises it, so error trackers subscribed to the producer
+    # see sync failures too: `type` `message.produce_sync` / `messages.produce_many_sync` (or
+    # `_async`: an async dispatch that could not be enqueued), `message:` or `messages:`, and a
+    # failed sync dispatch's `dispatched:`. Invalid messages raise before this, unpublished, as
+    # WaterDrop's do.
+    # @raise [StandardError] error, always
+    def raised(error, rows, messages, sync:)
+      if error.is_a?(Errors::ProduceError) && rows && @monitor.listening?('error.occurred')
+        messages ||= rows.map { |row| Message.from_row(row) }
+        payload = if rows.size == 1
+                    { type: sync ? 'message.produce_sync' : 'message.produce_async', message: messages.first }
+                  else
+                    { type: sync ? 'messages.produce_many_sync' : 'messages.produce_many_async', messages: messages }
+                  end
+        # Only a sync failure knows which messages may have gone: an async one that raised
+        # partway does not say how far it got.
+        payload[:dispatched] = error.dispatched if error.respond_to?(:dispatched)
+        @monitor.instrument('error.occurred', { producer_id: id, error: error, **payload })
+      end
+      raise error
     end
 
     # Started on the first async dispatch, so processes that never produce run no thread.

@@ -132,6 +132,49 @@ RSpec.describe 'WaterDrop’s producer API' do
     producer&.close(0)
   end
 
+  # WaterDrop's Error-Handling doc: a ProduceError is "instrumented as error.occurred so we
+  # don't need to re-raise it", and a ProduceManyError's `dispatched` has the handles of what
+  # may have reached Kafka ("those without handles were for sure not delivered").
+  it 'publishes a sync dispatch that raised as error.occurred, and names what may have been dispatched' do
+    topic = create_topic('waterdrop-sync-errors')
+    producer = Karafka::Producer.new(kafka: kafka)
+    errors = []
+    producer.monitor.subscribe('error.occurred') { |event| errors << event }
+
+    expect { producer.produce_sync(topic: topic, payload: 'x', partition: 5) }.to raise_error(WaterDrop::Errors::ProduceError) do |error|
+      expect(errors.map { |e| [e[:type], e[:error], e[:message][:payload], e[:producer_id]] })
+        .to eq([['message.produce_sync', error, 'x', producer.id]])
+    end
+    errors.clear
+    batch = [{ topic: topic, payload: 'ok', label: 'kept' }, { topic: topic, payload: 'bad', partition: 7, label: 'gone' }]
+    expect { producer.produce_many_sync(batch) }.to raise_error(WaterDrop::Errors::ProduceManyError) do |error|
+      expect(error.dispatched.map(&:label)).to eq(['kept'])
+      expect(error.dispatched.first.wait.offset).to eq(0)
+      expect(errors.map { |e| [e[:type], e[:error], e[:messages].size, e[:dispatched]] })
+        .to eq([['messages.produce_many_sync', error, 2, error.dispatched]])
+    end
+    errors.clear
+    expect { producer.produce_async(topic: topic, payload: 'x' * 2_000_000) }.to raise_error(WaterDrop::Errors::ProduceError, /MessageSizeTooLarge/)
+    expect(errors.map { |e| [e[:type], e[:message][:topic]] }).to eq([['message.produce_async', topic]])
+  ensure
+    producer&.close(0)
+  end
+
+  it 'publishes a job whose sync dispatch failed as error.occurred on its producer, before perform_later raises' do
+    topic = create_topic('waterdrop-job-sync-error')
+    producer = Karafka::Producer.new(kafka: kafka.merge('message.timeout.ms': 200, 'bootstrap.servers': '127.0.0.1:1'))
+    errors = []
+    producer.monitor.subscribe('error.occurred') { |event| errors << [event[:type], event[:message][:topic], event[:error].class] }
+    job_class = Class.new(RecordingJob) { karafka_options(dispatch_method: :produce_sync) }
+    stub_const('FailingSyncJob', job_class)
+    FailingSyncJob.karafka_options(producer: ->(_job) { producer })
+
+    expect { FailingSyncJob.set(queue: topic).perform_later('x') }.to raise_error(Karafka::Errors::DeliveryError)
+    expect(errors).to eq([['message.produce_sync', topic, Karafka::Errors::DeliveryError]])
+  ensure
+    producer&.close(0)
+  end
+
   it 'sets the timestamp a message is given, as a Time or as milliseconds, and rejects any other' do
     topic = create_topic('waterdrop-timestamp')
     at = Time.at(1_700_000_000, 123, :millisecond)
