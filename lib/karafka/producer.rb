@@ -4,6 +4,8 @@ require_relative 'producer/message'
 require_relative 'producer/delivery_report'
 require_relative 'producer/delivery_handle'
 require_relative 'producer/labels'
+require_relative 'producer/acknowledgements'
+require_relative 'producer/reporter'
 require_relative 'producer/undelivered'
 require_relative 'producer/exit_flush'
 require_relative 'producer/water_drop_api'
@@ -16,6 +18,7 @@ module Karafka
   # delivery reports and publishes `error.occurred` with `type: 'librdkafka.dispatch_error'`.
   class Producer
     include WaterDropApi
+    include Reporter
 
     # @return [Instrumentation::Monitor] producer events (`message.produced_async`, ...)
     attr_reader :monitor
@@ -139,7 +142,8 @@ module Karafka
 
       delivered = @variants.each_value.map { |variant| variant.close(timeout_ms) }.all?
       stop_reporter
-      flushed, failures, dropped = native._close(timeout_ms)
+      flushed, failures, dropped, acknowledged = native._close(timeout_ms)
+      acknowledged.each { |ack| Acknowledgements.publish(@monitor, id, Acknowledgements.report(ack, @labels)) }
       undelivered = Undelivered.new(failures, dropped, @labels)
       @labels.clear
       @undelivered_count += undelivered.count
@@ -213,6 +217,7 @@ module Karafka
         @reporter = nil
         @variants = {}
         @labels = Labels.new # the parent's in-flight labels are the parent's to report
+        @acknowledging_epoch = nil # the new handle has not been told (Reporter)
         @native_pid = ::Process.pid
       end
     end
@@ -257,6 +262,9 @@ module Karafka
       reports = deliveries.each_with_index.map do |delivery, index|
         DeliveryReport.from_delivery(delivery, messages && messages[index][:label])
       end
+      if @monitor.listening?(Acknowledgements::EVENT)
+        reports.each { |report| Acknowledgements.publish(@monitor, id, report) unless report.error }
+      end
       failures = reports.filter_map { |report| report.error&.failures&.first }
       return reports if failures.empty?
 
@@ -285,51 +293,6 @@ module Karafka
         @monitor.instrument('error.occurred', { producer_id: id, error: error, **payload })
       end
       raise error
-    end
-
-    # Started on the first async dispatch, so processes that never produce run no thread.
-    def start_reporter
-      return if @reporter&.alive?
-
-      @reporter_mutex.synchronize do
-        return if @reporter&.alive?
-
-        @reporter = Thread.new { report_failures }
-        @reporter.name = 'karafka.producer.reporter'
-      end
-    end
-
-    # Close takes over from here: what fails from now on is reported by `close`, in one place.
-    def stop_reporter
-      return unless @reporter
-
-      native._stop_reporting
-      @reporter.join(5)
-    rescue Errors::ClosedError
-      nil
-    end
-
-    def report_failures
-      while (taken = native._take_failures(1_000))
-        failures, dropped, settled = taken
-        @labels.settle(settled)
-        failures.each { |failure| report_failure(failure, @labels.take(failure.label)) }
-        Karafka.logger.error("#{dropped} more async delivery failures were not kept (too many)") if dropped.positive?
-      end
-    rescue Errors::ClosedError
-      nil
-    end
-
-    # @param failure [Native::DeliveryFailure]
-    # @param label [Object, nil] the message's WaterDrop label
-    def report_failure(failure, label)
-      if @monitor.listening?('error.occurred')
-        @monitor.instrument('error.occurred', Undelivered.event(failure, label))
-      else
-        job = failure.job_class ? " (#{failure.job_class} #{failure.job_id})" : ''
-        Karafka.logger.error("Async delivery to #{failure.topic}/#{failure.partition} failed#{job}: " \
-                             "#{failure.code}: #{failure.message}")
-      end
     end
   end
 end

@@ -132,6 +132,30 @@ RSpec.describe 'WaterDrop’s producer API' do
     producer&.close(0)
   end
 
+  it 'publishes message.acknowledged for each delivered message, with its delivery_report and label, only while someone listens' do
+    topic = create_topic('waterdrop-acknowledged')
+    producer = Karafka::Producer.new(kafka: kafka)
+    producer.produce_async(topic: topic, payload: 'unheard', label: 'before').wait # nobody listens yet: not reported
+    acked = Queue.new
+    producer.monitor.subscribe('message.acknowledged') do |event|
+      acked << [event[:delivery_report].label, event[:offset], event[:delivery_report].offset, event[:topic], event[:producer_id]]
+    end
+    heard = lambda do |count|
+      Array.new(count) { wait_until(message: 'the acknowledgements') { acked.empty? ? nil : acked.pop } }
+    end
+
+    producer.produce_sync(topic: topic, payload: 'sync', label: 'sync')
+    expect(heard.call(1)).to eq([['sync', 1, 1, topic, producer.id]])
+    producer.produce_many_async(Array.new(3) { |i| { topic: topic, payload: 'async', label: "a#{i}" } })
+    producer.produce_rows_async([Karafka::Native::OutgoingMessage.new(topic, 'job-like', nil, nil, nil, [])]) # jobs' path
+    expect(heard.call(4).sort_by { |row| row[1] }).to eq([['a0', 2, 2, topic, producer.id], ['a1', 3, 3, topic, producer.id],
+                                      ['a2', 4, 4, topic, producer.id], [nil, 5, 5, topic, producer.id]])
+    expect(acked).to be_empty
+    expect(producer.instance_variable_get(:@labels).size).to eq(0)
+  ensure
+    producer&.close(0)
+  end
+
   # WaterDrop's Error-Handling doc: a ProduceError is "instrumented as error.occurred so we
   # don't need to re-raise it", and a ProduceManyError's `dispatched` has the handles of what
   # may have reached Kafka ("those without handles were for sure not delivered").

@@ -35,6 +35,7 @@ module Karafka
       message.produced_sync
       messages.produced_async
       messages.produced_sync
+      message.acknowledged
       app.before_warmup
       swarm.manager.before_fork
       swarm.manager.after_fork
@@ -71,7 +72,7 @@ module Karafka
       rebalance.partitions_assign rebalance.partitions_revoke
       producer.connected producer.closing producer.closed producer.disconnecting
       producer.disconnected producer.reload producer.reloaded
-      message.acknowledged message.buffered message.purged messages.buffered
+      message.buffered message.purged messages.buffered
       buffer.flushed_async buffer.flushed_sync buffer.purged
       transaction.started transaction.committed transaction.aborted
       transaction.marked_as_consumed transaction.finished

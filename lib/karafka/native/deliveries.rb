@@ -11,5 +11,10 @@ module Karafka
     # `code`, `message`, `retryable`, `fatal` as in {Delivery}; `job_class` / `job_id` when its
     # payload was a serialized job; `label` its {Producer::Labels} token when it had a label.
     DeliveryFailure = Struct.new(:topic, :partition, :code, :message, :retryable, :fatal, :job_class, :job_id, :label)
+
+    # An async message the broker took, reported while someone listens to WaterDrop's
+    # `message.acknowledged` (`Native::Producer#_acknowledge`): `label` is its
+    # {Producer::Labels} token when it had a label.
+    Acknowledgement = Struct.new(:topic, :partition, :offset, :label)
   end
 end

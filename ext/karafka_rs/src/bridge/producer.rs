@@ -14,7 +14,9 @@ use crate::bridge::nogvl::{blocking, without_gvl, Blocked};
 use crate::bridge::pending_deliveries::PendingDeliveries;
 use crate::core::error::CoreError;
 use crate::core::error_code::ErrorCode;
-use crate::core::produce::delivery::{DeliveryFailure, JobLabel, Report, SyncBatch, Taken};
+use crate::core::produce::delivery::{
+    Acknowledged, DeliveryFailure, JobLabel, Report, SyncBatch, Taken,
+};
 use crate::core::produce::producer::{MessageRef, OutgoingMessage, Producer as CoreProducer};
 use crate::core::wait::Interrupt;
 
@@ -226,13 +228,14 @@ impl Producer {
         Ok(out)
     }
 
-    /// Waits up to `timeout_ms` for async delivery failures: `[rows, dropped, settled]` (rows
-    /// as [`failure_rows`] builds them, `dropped`: failures lost to the queue bound meanwhile,
-    /// `settled`: label tokens whose labels may be forgotten), or `nil` once `_stop_reporting`
-    /// ran.
+    /// Waits up to `timeout_ms` for async delivery reports: `[failures, dropped, settled,
+    /// acknowledged, acknowledged_dropped]` (failures as [`failure_rows`] builds them,
+    /// `dropped`: failures lost to the queue bound meanwhile, `settled`: label tokens whose
+    /// labels may be forgotten, `acknowledged`: `Karafka::Native::Acknowledgement`s, while
+    /// `_acknowledge(true)`), or `nil` once `_stop_reporting` ran.
     fn take_failures(ruby: &Ruby, rb_self: &Self, timeout_ms: u64) -> Result<Value, Error> {
         let producer = rb_self.producer(ruby)?;
-        let failures = producer.async_failures();
+        let failures = producer.async_reports();
         let interrupt = Interrupt::new();
         let taken = match without_gvl(
             || failures.take(Duration::from_millis(timeout_ms), &interrupt),
@@ -247,15 +250,27 @@ impl Producer {
                 failure_rows(ruby, taken.failures)?,
                 taken.dropped,
                 taken.settled_labels,
+                acknowledgement_rows(ruby, taken.acknowledged)?,
+                taken.acknowledged_dropped,
             )
                 .into_value_with(ruby)),
         }
     }
 
+    /// Whether async deliveries are reported to `_take_failures` (someone listens to
+    /// `message.acknowledged`).
+    fn acknowledge(ruby: &Ruby, rb_self: &Self, on: bool) -> Result<(), Error> {
+        rb_self
+            .producer(ruby)?
+            .async_reports()
+            .set_acknowledging(on);
+        Ok(())
+    }
+
     /// Ends the reporter thread's `_take_failures` loop, so that `_close` collects what fails
     /// from then on (and reports it in one place).
     fn stop_reporting(ruby: &Ruby, rb_self: &Self) -> Result<(), Error> {
-        rb_self.producer(ruby)?.async_failures().stop_reporting();
+        rb_self.producer(ruby)?.async_reports().stop_reporting();
         Ok(())
     }
 
@@ -283,9 +298,10 @@ impl Producer {
     }
 
     /// Flushes for at most `timeout_ms`, gives up on what is still undelivered then, and
-    /// releases librdkafka's handle. Returns `[flushed, failures, dropped]`: every message that
-    /// failed since `_stop_reporting` (or since the last `_take_failures`), including those
-    /// given up on here, so the caller can report them. Already closed: `[true, [], 0]`.
+    /// releases librdkafka's handle. Returns `[flushed, failures, dropped, acknowledged]`: every
+    /// message that failed since `_stop_reporting` (or since the last `_take_failures`),
+    /// including those given up on here, so the caller can report them, and the deliveries
+    /// acknowledged meanwhile. Already closed: `[true, [], 0, []]`.
     fn close(ruby: &Ruby, rb_self: &Self, timeout_ms: u64) -> Result<Value, Error> {
         let taken = rb_self
             .inner
@@ -293,14 +309,14 @@ impl Producer {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         let Some(producer) = taken else {
-            return Ok((true, ruby.ary_new(), 0usize).into_value_with(ruby));
+            return Ok((true, ruby.ary_new(), 0usize, ruby.ary_new()).into_value_with(ruby));
         };
         if std::process::id() != rb_self.owner {
             // Inherited through a fork: the parent's to deliver; left alone (see `owner`).
             std::mem::forget(producer);
-            return Ok((true, ruby.ary_new(), 0usize).into_value_with(ruby));
+            return Ok((true, ruby.ary_new(), 0usize, ruby.ary_new()).into_value_with(ruby));
         }
-        let failures = Arc::clone(producer.async_failures());
+        let failures = Arc::clone(producer.async_reports());
         let flushed = match without_gvl(
             move || {
                 let flushed = producer.flush(Duration::from_millis(timeout_ms)).is_ok();
@@ -317,7 +333,13 @@ impl Producer {
             Blocked::Interrupted => false,
         };
         let taken = failures.drain();
-        Ok((flushed, failure_rows(ruby, taken.failures)?, taken.dropped).into_value_with(ruby))
+        Ok((
+            flushed,
+            failure_rows(ruby, taken.failures)?,
+            taken.dropped,
+            acknowledgement_rows(ruby, taken.acknowledged)?,
+        )
+            .into_value_with(ruby))
     }
 }
 
@@ -335,6 +357,11 @@ static DELIVERY_FAILURE: StructClass<9> = StructClass::new(
         "job_id",
         "label",
     ],
+);
+/// `Karafka::Native::Acknowledgement` (lib/karafka/native/deliveries.rb).
+static ACKNOWLEDGEMENT: StructClass<4> = StructClass::new(
+    "Karafka::Native::Acknowledgement",
+    ["topic", "partition", "offset", "label"],
 );
 /// `Karafka::Native::Delivery` (lib/karafka/native/deliveries.rb).
 static DELIVERY: StructClass<7> = StructClass::new(
@@ -369,6 +396,15 @@ fn failure_rows(ruby: &Ruby, failures: Vec<DeliveryFailure>) -> Result<RArray, E
                 f.label,
             ),
         )?)?;
+    }
+    Ok(out)
+}
+
+/// `[Karafka::Native::Acknowledgement, ...]`.
+fn acknowledgement_rows(ruby: &Ruby, acknowledged: Vec<Acknowledged>) -> Result<RArray, Error> {
+    let out = ruby.ary_new_capa(acknowledged.len());
+    for a in acknowledged {
+        out.push(ACKNOWLEDGEMENT.build(ruby, (a.topic, a.partition, a.offset, a.label))?)?;
     }
     Ok(out)
 }
@@ -415,6 +451,7 @@ pub fn define(ruby: &Ruby, native: &RModule) -> Result<(), Error> {
     )?;
     class.define_method("_produce_sync", method!(Producer::produce_sync, 2))?;
     class.define_method("_take_failures", method!(Producer::take_failures, 1))?;
+    class.define_method("_acknowledge", method!(Producer::acknowledge, 1))?;
     class.define_method("_stop_reporting", method!(Producer::stop_reporting, 0))?;
     class.define_method("_flush", method!(Producer::flush, 1))?;
     class.define_method("_partition_count", method!(Producer::partition_count, 1))?;

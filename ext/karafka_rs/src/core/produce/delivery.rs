@@ -3,10 +3,12 @@
 //!
 //! - [`SyncBatch`]: a `produce_sync` / `produce_many_sync` call waits (GVL released) until
 //!   every message of its batch is reported.
-//! - [`AsyncFailures`]: failures of async dispatches; a Ruby reporter thread drains them and
-//!   publishes `error.occurred`, so they are never dropped silently.
+//! - [`AsyncReports`]: what async dispatches report: failures, which a Ruby reporter thread
+//!   publishes as `error.occurred` so they are never dropped silently, and, while someone
+//!   listens to WaterDrop's `message.acknowledged`, deliveries.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
@@ -79,7 +81,7 @@ pub struct SyncBatch {
     reports: Mutex<Reports>,
     done: Condvar,
     /// An async dispatch's: nobody may ever wait, so its failures are also reported as every
-    /// async failure is (see [`AsyncFailures`]).
+    /// async failure is (see [`AsyncReports`]).
     async_dispatch: bool,
 }
 
@@ -127,7 +129,7 @@ impl SyncBatch {
         }
     }
 
-    /// Whether its failures go to [`AsyncFailures`] too.
+    /// Whether its failures go to [`AsyncReports`] too.
     pub fn async_dispatch(&self) -> bool {
         self.async_dispatch
     }
@@ -206,12 +208,25 @@ impl SyncBatch {
     }
 }
 
-/// Failures of async dispatches, waiting for the Ruby reporter thread (or, once the reporter
-/// was stopped for closing, for [`AsyncFailures::drain`]).
+/// Reports of async dispatches, waiting for the Ruby reporter thread (or, once the reporter
+/// was stopped for closing, for [`AsyncReports::drain`]).
 #[derive(Default)]
-pub struct AsyncFailures {
+pub struct AsyncReports {
     queue: Mutex<Queue>,
     arrived: Condvar,
+    /// Someone listens to `message.acknowledged`: deliveries are reported too (the Ruby
+    /// reporter sets it; without listeners a delivery costs nothing here).
+    acknowledging: AtomicBool,
+}
+
+/// An async message the broker took (WaterDrop's `message.acknowledged`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acknowledged {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    /// Its label token: handed back here instead of being settled.
+    pub label: Option<u64>,
 }
 
 #[derive(Default)]
@@ -219,6 +234,9 @@ struct Queue {
     failures: VecDeque<DeliveryFailure>,
     /// Failures dropped because the queue was full, not yet reported.
     dropped: usize,
+    acknowledged: VecDeque<Acknowledged>,
+    /// Acknowledgements dropped because the queue was full, not yet reported.
+    acknowledged_dropped: usize,
     /// The reporter was stopped: `take` returns at once, failures wait for `drain`.
     reporting_stopped: bool,
     /// Label tokens of labelled async messages that were delivered, or whose failure was
@@ -226,20 +244,25 @@ struct Queue {
     settled_labels: Vec<u64>,
 }
 
-/// What [`AsyncFailures::take`] and [`AsyncFailures::drain`] hand over.
+/// What [`AsyncReports::take`] and [`AsyncReports::drain`] hand over.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Taken {
     pub failures: Vec<DeliveryFailure>,
     /// Failures dropped (over the bound) since the last take, counted only.
     pub dropped: usize,
     pub settled_labels: Vec<u64>,
+    pub acknowledged: Vec<Acknowledged>,
+    /// Acknowledgements dropped (over the bound) since the last take, counted only.
+    pub acknowledged_dropped: usize,
 }
 
 /// At most this many failures are kept; older ones are counted but dropped, so a dead broker
 /// cannot grow memory without bound while nobody reads them.
 const MAX_KEPT_FAILURES: usize = 10_000;
+/// The same bound for acknowledgements, whose listener may be slower than the broker.
+const MAX_KEPT_ACKNOWLEDGED: usize = 100_000;
 
-impl AsyncFailures {
+impl AsyncReports {
     pub fn push(&self, failure: DeliveryFailure) {
         let mut queue = lock(&self.queue);
         if queue.failures.len() >= MAX_KEPT_FAILURES {
@@ -258,12 +281,35 @@ impl AsyncFailures {
         lock(&self.queue).settled_labels.push(label);
     }
 
+    /// Whether deliveries are to be reported ([`AsyncReports::acknowledge`]).
+    pub fn acknowledging(&self) -> bool {
+        self.acknowledging.load(Ordering::Relaxed)
+    }
+
+    pub fn set_acknowledging(&self, on: bool) {
+        self.acknowledging.store(on, Ordering::Relaxed);
+    }
+
+    /// An async message was delivered while [`AsyncReports::acknowledging`].
+    pub fn acknowledge(&self, delivered: Acknowledged) {
+        let mut queue = lock(&self.queue);
+        if queue.acknowledged.len() >= MAX_KEPT_ACKNOWLEDGED {
+            if let Some(label) = queue.acknowledged.pop_front().and_then(|a| a.label) {
+                queue.settled_labels.push(label);
+            }
+            queue.acknowledged_dropped += 1;
+        }
+        queue.acknowledged.push_back(delivered);
+        self.arrived.notify_all();
+    }
+
     /// Waits up to `timeout` for failures and takes them all with the count of those dropped
     /// meanwhile and the labels settled (empty on timeout/interrupt). `None` once
-    /// [`AsyncFailures::stop_reporting`] ran.
+    /// [`AsyncReports::stop_reporting`] ran.
     pub fn take(&self, timeout: Duration, interrupt: &Interrupt) -> Option<Taken> {
         let mut queue = lock(&self.queue);
-        if queue.failures.is_empty() && !interrupt.is_set() && !queue.reporting_stopped {
+        let empty = queue.failures.is_empty() && queue.acknowledged.is_empty();
+        if empty && !interrupt.is_set() && !queue.reporting_stopped {
             queue = wait_on(&self.arrived, queue, Some(timeout));
         }
         if queue.reporting_stopped {
@@ -288,6 +334,8 @@ impl AsyncFailures {
             failures: queue.failures.drain(..).collect(),
             dropped: std::mem::take(&mut queue.dropped),
             settled_labels: std::mem::take(&mut queue.settled_labels),
+            acknowledged: queue.acknowledged.drain(..).collect(),
+            acknowledged_dropped: std::mem::take(&mut queue.acknowledged_dropped),
         }
     }
 
@@ -356,8 +404,8 @@ mod tests {
     }
 
     #[test]
-    fn async_failures_are_bounded() {
-        let failures = AsyncFailures::default();
+    fn async_reports_are_bounded() {
+        let failures = AsyncReports::default();
         for i in 0..(MAX_KEPT_FAILURES + 5) {
             failures.push(DeliveryFailure {
                 topic: "t".into(),
@@ -384,7 +432,7 @@ mod tests {
 
     #[test]
     fn once_reporting_stopped_failures_wait_for_drain() {
-        let failures = AsyncFailures::default();
+        let failures = AsyncReports::default();
         failures.stop_reporting();
         failures.push(DeliveryFailure {
             topic: "t".into(),
@@ -401,8 +449,42 @@ mod tests {
     }
 
     #[test]
+    fn acknowledgements_wake_the_reporter_and_are_bounded() {
+        let reports = Arc::new(AsyncReports::default());
+        let acked = |offset: i64| Acknowledged {
+            topic: "t".into(),
+            partition: 0,
+            offset,
+            label: Some(offset as u64),
+        };
+        let waiter = {
+            let reports = Arc::clone(&reports);
+            thread::spawn(move || reports.take(Duration::from_secs(30), &Interrupt::new()))
+        };
+        reports.acknowledge(acked(0));
+        let taken = waiter.join().unwrap().unwrap();
+        assert_eq!(
+            taken.acknowledged,
+            vec![acked(0)],
+            "woken before its timeout"
+        );
+
+        for offset in 0..(MAX_KEPT_ACKNOWLEDGED as i64 + 2) {
+            reports.acknowledge(acked(offset));
+        }
+        let taken = reports.take(Duration::ZERO, &Interrupt::new()).unwrap();
+        assert_eq!(taken.acknowledged.len(), MAX_KEPT_ACKNOWLEDGED);
+        assert_eq!(taken.acknowledged_dropped, 2);
+        assert_eq!(
+            taken.settled_labels,
+            vec![0, 1],
+            "a dropped acknowledgement's label is settled"
+        );
+    }
+
+    #[test]
     fn settled_labels_go_with_the_next_take_without_waking_it() {
-        let failures = AsyncFailures::default();
+        let failures = AsyncReports::default();
         failures.settle(7);
         failures.settle(8);
         let taken = failures.take(Duration::ZERO, &Interrupt::new()).unwrap();

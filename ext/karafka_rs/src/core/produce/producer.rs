@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::message::{BorrowedMessage, Header, Message, OwnedHeaders};
 use rdkafka::producer::{
     BaseRecord, DeliveryResult, Producer as _, ProducerContext, ThreadedProducer,
 };
@@ -22,7 +22,7 @@ use crate::core::error::{CoreError, CoreResult};
 use crate::core::error_code::ErrorCode;
 use crate::core::librdkafka_log;
 use crate::core::produce::delivery::{
-    AsyncFailures, Delivered, DeliveryFailure, JobLabel, Report, SyncBatch,
+    Acknowledged, AsyncReports, Delivered, DeliveryFailure, JobLabel, Report, SyncBatch,
 };
 use crate::core::produce::idle_send::{self, IdleSend};
 use crate::core::produce::partitioner::Partitioner;
@@ -91,12 +91,12 @@ impl MessageRef<'_> {
 pub struct DeliveryTarget {
     batch: Option<(Arc<SyncBatch>, usize)>,
     /// A labelled async message's token: its failure carries it, and its success settles
-    /// it, so that the Ruby side can forget the label (see [`AsyncFailures::settle`]).
+    /// it, so that the Ruby side can forget the label (see [`AsyncReports::settle`]).
     label: Option<u64>,
 }
 
 pub struct DeliveryContext {
-    async_failures: Arc<AsyncFailures>,
+    async_reports: Arc<AsyncReports>,
 }
 
 impl ClientContext for DeliveryContext {
@@ -110,11 +110,9 @@ impl ProducerContext for DeliveryContext {
 
     // Runs on the ThreadedProducer's poll thread: plain Rust only.
     fn delivery(&self, result: &DeliveryResult<'_>, target: Self::DeliveryOpaque) {
-        // Async successes need no report: skip building one (a String per message).
-        if result.is_ok() {
-            if let Some(label) = target.label {
-                self.async_failures.settle(label);
-            }
+        if let Ok(message) = result {
+            self.delivered(message, &target);
+            // Async successes need no report: skip building one (a String per message).
             if target.batch.is_none() {
                 return;
             }
@@ -137,12 +135,36 @@ impl ProducerContext for DeliveryContext {
         match (&target.batch, report) {
             (Some((batch, index)), report) => {
                 if let (true, Err(failure)) = (batch.async_dispatch(), &report) {
-                    self.async_failures.push(failure.clone());
+                    self.async_reports.push(failure.clone());
                 }
                 batch.report(*index, report)
             }
-            (None, Err(failure)) => self.async_failures.push(failure),
+            (None, Err(failure)) => self.async_reports.push(failure),
             (None, Ok(_)) => {}
+        }
+    }
+}
+
+impl DeliveryContext {
+    /// An async message was delivered: acknowledged while someone listens to
+    /// `message.acknowledged` (its label goes with it), else its label is settled.
+    fn delivered(&self, message: &BorrowedMessage<'_>, target: &DeliveryTarget) {
+        let async_dispatch = target
+            .batch
+            .as_ref()
+            .is_none_or(|(batch, _)| batch.async_dispatch());
+        if !async_dispatch {
+            return; // a sync call's reports go to its caller, which acknowledges them
+        }
+        if self.async_reports.acknowledging() {
+            self.async_reports.acknowledge(Acknowledged {
+                topic: message.topic().to_string(),
+                partition: message.partition(),
+                offset: message.offset(),
+                label: target.label,
+            });
+        } else if let Some(label) = target.label {
+            self.async_reports.settle(label);
         }
     }
 }
@@ -162,7 +184,7 @@ pub struct Producer {
     /// `inner` so that its thread is joined before the client is destroyed.
     idle_send: Option<IdleSend>,
     inner: ThreadedProducer<DeliveryContext>,
-    async_failures: Arc<AsyncFailures>,
+    async_reports: Arc<AsyncReports>,
     partition_counts: Mutex<HashMap<String, (i32, Instant)>>,
     /// `partitioner` of the producer's settings, for `partition_key` (as rdkafka-ruby does).
     partitioner: Partitioner,
@@ -170,9 +192,9 @@ pub struct Producer {
 
 impl Producer {
     pub fn new(settings: &KafkaSettings) -> CoreResult<Self> {
-        let async_failures = Arc::new(AsyncFailures::default());
+        let async_reports = Arc::new(AsyncReports::default());
         let context = DeliveryContext {
-            async_failures: Arc::clone(&async_failures),
+            async_reports: Arc::clone(&async_reports),
         };
         let config = producer_config(settings);
         // librdkafka rejects an unknown name when the client is created, below.
@@ -191,14 +213,14 @@ impl Producer {
         Ok(Self {
             idle_send,
             inner,
-            async_failures,
+            async_reports,
             partition_counts: Mutex::new(HashMap::new()),
             partitioner,
         })
     }
 
-    pub fn async_failures(&self) -> &Arc<AsyncFailures> {
-        &self.async_failures
+    pub fn async_reports(&self) -> &Arc<AsyncReports> {
+        &self.async_reports
     }
 
     /// Messages that need a metadata look-up (partition_key) before they can be sent.
