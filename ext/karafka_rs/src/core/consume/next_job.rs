@@ -396,14 +396,25 @@ impl Scheduler {
             current.failures += 1;
             job.attempt += 1;
             let no_retry = outcome == Outcome::FailedNoRetry;
-            if let Some(policy) = policy.filter(|p| no_retry || current.failures > p.max_retries) {
+            // An independent budget is the job's own count: the partition's is reset by any
+            // success, and in a virtual partition a sibling lane's job that was running when
+            // this one failed may succeed after it (a third run with max_retries 1, seen).
+            let spent = |p: &DeadLetterPolicy| {
+                if p.independent {
+                    job.attempt
+                } else {
+                    current.failures
+                }
+            };
+            if let Some(policy) = policy.filter(|p| no_retry || spent(p) > p.max_retries) {
+                let attempts = spent(policy);
                 // Its lane stays busy (and the partition's commit point waits) until the
                 // worker reports the dispatch.
                 let topic = policy.topic.clone();
                 return Completion::DeadLetter {
                     job,
                     topic,
-                    attempts: current.failures,
+                    attempts,
                 };
             }
         }
@@ -970,6 +981,27 @@ mod tests {
             );
             assert_eq!(dead, expect_dead_letter, "independent: {independent}");
         }
+    }
+
+    #[test]
+    fn a_sibling_lanes_success_after_a_failure_leaves_the_failed_jobs_budget_alone() {
+        let mut s = vp_scheduler(2);
+        s.set_dead_letter("jobs", dead_letter_policy(1, true));
+        let mut now = Instant::now();
+        s.push(vp_job(0, 0));
+        s.push(vp_job(1, 1));
+        let (doomed, sibling) = (run(&mut s, now), run(&mut s, now));
+        retry_of(s.complete(doomed, Outcome::Failure, now));
+        // The sibling was running when offset 0 failed, and finishes after it.
+        s.complete(sibling, Outcome::Success, now);
+        now += Duration::from_secs(60);
+        let retried = run(&mut s, now);
+        assert_eq!((retried.offset, retried.attempt), (0, 1));
+        let Completion::DeadLetter { attempts, .. } = s.complete(retried, Outcome::Failure, now)
+        else {
+            panic!("max_retries 1: the retry's failure is the last (no third run)");
+        };
+        assert_eq!(attempts, 2);
     }
 
     #[test]
