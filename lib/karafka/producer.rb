@@ -144,7 +144,7 @@ module Karafka
       stop_reporter
       flushed, failures, dropped, acknowledged = native._close(timeout_ms)
       acknowledged.each { |ack| Acknowledgements.publish(@monitor, id, Acknowledgements.report(ack, @labels)) }
-      undelivered = Undelivered.new(failures, dropped, @labels)
+      undelivered = Undelivered.new(failures, dropped, @labels, id)
       @labels.clear
       @undelivered_count += undelivered.count
       undelivered.report(@monitor, during: "when the producer closed (flush bound #{timeout_ms} ms)")
@@ -262,14 +262,30 @@ module Karafka
       reports = deliveries.each_with_index.map do |delivery, index|
         DeliveryReport.from_delivery(delivery, messages && messages[index][:label])
       end
-      if @monitor.listening?(Acknowledgements::EVENT)
-        reports.each { |report| Acknowledgements.publish(@monitor, id, report) unless report.error }
-      end
+      publish_outcomes(reports)
       failures = reports.filter_map { |report| report.error&.failures&.first }
       return reports if failures.empty?
 
       maybe_delivered = reports.select { |report| report.error.nil? || report.error.code == :wait_timeout }
       raise Errors::DeliveryError.new(failures, deliveries.size, dispatched: maybe_delivered.map { |report| DeliveryHandle::Done.new(report) })
+    end
+
+    # What WaterDrop's delivery callback publishes for each message of a sync call:
+    # `message.acknowledged` for a delivered one, `error.occurred` (`librdkafka.dispatch_error`)
+    # for one the broker refused; the call's own `message.produce_sync` follows ({#raised}). Not
+    # for a wait that ran out: no report came, and the message may still be delivered.
+    def publish_outcomes(reports)
+      acknowledging = @monitor.listening?(Acknowledgements::EVENT)
+      erring = @monitor.listening?('error.occurred')
+      return unless acknowledging || erring
+
+      reports.each do |report|
+        if report.error.nil?
+          Acknowledgements.publish(@monitor, id, report) if acknowledging
+        elsif erring && report.error.code != :wait_timeout
+          @monitor.instrument('error.occurred', Undelivered.dispatch_error(report, id))
+        end
+      end
     end
 
     # WaterDrop publishes a dispatch that raised (not taken, not delivered, no report in time)

@@ -119,14 +119,16 @@ RSpec.describe 'WaterDrop’s producer API' do
     producer = Karafka::Producer.new(kafka: kafka)
     failed = Queue.new
     producer.monitor.subscribe('error.occurred') do |event|
-      failed << [event[:delivery_report].label, event[:delivery_report].partition, event[:label]] if event[:type] == 'librdkafka.dispatch_error'
+      if event[:type] == 'librdkafka.dispatch_error'
+        failed << [event[:delivery_report].label, event[:delivery_report].partition, event[:label], event[:producer_id]]
+      end
     end
 
     producer.produce_async(topic: topic, payload: 'x', partition: 5, label: { type: :async, id: 42 }) # no partition 5
     producer.produce_many_async([{ topic: topic, payload: 'ok', label: 'fine' }, { topic: topic, payload: 'y', partition: 7, label: 'lost-7' }])
     reported = Array.new(2) { wait_until(message: 'both failures reported') { failed.empty? ? nil : failed.pop } }
 
-    expect(reported).to contain_exactly([{ type: :async, id: 42 }, 5, { type: :async, id: 42 }], ['lost-7', 7, 'lost-7'])
+    expect(reported).to contain_exactly([{ type: :async, id: 42 }, 5, { type: :async, id: 42 }, producer.id], ['lost-7', 7, 'lost-7', producer.id])
     expect(wait_until(message: 'every label settled') { producer.instance_variable_get(:@labels).size.zero? }).to be(true)
   ensure
     producer&.close(0)
@@ -149,7 +151,7 @@ RSpec.describe 'WaterDrop’s producer API' do
     producer.produce_many_async(Array.new(3) { |i| { topic: topic, payload: 'async', label: "a#{i}" } })
     producer.produce_rows_async([Karafka::Native::OutgoingMessage.new(topic, 'job-like', nil, nil, nil, [])]) # jobs' path
     expect(heard.call(4).sort_by { |row| row[1] }).to eq([['a0', 2, 2, topic, producer.id], ['a1', 3, 3, topic, producer.id],
-                                      ['a2', 4, 4, topic, producer.id], [nil, 5, 5, topic, producer.id]])
+                                                          ['a2', 4, 4, topic, producer.id], [nil, 5, 5, topic, producer.id]])
     expect(acked).to be_empty
     expect(producer.instance_variable_get(:@labels).size).to eq(0)
   ensure
@@ -159,23 +161,25 @@ RSpec.describe 'WaterDrop’s producer API' do
   # WaterDrop's Error-Handling doc: a ProduceError is "instrumented as error.occurred so we
   # don't need to re-raise it", and a ProduceManyError's `dispatched` has the handles of what
   # may have reached Kafka ("those without handles were for sure not delivered").
-  it 'publishes a sync dispatch that raised as error.occurred, and names what may have been dispatched' do
+  it 'publishes a sync dispatch that raised as error.occurred, after each refused message’s dispatch_error, and names what may have been dispatched' do
     topic = create_topic('waterdrop-sync-errors')
     producer = Karafka::Producer.new(kafka: kafka)
     errors = []
     producer.monitor.subscribe('error.occurred') { |event| errors << event }
 
     expect { producer.produce_sync(topic: topic, payload: 'x', partition: 5) }.to raise_error(WaterDrop::Errors::ProduceError) do |error|
-      expect(errors.map { |e| [e[:type], e[:error], e[:message][:payload], e[:producer_id]] })
-        .to eq([['message.produce_sync', error, 'x', producer.id]])
+      expect(errors.map { |e| [e[:type], e[:producer_id]] })
+        .to eq([['librdkafka.dispatch_error', producer.id], ['message.produce_sync', producer.id]])
+      expect([errors.first[:delivery_report].partition, errors.first[:error].code]).to eq([5, :unknown_partition])
+      expect([errors.last[:error], errors.last[:message][:payload]]).to eq([error, 'x'])
     end
     errors.clear
     batch = [{ topic: topic, payload: 'ok', label: 'kept' }, { topic: topic, payload: 'bad', partition: 7, label: 'gone' }]
     expect { producer.produce_many_sync(batch) }.to raise_error(WaterDrop::Errors::ProduceManyError) do |error|
       expect(error.dispatched.map(&:label)).to eq(['kept'])
       expect(error.dispatched.first.wait.offset).to eq(0)
-      expect(errors.map { |e| [e[:type], e[:error], e[:messages].size, e[:dispatched]] })
-        .to eq([['messages.produce_many_sync', error, 2, error.dispatched]])
+      expect(errors.map { |e| [e[:type], e[:label]] }).to eq([['librdkafka.dispatch_error', 'gone'], ['messages.produce_many_sync', nil]])
+      expect([errors.last[:error], errors.last[:messages].size, errors.last[:dispatched]]).to eq([error, 2, error.dispatched])
     end
     errors.clear
     expect { producer.produce_async(topic: topic, payload: 'x' * 2_000_000) }.to raise_error(WaterDrop::Errors::ProduceError, /MessageSizeTooLarge/)
@@ -188,13 +192,14 @@ RSpec.describe 'WaterDrop’s producer API' do
     topic = create_topic('waterdrop-job-sync-error')
     producer = Karafka::Producer.new(kafka: kafka.merge('message.timeout.ms': 200, 'bootstrap.servers': '127.0.0.1:1'))
     errors = []
-    producer.monitor.subscribe('error.occurred') { |event| errors << [event[:type], event[:message][:topic], event[:error].class] }
+    producer.monitor.subscribe('error.occurred') { |event| errors << [event[:type], event[:topic] || event[:message][:topic], event[:error].class] }
     job_class = Class.new(RecordingJob) { karafka_options(dispatch_method: :produce_sync) }
     stub_const('FailingSyncJob', job_class)
     FailingSyncJob.karafka_options(producer: ->(_job) { producer })
 
     expect { FailingSyncJob.set(queue: topic).perform_later('x') }.to raise_error(Karafka::Errors::DeliveryError)
-    expect(errors).to eq([['message.produce_sync', topic, Karafka::Errors::DeliveryError]])
+    expect(errors).to eq([['librdkafka.dispatch_error', topic, Karafka::Errors::DeliveryError],
+                          ['message.produce_sync', topic, Karafka::Errors::DeliveryError]])
   ensure
     producer&.close(0)
   end

@@ -64,7 +64,7 @@ module Karafka
       # @param label [Object, nil] the message's WaterDrop label
       def report_failure(failure, label)
         if @monitor.listening?('error.occurred')
-          @monitor.instrument('error.occurred', Undelivered.event(failure, label))
+          @monitor.instrument('error.occurred', Undelivered.event(failure, label, id))
         else
           job = failure.job_class ? " (#{failure.job_class} #{failure.job_id})" : ''
           Karafka.logger.error("Async delivery to #{failure.topic}/#{failure.partition} failed#{job}: " \

@@ -15,9 +15,11 @@ module Karafka
       # @param failures [Array<Native::DeliveryFailure>]
       # @param dropped [Integer] failures that were counted but not kept (memory bound)
       # @param labels [Labels] where the failures' WaterDrop labels wait
-      def initialize(failures, dropped, labels)
+      # @param producer_id [String] the producer's, for the events
+      def initialize(failures, dropped, labels, producer_id)
         @failures = failures
         @labels = labels
+        @producer_id = producer_id
         @count = failures.size + dropped
         @dropped = dropped
       end
@@ -34,7 +36,9 @@ module Karafka
         return if none?
 
         if monitor.listening?('error.occurred')
-          @failures.each { |failure| monitor.instrument('error.occurred', Undelivered.event(failure, @labels.take(failure.label))) }
+          @failures.each do |failure|
+            monitor.instrument('error.occurred', Undelivered.event(failure, @labels.take(failure.label), @producer_id))
+          end
         end
         Karafka.logger.error(summary(during))
       end
@@ -52,19 +56,29 @@ module Karafka
           "errors: #{codes.join(', ')}; topics: #{@failures.map(&:topic).uniq.join(', ')}"
       end
 
-      # The `error.occurred` payload of one failed async message, as WaterDrop's: `error`,
-      # `topic`, `partition`, `label`, and its `delivery_report` (whose `label` is the message's);
-      # and karafka-rs' `job_class` / `job_id` when it was a job.
+      # The `error.occurred` payload of one failed async message (see {.dispatch_error}), with
+      # karafka-rs' `job_class` / `job_id` when it was a job.
       # @param failure [Native::DeliveryFailure]
       # @param label [Object, nil] the message's WaterDrop label
+      # @param producer_id [String]
       # @return [Hash]
-      def self.event(failure, label)
+      def self.event(failure, label, producer_id)
         error = Errors::ProduceError.new("#{failure.code}: #{failure.message}", code: failure.code,
                                                                                 retryable: failure.retryable,
                                                                                 fatal: failure.fatal)
         report = DeliveryReport.new(topic: failure.topic, partition: failure.partition, error: error, label: label)
-        { type: 'librdkafka.dispatch_error', error: error, topic: failure.topic, partition: failure.partition,
-          delivery_report: report, label: label, job_class: failure.job_class, job_id: failure.job_id }.compact
+        dispatch_error(report, producer_id).merge!({ job_class: failure.job_class, job_id: failure.job_id }.compact)
+      end
+
+      # WaterDrop's `error.occurred` for a message the broker did not take, sync or async:
+      # `type: 'librdkafka.dispatch_error'`, `producer_id`, `error`, `topic`, `partition`,
+      # `label` and its `delivery_report` (whose `label` is the message's).
+      # @param report [DeliveryReport] with its `error`
+      # @param producer_id [String]
+      # @return [Hash]
+      def self.dispatch_error(report, producer_id)
+        { type: 'librdkafka.dispatch_error', producer_id: producer_id, error: report.error, topic: report.topic,
+          partition: report.partition, delivery_report: report, label: report.label }.compact
       end
     end
   end
