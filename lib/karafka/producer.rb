@@ -145,9 +145,9 @@ module Karafka
       flushed, failures, dropped, acknowledged = native._close(timeout_ms)
       acknowledged.each { |ack| Acknowledgements.publish(@monitor, id, Acknowledgements.report(ack, @labels)) }
       undelivered = Undelivered.new(failures, dropped, @labels, id)
-      @labels.clear
       @undelivered_count += undelivered.count
       undelivered.report(@monitor, during: "when the producer closed (flush bound #{timeout_ms} ms)")
+      @labels.clear # reported: nothing will settle the rest
       @closed = true
       delivered && flushed && undelivered.none?
     end

@@ -154,8 +154,23 @@ RSpec.describe 'WaterDrop’s producer API' do
                                                           ['a2', 4, 4, topic, producer.id], [nil, 5, 5, topic, producer.id]])
     expect(acked).to be_empty
     expect(producer.instance_variable_get(:@labels).size).to eq(0)
+
+    # What is delivered while the producer closes (its reporter stopped first) is heard too.
+    producer.produce_many_async(Array.new(3) { |i| { topic: topic, payload: 'closing', label: "c#{i}" } })
+    expect(producer.close(10_000)).to be(true)
+    expect(Array.new(acked.size) { acked.pop }.map(&:first).sort).to eq(%w[c0 c1 c2])
   ensure
     producer&.close(0)
+  end
+
+  it 'gives the messages a closing producer gives up on their labels in error.occurred' do
+    stalled = Karafka::Producer.new(kafka: { 'bootstrap.servers': '127.0.0.1:1', 'message.timeout.ms': 60_000 })
+    lost = []
+    stalled.monitor.subscribe('error.occurred') { |event| lost << [event[:type], event[:delivery_report].label, event[:producer_id]] }
+    stalled.produce_async(topic: 'nowhere', payload: 'x', label: { order: 7 })
+
+    expect(stalled.close(0)).to be(false)
+    expect(lost).to eq([['librdkafka.dispatch_error', { order: 7 }, stalled.id]])
   end
 
   # WaterDrop's Error-Handling doc: a ProduceError is "instrumented as error.occurred so we
