@@ -235,11 +235,11 @@ impl Producer {
     /// `_acknowledge(true)`), or `nil` once `_stop_reporting` ran.
     fn take_failures(ruby: &Ruby, rb_self: &Self, timeout_ms: u64) -> Result<Value, Error> {
         let producer = rb_self.producer(ruby)?;
-        let failures = producer.async_reports();
+        let reports = producer.async_reports();
         let interrupt = Interrupt::new();
         let taken = match without_gvl(
-            || failures.take(Duration::from_millis(timeout_ms), &interrupt),
-            || failures.interrupt(&interrupt),
+            || reports.take(Duration::from_millis(timeout_ms), &interrupt),
+            || reports.interrupt(&interrupt),
         )? {
             Blocked::Done(taken) => taken,
             Blocked::Interrupted => Some(Taken::default()),
@@ -316,7 +316,7 @@ impl Producer {
             std::mem::forget(producer);
             return Ok((true, ruby.ary_new(), 0usize, ruby.ary_new()).into_value_with(ruby));
         }
-        let failures = Arc::clone(producer.async_reports());
+        let reports = Arc::clone(producer.async_reports());
         let flushed = match without_gvl(
             move || {
                 let flushed = producer.flush(Duration::from_millis(timeout_ms)).is_ok();
@@ -332,7 +332,7 @@ impl Producer {
             Blocked::Done(flushed) => flushed,
             Blocked::Interrupted => false,
         };
-        let taken = failures.drain();
+        let taken = reports.drain();
         Ok((
             flushed,
             failure_rows(ruby, taken.failures)?,

@@ -264,14 +264,11 @@ const MAX_KEPT_ACKNOWLEDGED: usize = 100_000;
 
 impl AsyncReports {
     pub fn push(&self, failure: DeliveryFailure) {
-        let mut queue = lock(&self.queue);
-        if queue.failures.len() >= MAX_KEPT_FAILURES {
-            if let Some(label) = queue.failures.pop_front().and_then(|f| f.label) {
-                queue.settled_labels.push(label);
-            }
+        let queue = &mut *lock(&self.queue);
+        let (failures, settled) = (&mut queue.failures, &mut queue.settled_labels);
+        if push_bounded(failures, failure, MAX_KEPT_FAILURES, |f| f.label, settled) {
             queue.dropped += 1;
         }
-        queue.failures.push_back(failure);
         self.arrived.notify_all();
     }
 
@@ -292,14 +289,17 @@ impl AsyncReports {
 
     /// An async message was delivered while [`AsyncReports::acknowledging`].
     pub fn acknowledge(&self, delivered: Acknowledged) {
-        let mut queue = lock(&self.queue);
-        if queue.acknowledged.len() >= MAX_KEPT_ACKNOWLEDGED {
-            if let Some(label) = queue.acknowledged.pop_front().and_then(|a| a.label) {
-                queue.settled_labels.push(label);
-            }
+        let queue = &mut *lock(&self.queue);
+        let (acknowledged, settled) = (&mut queue.acknowledged, &mut queue.settled_labels);
+        if push_bounded(
+            acknowledged,
+            delivered,
+            MAX_KEPT_ACKNOWLEDGED,
+            |a| a.label,
+            settled,
+        ) {
             queue.acknowledged_dropped += 1;
         }
-        queue.acknowledged.push_back(delivered);
         self.arrived.notify_all();
     }
 
@@ -342,6 +342,23 @@ impl AsyncReports {
     pub fn interrupt(&self, interrupt: &Interrupt) {
         interrupt.fire(&self.queue, &self.arrived);
     }
+}
+
+/// Appends `item`, first dropping the oldest when `queue` holds `bound` (then true): the
+/// dropped one's label is settled, so the Ruby side forgets it.
+fn push_bounded<T>(
+    queue: &mut VecDeque<T>,
+    item: T,
+    bound: usize,
+    label: fn(&T) -> Option<u64>,
+    settled_labels: &mut Vec<u64>,
+) -> bool {
+    let dropped = queue.len() >= bound;
+    if dropped {
+        settled_labels.extend(queue.pop_front().and_then(|oldest| label(&oldest)));
+    }
+    queue.push_back(item);
+    dropped
 }
 
 #[cfg(test)]
